@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { NestorError } from './errors.ts';
+import { IMAGE_FORMATS } from './image.ts';
+import { REDACTION_METHODS, REGION_SHAPES } from './redact.ts';
+
+export const LABELS = ['face', 'plate'] as const;
+export type Label = (typeof LABELS)[number];
+export const PRESETS = ['fast', 'balanced', 'thorough'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+const score = z.number().min(0).max(1);
+const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
+
+const classSchema = (d: {
+  model: string;
+  minScore: number;
+  scaleX: number;
+  scaleY: number;
+  shape: (typeof REGION_SHAPES)[number];
+}) =>
+  z
+    .object({
+      /** Model id from the manifest. */
+      model: z.string().min(1).default(d.model),
+      /** Detections scoring below this are dropped. */
+      minScore: score.default(d.minScore),
+      /** Boxes overlapping more than this IoU are one object (NMS, also across tiles). */
+      iouThreshold: score.default(0.3),
+      /** Smallest object side (image pixels) to look for; default from the preset. */
+      minSize: z.number().min(4).max(10_000).optional(),
+      /** The redacted region is the box grown by these factors about its centre. */
+      scaleX: z.number().min(0.5).max(4).default(d.scaleX),
+      scaleY: z.number().min(0.5).max(4).default(d.scaleY),
+      shape: z.enum(REGION_SHAPES).default(d.shape),
+      /** Per-class redaction overrides. */
+      method: z.enum(REDACTION_METHODS).optional(),
+      strength: z.number().min(0.1).max(10).optional(),
+    })
+    .strict()
+    .prefault({});
+
+/**
+ * The one configuration schema (`nestor-ai-config.json`). Every default lives here; the README's
+ * configuration table is generated from the same values.
+ */
+export const configSchema = z
+  .object({
+    /** Where prepared model files are read from (relative to the config file). */
+    modelsDir: z.string().default('models'),
+    task: z.enum(['anonymize', 'detect']).default('anonymize'),
+    /** Detection effort: how small the faces and plates looked for are, and how many tiles may run. */
+    preset: z.enum(PRESETS).default('balanced'),
+    targets: z.array(z.enum(LABELS)).min(1).default(['face', 'plate']),
+    classes: z
+      .object({
+        face: classSchema({
+          model: 'blazeface-full-range',
+          minScore: 0.5,
+          scaleX: 1.3,
+          scaleY: 1.4,
+          shape: 'ellipse',
+        }),
+        plate: classSchema({ model: 'ppocr-v4-det', minScore: 0.6, scaleX: 1.1, scaleY: 1.1, shape: 'rect' }),
+      })
+      .strict()
+      .prefault({}),
+    redaction: z
+      .object({
+        method: z.enum(REDACTION_METHODS).default('gaussian'),
+        /** 1 = the default strength relative to region size; higher is stronger. */
+        strength: z.number().min(0.1).max(10).default(1),
+        /** Soft edge as a share of the region's short side (0 = hard edge). */
+        feather: z.number().min(0).max(0.5).default(0.1),
+        /** Fill colour of the `solid` method. */
+        color: rgb.default('#000000'),
+      })
+      .strict()
+      .prefault({}),
+    output: z
+      .object({
+        /** `same` keeps the input's format (GIF input is written as PNG). */
+        format: z.enum(['same', ...IMAGE_FORMATS]).default('same'),
+        quality: z.number().int().min(1).max(100).default(90),
+        /** EXIF, XMP, ICC, GPS… are stripped unless this is true. */
+        keepMetadata: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        maxPixels: z.number().int().positive().default(100_000_000),
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(50 * 1024 * 1024),
+        minSide: z.number().int().positive().default(8),
+      })
+      .strict()
+      .prefault({}),
+    engine: z
+      .object({
+        /** Inference threads per session; 0 = one per core. */
+        threads: z.number().int().min(0).max(256).default(0),
+      })
+      .strict()
+      .prefault({}),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(5050),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Parses and freezes a config object, reporting every invalid key in one error. */
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new NestorError('E_INVALID_CONFIG', `Invalid ${source}: ${problems}`);
+  }
+  return deepFreeze(result.data);
+}
+
+export const defaultConfig = (): Config => parseConfig({});
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** How small, in image pixels, the objects each preset looks for are; and its tile budget. */
+export const PRESET_EFFORT: Readonly<Record<Preset, { face: number; plate: number; maxViews: number }>> = {
+  fast: { face: 32, plate: 40, maxViews: 8 },
+  balanced: { face: 14, plate: 20, maxViews: 64 },
+  thorough: { face: 10, plate: 12, maxViews: 400 },
+};

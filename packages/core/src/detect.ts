@@ -1,0 +1,125 @@
+import type { Label } from './config.ts';
+import { blazeAnchors, decodeBlazeFace } from './decoders/blazeface.ts';
+import { decodeDb } from './decoders/db.ts';
+import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
+import { NestorError } from './errors.ts';
+import type { ImageBox } from './geometry.ts';
+import { nms, weightedNms } from './nms.ts';
+import { looksLikePlate } from './plates.ts';
+import { type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
+import { planViews } from './tiling.ts';
+
+/** A detection in image space before regions are planned. */
+export interface Candidate {
+  readonly label: Label;
+  readonly box: ImageBox;
+  readonly score: number;
+}
+
+export interface DetectorSettings {
+  readonly minScore: number;
+  readonly iouThreshold: number;
+  /** Smallest object side (image pixels) looked for. */
+  readonly minSize: number;
+  readonly maxViews: number;
+  /** How many views may be in inference at once. */
+  readonly concurrency: number;
+}
+
+const anchorCache = new WeakMap<ModelSpec, Float32Array>();
+
+/** Runs one model over a pyramid of views of the image and merges the results across views. */
+export async function runDetector(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  settings: DetectorSettings,
+): Promise<Candidate[]> {
+  const { width, height } = mips.base;
+  const views = planViews(width, height, {
+    inputWidth: spec.input.width,
+    inputHeight: spec.input.height,
+    modelMinObject: spec.minObject,
+    minObject: settings.minSize,
+    maxScale: spec.maxScale,
+    levelStep: 2,
+    maxViews: settings.maxViews,
+  });
+  const found: Candidate[] = [];
+  for (let i = 0; i < views.length; i += settings.concurrency) {
+    const batch = views.slice(i, i + settings.concurrency);
+    const results = await Promise.all(batch.map((view) => runView(session, spec, mips, view, settings)));
+    for (const r of results) found.push(...r);
+  }
+  const merge = spec.decoder.kind === 'blazeface' ? weightedNms : nms;
+  return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
+}
+
+async function runView(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  view: View,
+  settings: DetectorSettings,
+): Promise<Candidate[]> {
+  const data = sampleView(mips, view, spec.input);
+  const dims =
+    spec.input.layout === 'NHWC'
+      ? [1, spec.input.height, spec.input.width, 3]
+      : [1, 3, spec.input.height, spec.input.width];
+  const outputs = await session.run({ [spec.input.name]: { data, dims } });
+  const decoder = spec.decoder;
+  const label = spec.label;
+  if (decoder.kind === 'blazeface') {
+    let anchors = anchorCache.get(spec);
+    if (!anchors) {
+      anchors = blazeAnchors(decoder.layers);
+      anchorCache.set(spec, anchors);
+    }
+    const scores: Float32Array[] = [];
+    const regressors: Float32Array[] = [];
+    for (const head of decoder.heads) {
+      scores.push(output(outputs, head.scores).data);
+      regressors.push(output(outputs, head.regressors).data);
+    }
+    const candidates = decodeBlazeFace(
+      concat(scores),
+      concat(regressors),
+      anchors,
+      spec.input.width,
+      settings.minScore,
+    );
+    return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+  }
+  const map = output(outputs, decoder.output);
+  const mapH = map.dims[map.dims.length - 2]!;
+  const mapW = map.dims[map.dims.length - 1]!;
+  const text = decodeDb(map.data, mapW, mapH, {
+    binaryThreshold: decoder.binaryThreshold,
+    minScore: settings.minScore,
+    unclipRatio: decoder.unclipRatio,
+    minSide: 2,
+  });
+  const { width, height } = mips.base;
+  return text
+    .map((t) => ({ label, box: toImageBox(t.box, view), score: t.score, fill: t.fill }))
+    .filter((c) => looksLikePlate(c.box, c.fill, width, height))
+    .map(({ fill: _fill, ...c }) => c);
+}
+
+function output(outputs: Record<string, Tensor>, name: string): Tensor {
+  const t = outputs[name];
+  if (!t) throw new NestorError('E_INFERENCE', `The model returned no output named ${name}`);
+  return t;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

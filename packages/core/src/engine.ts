@@ -1,0 +1,81 @@
+import type { Label } from './config.ts';
+import type { AnchorLayer } from './decoders/blazeface.ts';
+import type { ImageFormat, RawImage } from './image.ts';
+import type { InputSpec } from './sampling.ts';
+
+/** A float32 tensor as plain data, the same on every engine. */
+export interface Tensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** One loaded model. Release it when done (native memory). */
+export interface InferenceSession {
+  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+/** An inference back-end (onnxruntime-node, onnxruntime-web…): turns a model spec into a session. */
+export interface Engine {
+  /** e.g. `onnxruntime-node/cpu`. */
+  readonly name: string;
+  loadModel(spec: ModelSpec): Promise<InferenceSession>;
+}
+
+/** A decoded input image, orientation already applied. `source` stays in memory for keepMetadata. */
+export interface DecodedImage {
+  readonly image: RawImage;
+  readonly format: ImageFormat;
+  readonly source: Uint8Array;
+}
+
+export interface EncodeOptions {
+  readonly format: ImageFormat;
+  readonly quality: number;
+  readonly keepMetadata: boolean;
+}
+
+/** Image decoding and encoding (sharp in Node, the browser's codecs on the web). */
+export interface ImageCodec {
+  decode(bytes: Uint8Array, limits: { maxPixels: number; minSide: number }): Promise<DecodedImage>;
+  encode(image: RawImage, options: EncodeOptions, original: DecodedImage): Promise<Uint8Array>;
+}
+
+export type DecoderSpec =
+  | {
+      readonly kind: 'blazeface';
+      /** Score and regressor outputs, paired in order (one pair per output head). */
+      readonly heads: readonly { readonly scores: string; readonly regressors: string }[];
+      readonly layers: readonly AnchorLayer[];
+    }
+  | {
+      readonly kind: 'db';
+      readonly output: string;
+      readonly binaryThreshold: number;
+      readonly unclipRatio: number;
+    };
+
+/** Everything needed to run and trust one model: where it comes from, what it expects, how to read it. */
+export interface ModelSpec {
+  readonly id: string;
+  readonly label: Label;
+  readonly description: string;
+  /** File name under the models folder. */
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly source: {
+    readonly package: string;
+    readonly version: string;
+    readonly path: string;
+    readonly license: string;
+    /** Set when our exporter converted the packaged file to ONNX. */
+    readonly exportedFrom?: { readonly format: 'tfjs' | 'tflite'; readonly sha256: string };
+  };
+  readonly input: InputSpec;
+  readonly decoder: DecoderSpec;
+  /** Smallest object side (model-input pixels) the model finds reliably. */
+  readonly minObject: number;
+  /** Largest upsampling of the image worth doing for this model. */
+  readonly maxScale: number;
+}

@@ -1,0 +1,60 @@
+/** Stable error codes. Apps map them to exit codes or HTTP statuses in exactly one place each. */
+export const ERROR_CODES = {
+  E_INVALID_OPTION: 'An option has an invalid value.',
+  E_INVALID_CONFIG: 'The configuration file is invalid.',
+  E_EMPTY_INPUT: 'The input is empty (zero bytes).',
+  E_UNSUPPORTED_MEDIA: 'The input is not an image in a supported format.',
+  E_DECODE: 'The image could not be decoded (corrupt or truncated).',
+  E_IMAGE_TOO_SMALL: 'The image is too small to process.',
+  E_TOO_MANY_PIXELS: 'The image has more pixels than the configured limit.',
+  E_INPUT_NOT_FOUND: 'The input path does not exist.',
+  E_INPUT_UNREADABLE: 'The input could not be read.',
+  E_OUTPUT_EXISTS: 'The output would overwrite an existing file or an input.',
+  E_OUTPUT_WRITE: 'The output could not be written.',
+  E_MODEL_MISSING: 'A model file is missing; run `npm run models`.',
+  E_MODEL_INTEGRITY: 'A model file does not match its recorded sha256.',
+  E_MODEL_LOAD: 'A model could not be loaded by the inference engine.',
+  E_INFERENCE: 'Inference failed.',
+  E_ENCODE: 'The output image could not be encoded.',
+  E_INTERNAL: 'Internal error.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error type Nestor throws on purpose: a stable `code`, a human message, an optional cause. */
+export class NestorError extends Error {
+  override readonly name = 'NestorError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message ?? ERROR_CODES[code], options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export const isNestorError = (error: unknown): error is NestorError => error instanceof NestorError;
+
+/** Wraps anything thrown into a NestorError, keeping a NestorError as it is. */
+export function toNestorError(error: unknown, fallback: ErrorCode = 'E_INTERNAL'): NestorError {
+  if (isNestorError(error)) return error;
+  return new NestorError(fallback, undefined, { cause: error });
+}
+
+/** The one message format for bad options: `Expected <what> for <name> but received <value> of type <type>`. */
+export function invalidOption(name: string, expected: string, actual: unknown): NestorError {
+  const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
+  return new NestorError(
+    'E_INVALID_OPTION',
+    `Expected ${expected} for ${name} but received ${shown} of type ${typeof actual}`,
+  );
+}

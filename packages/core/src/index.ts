@@ -1,0 +1,86 @@
+/** Errors: stable codes and the one option-error message format. */
+
+/** Configuration: the one schema and its defaults. */
+export {
+  type Config,
+  type ConfigInput,
+  configSchema,
+  defaultConfig,
+  LABELS,
+  type Label,
+  PRESET_EFFORT,
+  PRESETS,
+  type Preset,
+  parseConfig,
+} from './config.ts';
+/** Model output decoders and NMS. */
+export { type AnchorLayer, blazeAnchors, decodeBlazeFace } from './decoders/blazeface.ts';
+export { type DbOptions, decodeDb, type TextCandidate } from './decoders/db.ts';
+export { type Candidate, type DetectorSettings, runDetector } from './detect.ts';
+/** The engine contract and the pipeline. */
+export type {
+  DecodedImage,
+  DecoderSpec,
+  EncodeOptions,
+  Engine,
+  ImageCodec,
+  InferenceSession,
+  ModelSpec,
+  Tensor,
+} from './engine.ts';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  invalidOption,
+  isNestorError,
+  NestorError,
+  toNestorError,
+} from './errors.ts';
+/** Geometry and coordinate spaces. */
+export * from './geometry.ts';
+/** Images: raw pixels, formats, sniffing. */
+export {
+  FILE_EXTENSIONS,
+  IMAGE_FORMATS,
+  type ImageFormat,
+  MIME_TYPES,
+  type RawImage,
+  sniffImageFormat,
+} from './image.ts';
+export { type NmsOptions, nms, type Scored, weightedNms } from './nms.ts';
+/** Per-request options. */
+export {
+  type ProcessOptions,
+  parseProcessOptions,
+  processOptionsSchema,
+  resolveSettings,
+  type Settings,
+} from './options.ts';
+export {
+  type AnonymizeResult,
+  type BoxJson,
+  type Detection,
+  type DetectionResult,
+  Nestor,
+  type NestorDeps,
+  outputFormat,
+  type Timings,
+} from './pipeline.ts';
+export { looksLikePlate, PLATE_SHAPE, type PlateShapeRules } from './plates.ts';
+/** Redaction. */
+export {
+  applyRedactions,
+  gaussianBlur,
+  planOp,
+  REDACTION_METHODS,
+  REGION_SHAPES,
+  type RedactionMethod,
+  type RedactionOp,
+  type RedactionRegion,
+  type RegionShape,
+  regionMask,
+} from './redact.ts';
+/** Sampling model inputs from images. */
+export { type InputSpec, letterboxView, MipChain, sampleView, toImageBox, type View } from './sampling.ts';
+/** Tiling / multi-scale planning. */
+export { planViews, type TilingOptions } from './tiling.ts';

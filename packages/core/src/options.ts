@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { type Config, LABELS, type Label, PRESET_EFFORT, PRESETS, type Preset } from './config.ts';
+import { invalidOption } from './errors.ts';
+import { IMAGE_FORMATS, type ImageFormat } from './image.ts';
+import { REDACTION_METHODS, REGION_SHAPES, type RedactionMethod, type RegionShape } from './redact.ts';
+
+const rect = z.object({
+  x: z.number().finite(),
+  y: z.number().finite(),
+  width: z.number().positive(),
+  height: z.number().positive(),
+});
+
+/**
+ * Per-request options: the same names as the config, all optional, validated at the boundary
+ * (CLI flags, API query and form fields, web app).
+ */
+export const processOptionsSchema = z
+  .object({
+    task: z.enum(['anonymize', 'detect']),
+    preset: z.enum(PRESETS),
+    targets: z.array(z.enum(LABELS)).min(1),
+    method: z.enum(REDACTION_METHODS),
+    strength: z.number().min(0.1).max(10),
+    feather: z.number().min(0).max(0.5),
+    minScore: z.object({ face: z.number().min(0).max(1), plate: z.number().min(0).max(1) }).partial(),
+    iouThreshold: z.number().min(0).max(1),
+    format: z.enum(['same', ...IMAGE_FORMATS]),
+    quality: z.number().int().min(1).max(100),
+    keepMetadata: z.boolean(),
+    /** Regions drawn by a person: always redacted, whatever the detector says. */
+    addRegions: z
+      .array(rect.extend({ label: z.enum(LABELS), shape: z.enum(REGION_SHAPES).optional() }))
+      .max(1000),
+    /** Detections whose box lies mostly inside one of these are dropped (false positives). */
+    suppress: z.array(rect).max(1000),
+  })
+  .partial()
+  .strict();
+
+export type ProcessOptions = z.infer<typeof processOptionsSchema>;
+
+/** Validates options, throwing `E_INVALID_OPTION` with the one message format. */
+export function parseProcessOptions(input: unknown): ProcessOptions {
+  const result = processOptionsSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = issue.path.join('.') || 'options';
+  let actual: unknown = input;
+  for (const key of issue.path)
+    actual = (actual as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+  throw invalidOption(name, describeExpected(issue), actual);
+}
+
+function describeExpected(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return `a ${issue.expected}`;
+    case 'too_small':
+      return `a ${issue.origin === 'array' ? 'list' : 'value'} of at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `a ${issue.origin === 'array' ? 'list' : 'value'} of at most ${String(issue.maximum)}`;
+    case 'unrecognized_keys':
+      return `no unknown option (${issue.keys.join(', ')})`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Per-class detection and region settings after merging config and request. */
+export interface ClassSettings {
+  readonly model: string;
+  readonly minScore: number;
+  readonly iouThreshold: number;
+  readonly minSize: number;
+  readonly scaleX: number;
+  readonly scaleY: number;
+  readonly shape: RegionShape;
+  readonly method: RedactionMethod;
+  readonly strength: number;
+}
+
+/** Everything one run needs, decided once from config + request options. */
+export interface Settings {
+  readonly task: 'anonymize' | 'detect';
+  readonly preset: Preset;
+  readonly targets: readonly Label[];
+  readonly classes: Readonly<Record<Label, ClassSettings>>;
+  readonly maxViews: number;
+  readonly feather: number;
+  readonly color: readonly [number, number, number];
+  readonly format: 'same' | ImageFormat;
+  readonly quality: number;
+  readonly keepMetadata: boolean;
+  readonly addRegions: NonNullable<ProcessOptions['addRegions']>;
+  readonly suppress: NonNullable<ProcessOptions['suppress']>;
+  readonly limits: Config['limits'];
+}
+
+export function resolveSettings(config: Config, options: ProcessOptions = {}): Settings {
+  const preset = options.preset ?? config.preset;
+  const effort = PRESET_EFFORT[preset];
+  const hex = config.redaction.color;
+  const color = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  const classFor = (label: Label): ClassSettings => {
+    const c = config.classes[label];
+    return {
+      model: c.model,
+      minScore: options.minScore?.[label] ?? c.minScore,
+      iouThreshold: options.iouThreshold ?? c.iouThreshold,
+      minSize: c.minSize ?? effort[label],
+      scaleX: c.scaleX,
+      scaleY: c.scaleY,
+      shape: c.shape,
+      method: options.method ?? c.method ?? config.redaction.method,
+      strength: options.strength ?? c.strength ?? config.redaction.strength,
+    };
+  };
+  return {
+    task: options.task ?? config.task,
+    preset,
+    targets: options.targets ?? config.targets,
+    classes: { face: classFor('face'), plate: classFor('plate') },
+    maxViews: effort.maxViews,
+    feather: options.feather ?? config.redaction.feather,
+    color,
+    format: options.format ?? config.output.format,
+    quality: options.quality ?? config.output.quality,
+    keepMetadata: options.keepMetadata ?? config.output.keepMetadata,
+    addRegions: options.addRegions ?? [],
+    suppress: options.suppress ?? [],
+    limits: config.limits,
+  };
+}

@@ -1,0 +1,282 @@
+import type { Config, Label } from './config.ts';
+import { LABELS } from './config.ts';
+import { type Candidate, runDetector } from './detect.ts';
+import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
+import { NestorError } from './errors.ts';
+import { clipToImage, containment, type ImageBox, imageBox, roundOut, scaleAboutCentre } from './geometry.ts';
+import { type ImageFormat, MIME_TYPES } from './image.ts';
+import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
+import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
+import { MipChain } from './sampling.ts';
+
+/** Integer pixel rectangle as it appears in the detections schema. */
+export interface BoxJson {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One detection of the shared schema (product.md §4). */
+export interface Detection {
+  label: Label;
+  score: number;
+  /** What the model found, in original-image pixels. */
+  box: BoxJson;
+  /** Exactly what anonymize covers. */
+  region: BoxJson;
+  shape: RegionShape;
+  /** `manual` for regions a person added. */
+  source: 'model' | 'manual';
+}
+
+export interface Timings {
+  decodeMs: number;
+  detectMs: number;
+  redactMs: number;
+  encodeMs: number;
+  totalMs: number;
+}
+
+/** The detections schema shared by the API, CLI, web app and SDK. */
+export interface DetectionResult {
+  image: { width: number; height: number; format: ImageFormat };
+  detections: Detection[];
+  counts: Record<Label, number>;
+  timings: Timings;
+  engine: string;
+  models: Partial<Record<Label, string>>;
+}
+
+export interface AnonymizeResult {
+  readonly bytes: Uint8Array;
+  readonly format: ImageFormat;
+  readonly mimeType: string;
+  readonly result: DetectionResult;
+}
+
+export interface NestorDeps {
+  readonly engine: Engine;
+  readonly codec: ImageCodec;
+  readonly models: readonly ModelSpec[];
+  readonly config: Config;
+  /** How many inferences may run at once per image. */
+  readonly concurrency?: number;
+}
+
+const now = (): number => performance.now();
+const ms = (start: number): number => Math.round((now() - start) * 10) / 10;
+
+/**
+ * The pipeline: decode (orientation applied) → detect per class → regions → redact → encode.
+ * Sessions load lazily on first use and stay until `dispose()`.
+ */
+export class Nestor {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+
+  constructor(private readonly deps: NestorDeps) {}
+
+  get config(): Config {
+    return this.deps.config;
+  }
+
+  /** `model-id@sha256:…` for each class, as reported in results. */
+  modelIds(targets: readonly Label[] = LABELS): Partial<Record<Label, string>> {
+    const out: Partial<Record<Label, string>> = {};
+    for (const label of targets) {
+      const spec = this.spec(this.deps.config.classes[label].model);
+      out[label] = `${spec.id}@sha256:${spec.sha256}`;
+    }
+    return out;
+  }
+
+  /** Loads every model the config targets (readiness). */
+  async warmUp(): Promise<void> {
+    await Promise.all(this.deps.config.targets.map((l) => this.session(this.deps.config.classes[l].model)));
+  }
+
+  async detect(bytes: Uint8Array, options: ProcessOptions = {}): Promise<DetectionResult> {
+    const settings = resolveSettings(this.deps.config, { ...options, task: 'detect' });
+    const start = now();
+    const decoded = await this.decode(bytes, settings);
+    return (await this.process(decoded, settings, start)).result;
+  }
+
+  async anonymize(bytes: Uint8Array, options: ProcessOptions = {}): Promise<AnonymizeResult> {
+    const settings = resolveSettings(this.deps.config, { ...options, task: 'anonymize' });
+    const start = now();
+    const decoded = await this.decode(bytes, settings);
+    const out = await this.process(decoded, settings, start);
+    if (!out.encoded) throw new NestorError('E_INTERNAL');
+    return out.encoded;
+  }
+
+  /** Runs the task the settings name (detect or anonymize). */
+  async run(bytes: Uint8Array, options: ProcessOptions = {}): Promise<AnonymizeResult | DetectionResult> {
+    const task = options.task ?? this.deps.config.task;
+    return task === 'detect' ? this.detect(bytes, options) : this.anonymize(bytes, options);
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map(async (s) => (await s).release()));
+  }
+
+  private async decode(
+    bytes: Uint8Array,
+    settings: Settings,
+  ): Promise<{ decoded: DecodedImage; decodeMs: number }> {
+    const t = now();
+    const decoded = await this.deps.codec.decode(bytes, settings.limits);
+    return { decoded, decodeMs: ms(t) };
+  }
+
+  private async process(
+    input: { decoded: DecodedImage; decodeMs: number },
+    settings: Settings,
+    start: number,
+  ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
+    const { decoded, decodeMs } = input;
+    const { image } = decoded;
+    let t = now();
+    const candidates = await this.detectAll(new MipChain(image), settings);
+    const detectMs = ms(t);
+    const detections = this.toDetections(candidates, settings, image.width, image.height);
+    const counts = { face: 0, plate: 0 } as Record<Label, number>;
+    for (const d of detections) counts[d.label]++;
+    const result: DetectionResult = {
+      image: { width: image.width, height: image.height, format: decoded.format },
+      detections,
+      counts,
+      timings: { decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
+      engine: this.deps.engine.name,
+      models: this.modelIds(settings.targets),
+    };
+    if (settings.task === 'detect') {
+      result.timings.totalMs = ms(start);
+      return { result };
+    }
+    t = now();
+    applyRedactions(image, this.plan(detections, settings, decoded));
+    result.timings.redactMs = ms(t);
+    t = now();
+    const format = outputFormat(settings.format, decoded.format);
+    const bytes = await this.deps.codec.encode(
+      image,
+      { format, quality: settings.quality, keepMetadata: settings.keepMetadata },
+      decoded,
+    );
+    result.timings.encodeMs = ms(t);
+    result.timings.totalMs = ms(start);
+    return { result, encoded: { bytes, format, mimeType: MIME_TYPES[format], result } };
+  }
+
+  private async detectAll(mips: MipChain, settings: Settings): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    for (const label of settings.targets) {
+      const c = settings.classes[label];
+      const spec = this.spec(c.model);
+      if (spec.label !== label) {
+        throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
+      }
+      const session = await this.session(c.model);
+      const found = await runDetector(session, spec, mips, {
+        minScore: c.minScore,
+        iouThreshold: c.iouThreshold,
+        minSize: c.minSize,
+        maxViews: settings.maxViews,
+        concurrency: this.deps.concurrency ?? 1,
+      });
+      out.push(...found);
+    }
+    return out;
+  }
+
+  private toDetections(
+    candidates: Candidate[],
+    settings: Settings,
+    width: number,
+    height: number,
+  ): Detection[] {
+    const kept = candidates.filter((c) => !settings.suppress.some((s) => containment(c.box, s) >= 0.5));
+    const detections: Detection[] = kept
+      .sort((a, b) => b.score - a.score)
+      .map((c) => {
+        const cls = settings.classes[c.label];
+        const region = clipToImage(scaleAboutCentre(c.box, cls.scaleX, cls.scaleY), width, height);
+        return {
+          label: c.label,
+          score: Math.round(c.score * 1e4) / 1e4,
+          box: toJson(clipToImage(c.box, width, height)),
+          region: toJson(region),
+          shape: cls.shape,
+          source: 'model' as const,
+        };
+      });
+    for (const r of settings.addRegions) {
+      const box = clipToImage(imageBox(r.x, r.y, r.width, r.height), width, height);
+      detections.push({
+        label: r.label,
+        score: 1,
+        box: toJson(box),
+        region: toJson(box),
+        shape: r.shape ?? settings.classes[r.label].shape,
+        source: 'manual',
+      });
+    }
+    return detections.filter((d) => d.region.width > 0 && d.region.height > 0);
+  }
+
+  private plan(
+    detections: readonly Detection[],
+    settings: Settings,
+    decoded: DecodedImage,
+  ): RedactionRegion[] {
+    return detections.map((d) => {
+      const cls = settings.classes[d.label];
+      const region = d.region;
+      const op = planOp(
+        cls.method,
+        cls.strength,
+        region,
+        () => regionLuma(decoded.image, region, d.shape),
+        settings.color,
+      );
+      return {
+        region,
+        shape: d.shape,
+        op,
+        feather: settings.feather * Math.min(region.width, region.height),
+      };
+    });
+  }
+
+  private spec(id: string): ModelSpec {
+    const spec = this.deps.models.find((m) => m.id === id);
+    if (!spec) throw new NestorError('E_INVALID_CONFIG', `Unknown model id ${id}`);
+    return spec;
+  }
+
+  private session(id: string): Promise<InferenceSession> {
+    let s = this.sessions.get(id);
+    if (!s) {
+      s = this.deps.engine.loadModel(this.spec(id));
+      this.sessions.set(id, s);
+      // A failed load is retried on the next request rather than cached.
+      s.catch(() => this.sessions.delete(id));
+    }
+    return s;
+  }
+}
+
+/** GIF output is lossy in palette and Nestor writes a GIF input back as PNG. */
+export function outputFormat(requested: Settings['format'], input: ImageFormat): ImageFormat {
+  if (requested !== 'same') return requested;
+  return input === 'gif' ? 'png' : input;
+}
+
+function toJson(box: ImageBox): BoxJson {
+  const r = roundOut(box);
+  return { x: r.x, y: r.y, width: r.width, height: r.height };
+}

@@ -1,0 +1,230 @@
+import { pixelBounds, type Rect } from './geometry.ts';
+import { meanLuma, type RawImage } from './image.ts';
+
+export const REDACTION_METHODS = ['gaussian', 'pixelate', 'solid', 'adaptive'] as const;
+export type RedactionMethod = (typeof REDACTION_METHODS)[number];
+export const REGION_SHAPES = ['ellipse', 'rect'] as const;
+export type RegionShape = (typeof REGION_SHAPES)[number];
+
+/** What to do to one region, with every parameter decided (pure data, easy to test and to log). */
+export type RedactionOp =
+  | { readonly kind: 'gaussian'; readonly sigma: number }
+  | { readonly kind: 'pixelate'; readonly block: number }
+  | { readonly kind: 'solid'; readonly color: readonly [number, number, number] };
+
+export interface RedactionRegion {
+  readonly region: Rect;
+  readonly shape: RegionShape;
+  readonly op: RedactionOp;
+  /** Width of the soft edge in pixels (0 = hard edge). */
+  readonly feather: number;
+}
+
+/**
+ * Chooses the operation for a region. Strength is relative to the region's size so that the
+ * default cannot be undone: blur sigma is a sixth of the short side, pixel blocks an eighth.
+ * `adaptive` is a gaussian whose sigma grows with the region's brightness (detail shows more
+ * in bright areas), as in the original .NET back-end.
+ */
+export function planOp(
+  method: RedactionMethod,
+  strength: number,
+  region: Rect,
+  luma: () => number,
+  color: readonly [number, number, number],
+): RedactionOp {
+  const side = Math.max(1, Math.min(region.width, region.height));
+  switch (method) {
+    case 'gaussian':
+      return { kind: 'gaussian', sigma: Math.max(2, (side / 6) * strength) };
+    case 'adaptive':
+      return { kind: 'gaussian', sigma: Math.max(2, (side / 6) * strength * (0.6 + (0.8 * luma()) / 255)) };
+    case 'pixelate':
+      return { kind: 'pixelate', block: Math.max(3, Math.round((side / 8) * strength)) };
+    case 'solid':
+      return { kind: 'solid', color };
+  }
+}
+
+/** Mean luma of the region's own pixels (for adaptive strength). */
+export function regionLuma(image: RawImage, region: Rect, shape: RegionShape): number {
+  const b = pixelBounds(region, image.width, image.height);
+  const inside = shape === 'ellipse' ? ellipseTest(region) : () => true;
+  return meanLuma(image, b, inside);
+}
+
+function ellipseTest(r: Rect): (x: number, y: number) => boolean {
+  const cx = r.x + r.width / 2;
+  const cy = r.y + r.height / 2;
+  const rx = r.width / 2;
+  const ry = r.height / 2;
+  return (x, y) => ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2 <= 1;
+}
+
+/**
+ * Coverage (0..1) of each pixel of the region's bounding pixels by its shape, with a linear soft
+ * edge of `feather` pixels inside the shape. Pixels outside the shape get exactly 0.
+ */
+export function regionMask(region: Rect, shape: RegionShape, feather: number, width: number, height: number) {
+  const b = pixelBounds(region, width, height);
+  const w = b.x1 - b.x0;
+  const h = b.y1 - b.y0;
+  const mask = new Float32Array(Math.max(0, w * h));
+  const cx = region.x + region.width / 2;
+  const cy = region.y + region.height / 2;
+  const rx = region.width / 2;
+  const ry = region.height / 2;
+  for (let y = 0; y < h; y++) {
+    const py = b.y0 + y + 0.5;
+    for (let x = 0; x < w; x++) {
+      const px = b.x0 + x + 0.5;
+      // Distance inside the boundary, in pixels (negative outside).
+      let inside: number;
+      if (shape === 'ellipse') {
+        const d = Math.sqrt(((px - cx) / rx) ** 2 + ((py - cy) / ry) ** 2);
+        inside = (1 - d) * Math.min(rx, ry);
+      } else {
+        inside = Math.min(
+          px - region.x,
+          region.x + region.width - px,
+          py - region.y,
+          region.y + region.height - py,
+        );
+      }
+      mask[y * w + x] = inside < 0 ? 0 : feather > 0 ? Math.min(1, inside / feather) : 1;
+    }
+  }
+  return { bounds: b, mask };
+}
+
+/** Applies every redaction to `image` in place. Pixels outside all regions are left bit-identical. */
+export function applyRedactions(image: RawImage, regions: readonly RedactionRegion[]): void {
+  for (const r of regions) applyOne(image, r);
+}
+
+function applyOne(image: RawImage, r: RedactionRegion): void {
+  const { bounds, mask } = regionMask(r.region, r.shape, r.feather, image.width, image.height);
+  const w = bounds.x1 - bounds.x0;
+  const h = bounds.y1 - bounds.y0;
+  if (w <= 0 || h <= 0) return;
+  const { patch, px0, py0, pw } = renderPatch(image, bounds, r.op);
+  const { data, width, channels: C } = image;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const m = mask[y * w + x]!;
+      if (m === 0) continue;
+      const i = ((bounds.y0 + y) * width + bounds.x0 + x) * C;
+      const j = ((bounds.y0 + y - py0) * pw + (bounds.x0 + x - px0)) * C;
+      for (let c = 0; c < 3; c++) data[i + c] = Math.round(data[i + c]! + (patch[j + c]! - data[i + c]!) * m);
+    }
+  }
+}
+
+/** The redacted pixels of an area around `bounds` (blur reads a margin of 3 sigma). */
+function renderPatch(
+  image: RawImage,
+  bounds: { x0: number; y0: number; x1: number; y1: number },
+  op: RedactionOp,
+): { patch: Float32Array; px0: number; py0: number; pw: number } {
+  const margin = op.kind === 'gaussian' ? Math.ceil(op.sigma * 3) : 0;
+  const px0 = Math.max(0, bounds.x0 - margin);
+  const py0 = Math.max(0, bounds.y0 - margin);
+  const px1 = Math.min(image.width, bounds.x1 + margin);
+  const py1 = Math.min(image.height, bounds.y1 + margin);
+  const pw = px1 - px0;
+  const ph = py1 - py0;
+  const C = image.channels;
+  const patch = new Float32Array(pw * ph * C);
+  for (let y = 0; y < ph; y++) {
+    const src = ((py0 + y) * image.width + px0) * C;
+    for (let k = 0; k < pw * C; k++) patch[y * pw * C + k] = image.data[src + k]!;
+  }
+  switch (op.kind) {
+    case 'gaussian':
+      gaussianBlur(patch, pw, ph, C, op.sigma);
+      break;
+    case 'pixelate':
+      pixelate(patch, pw, ph, C, op.block, bounds.x0 - px0, bounds.y0 - py0);
+      break;
+    case 'solid':
+      for (let p = 0; p < pw * ph; p++) for (let c = 0; c < 3; c++) patch[p * C + c] = op.color[c]!;
+      break;
+  }
+  return { patch, px0, py0, pw };
+}
+
+/** Widths of three box filters whose succession approximates a gaussian of `sigma` (Kovesi 2010). */
+export function boxesForGauss(sigma: number): [number, number, number] {
+  const ideal = Math.sqrt((12 * sigma * sigma) / 3 + 1);
+  let wl = Math.floor(ideal);
+  if (wl % 2 === 0) wl--;
+  const wu = wl + 2;
+  const m = Math.round((12 * sigma * sigma - 3 * wl * wl - 12 * wl - 9) / (-4 * wl - 4));
+  return [0, 1, 2].map((i) => (i < m ? wl : wu)) as [number, number, number];
+}
+
+/** In-place gaussian blur (three box passes each way, edges clamped), O(1) per pixel in sigma. */
+export function gaussianBlur(px: Float32Array, w: number, h: number, C: number, sigma: number): void {
+  const tmp = new Float32Array(px.length);
+  for (const box of boxesForGauss(sigma)) {
+    const r = (box - 1) / 2;
+    boxPass(px, tmp, w, h, C, r, true);
+    boxPass(tmp, px, w, h, C, r, false);
+  }
+}
+
+function boxPass(
+  src: Float32Array,
+  dst: Float32Array,
+  w: number,
+  h: number,
+  C: number,
+  r: number,
+  horizontal: boolean,
+) {
+  const lines = horizontal ? h : w;
+  const len = horizontal ? w : h;
+  const step = horizontal ? C : w * C;
+  const inv = 1 / (2 * r + 1);
+  for (let line = 0; line < lines; line++) {
+    const base = horizontal ? line * w * C : line * C;
+    for (let c = 0; c < C; c++) {
+      const at = (i: number) => src[base + Math.min(len - 1, Math.max(0, i)) * step + c]!;
+      let acc = 0;
+      for (let i = -r; i <= r; i++) acc += at(i);
+      for (let i = 0; i < len; i++) {
+        dst[base + i * step + c] = acc * inv;
+        acc += at(i + r + 1) - at(i - r);
+      }
+    }
+  }
+}
+
+/** Replaces each block (aligned on the region's corner) by its mean colour. */
+function pixelate(
+  px: Float32Array,
+  w: number,
+  h: number,
+  C: number,
+  block: number,
+  ox: number,
+  oy: number,
+): void {
+  const startX = ox - Math.ceil(ox / block) * block;
+  const startY = oy - Math.ceil(oy / block) * block;
+  for (let by = startY; by < h; by += block) {
+    for (let bx = startX; bx < w; bx += block) {
+      const x0 = Math.max(0, bx);
+      const y0 = Math.max(0, by);
+      const x1 = Math.min(w, bx + block);
+      const y1 = Math.min(h, by + block);
+      const sum = [0, 0, 0];
+      const n = (x1 - x0) * (y1 - y0);
+      if (n <= 0) continue;
+      for (let y = y0; y < y1; y++)
+        for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) sum[c]! += px[(y * w + x) * C + c]!;
+      for (let y = y0; y < y1; y++)
+        for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) px[(y * w + x) * C + c] = sum[c]! / n;
+    }
+  }
+}

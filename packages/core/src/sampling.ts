@@ -1,0 +1,168 @@
+import { type ImageBox, imageBox, type ModelBox } from './geometry.ts';
+import type { RawImage } from './image.ts';
+
+/**
+ * How one model input maps onto the image: the image rectangle `source` is scaled by `scale`
+ * and placed at the input's top-left corner; the rest of the input is padding.
+ */
+export interface View {
+  readonly source: ImageBox;
+  readonly scale: number;
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+}
+
+/** The one conversion from model-input pixels to original-image pixels. */
+export function toImageBox(box: ModelBox, view: View): ImageBox {
+  return imageBox(
+    view.source.x + box.x / view.scale,
+    view.source.y + box.y / view.scale,
+    box.width / view.scale,
+    box.height / view.scale,
+  );
+}
+
+/** How pixels become a model's input tensor. */
+export interface InputSpec {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly layout: 'NHWC' | 'NCHW';
+  readonly channelOrder: 'RGB' | 'BGR';
+  /** Per channel (in RGB order): value = (pixel / 255 - mean) / std. */
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+}
+
+/** A view that fits the whole of `rect` into the input, keeping aspect ratio (letterbox). */
+export function letterboxView(rect: ImageBox, inputWidth: number, inputHeight: number): View {
+  const scale = Math.min(inputWidth / rect.width, inputHeight / rect.height);
+  return { source: rect, scale, inputWidth, inputHeight };
+}
+
+/**
+ * Successive 2x box-filtered reductions of an image, built lazily, so that any view samples
+ * from a level at most 2x larger than its target and never aliases.
+ */
+export class MipChain {
+  private readonly levels: RawImage[];
+
+  constructor(base: RawImage) {
+    this.levels = [base];
+  }
+
+  get base(): RawImage {
+    return this.levels[0]!;
+  }
+
+  /** The level whose resolution is the smallest still >= `scale` times the base. */
+  levelFor(scale: number): { image: RawImage; factor: number } {
+    let k = 0;
+    while (scale * 2 ** (k + 1) <= 1 && this.canReduce(k)) k++;
+    return { image: this.level(k), factor: 2 ** k };
+  }
+
+  private canReduce(k: number): boolean {
+    const img = this.level(k);
+    return img.width >= 2 && img.height >= 2;
+  }
+
+  private level(k: number): RawImage {
+    while (this.levels.length <= k) this.levels.push(halve(this.levels[this.levels.length - 1]!));
+    return this.levels[k]!;
+  }
+}
+
+/** Halves an image with a 2x2 box filter (odd edges are dropped). */
+export function halve(image: RawImage): RawImage {
+  const width = image.width >> 1;
+  const height = image.height >> 1;
+  const c = image.channels;
+  const src = image.data;
+  const out = new Uint8Array(width * height * c);
+  const rowStride = image.width * c;
+  for (let y = 0; y < height; y++) {
+    const r0 = 2 * y * rowStride;
+    const r1 = r0 + rowStride;
+    let o = y * width * c;
+    for (let x = 0; x < width; x++) {
+      const i = 2 * x * c;
+      for (let ch = 0; ch < c; ch++) {
+        out[o++] =
+          (src[r0 + i + ch]! + src[r0 + i + c + ch]! + src[r1 + i + ch]! + src[r1 + i + c + ch]! + 2) >> 2;
+      }
+    }
+  }
+  return { width, height, channels: c, data: out };
+}
+
+/**
+ * Fills a float32 tensor for `view` from the image (bilinear from the right mip level), normalised
+ * per `spec`; the padding area gets the value of a black pixel.
+ */
+export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32Array {
+  const { image, factor } = mips.levelFor(view.scale);
+  const { width: W, height: H, channels: C, data } = image;
+  const outW = spec.width;
+  const outH = spec.height;
+  const plane = outW * outH;
+  const out = new Float32Array(plane * 3);
+  const order = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const mul = order.map((ch) => 1 / (255 * spec.std[ch]!));
+  const add = order.map((ch) => -spec.mean[ch]! / spec.std[ch]!);
+  const nchw = spec.layout === 'NCHW';
+  const contentW = Math.min(outW, Math.round(view.source.width * view.scale));
+  const contentH = Math.min(outH, Math.round(view.source.height * view.scale));
+  // Image coordinates at the chosen mip level of output pixel centres.
+  const step = 1 / (view.scale * factor);
+  const x0 = view.source.x / factor;
+  const y0 = view.source.y / factor;
+  const xs = new Int32Array(outW);
+  const xw = new Float32Array(outW);
+  for (let ox = 0; ox < contentW; ox++) {
+    const fx = Math.min(W - 1, Math.max(0, x0 + (ox + 0.5) * step - 0.5));
+    xs[ox] = Math.min(W - 2, Math.floor(fx));
+    xw[ox] = fx - xs[ox]!;
+    if (W === 1) {
+      xs[ox] = 0;
+      xw[ox] = 0;
+    }
+  }
+  const x1off = W === 1 ? 0 : C;
+  // Where channel k (in the model's order) of pixel p goes: base(p) + k * stride.
+  const kStride = nchw ? plane : 1;
+  const [c0, c1, c2] = order as [number, number, number];
+  const [m0, m1, m2] = mul as [number, number, number];
+  const [a0, a1, a2] = add as [number, number, number];
+  const rgb = new Float32Array(3);
+  for (let oy = 0; oy < outH; oy++) {
+    const inContentRow = oy < contentH;
+    const fy = Math.min(H - 1, Math.max(0, y0 + (oy + 0.5) * step - 0.5));
+    const yi = H === 1 ? 0 : Math.min(H - 2, Math.floor(fy));
+    const wy = H === 1 ? 0 : fy - yi;
+    const row0 = yi * W * C;
+    const row1 = H === 1 ? row0 : row0 + W * C;
+    for (let ox = 0; ox < outW; ox++) {
+      const p = oy * outW + ox;
+      const base = nchw ? p : p * 3;
+      if (!inContentRow || ox >= contentW) {
+        out[base] = a0;
+        out[base + kStride] = a1;
+        out[base + 2 * kStride] = a2;
+        continue;
+      }
+      const wx = xw[ox]!;
+      const i00 = row0 + xs[ox]! * C;
+      const i10 = row1 + xs[ox]! * C;
+      for (let ch = 0; ch < 3; ch++) {
+        const top = data[i00 + ch]! + (data[i00 + x1off + ch]! - data[i00 + ch]!) * wx;
+        const bottom = data[i10 + ch]! + (data[i10 + x1off + ch]! - data[i10 + ch]!) * wx;
+        rgb[ch] = top + (bottom - top) * wy;
+      }
+      out[base] = rgb[c0]! * m0 + a0;
+      out[base + kStride] = rgb[c1]! * m1 + a1;
+      out[base + 2 * kStride] = rgb[c2]! * m2 + a2;
+    }
+  }
+  return out;
+}

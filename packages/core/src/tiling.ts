@@ -1,0 +1,76 @@
+import { imageBox } from './geometry.ts';
+import { letterboxView, type View } from './sampling.ts';
+
+/** What a detector needs to plan the views it runs over an image. */
+export interface TilingOptions {
+  /** Model input size in pixels. */
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  /** Smallest object side, in model-input pixels, the model finds reliably. */
+  readonly modelMinObject: number;
+  /** Smallest object side, in image pixels, the caller wants found. */
+  readonly minObject: number;
+  /** Largest upsampling allowed (small images with tiny objects). */
+  readonly maxScale: number;
+  /** Levels of a scale pyramid step by this factor (2 = octaves). */
+  readonly levelStep: number;
+  /** Most views allowed for one image; the finest levels are dropped first. */
+  readonly maxViews: number;
+}
+
+/**
+ * Plans a scale pyramid of views: level 0 letterboxes the whole image, each finer level scales
+ * by `levelStep` and tiles the image with enough overlap that an object of the sizes that level
+ * is responsible for lies whole inside at least one tile.
+ */
+export function planViews(width: number, height: number, options: TilingOptions): View[] {
+  const { inputWidth, inputHeight, levelStep } = options;
+  const whole = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
+  const views: View[] = [whole];
+  const finest = Math.min(options.maxScale, options.modelMinObject / options.minObject);
+  const levels: number[] = [];
+  for (let s = whole.scale * levelStep; ; s *= levelStep) {
+    const scale = Math.min(s, finest);
+    if (scale <= whole.scale * 1.05) break;
+    levels.push(scale);
+    if (scale >= finest) break;
+  }
+  for (const scale of levels) {
+    const level = tileLevel(width, height, scale, options);
+    if (views.length + level.length > options.maxViews) break;
+    views.push(...level);
+  }
+  return views;
+}
+
+function tileLevel(width: number, height: number, scale: number, options: TilingOptions): View[] {
+  const cropW = options.inputWidth / scale;
+  const cropH = options.inputHeight / scale;
+  // Objects bigger than levelStep x this level's minimum are the coarser level's job.
+  const overlap = (options.modelMinObject * options.levelStep * 1.25) / scale;
+  const xs = starts(width, cropW, overlap);
+  const ys = starts(height, cropH, overlap);
+  const views: View[] = [];
+  for (const y of ys) {
+    for (const x of xs) {
+      const w = Math.min(cropW, width - x);
+      const h = Math.min(cropH, height - y);
+      views.push({
+        source: imageBox(x, y, w, h),
+        scale,
+        inputWidth: options.inputWidth,
+        inputHeight: options.inputHeight,
+      });
+    }
+  }
+  return views;
+}
+
+/** Evenly spread tile origins covering [0, length) with at least `overlap` shared between neighbours. */
+export function starts(length: number, crop: number, overlap: number): number[] {
+  if (crop >= length) return [0];
+  const stride = Math.max(1, crop - Math.min(overlap, crop * 0.5));
+  const count = Math.ceil((length - crop) / stride) + 1;
+  const step = (length - crop) / (count - 1);
+  return Array.from({ length: count }, (_, i) => Math.round(i * step * 1000) / 1000);
+}

