@@ -60,7 +60,7 @@ export const configSchema = z
           scaleY: 1.4,
           shape: 'ellipse',
         }),
-        plate: classSchema({ model: 'ppocr-v4-det', minScore: 0.6, scaleX: 1.1, scaleY: 1.1, shape: 'rect' }),
+        plate: classSchema({ model: 'ppocr-v4-det', minScore: 0.6, scaleX: 1.3, scaleY: 1.7, shape: 'rect' }),
       })
       .strict()
       .prefault({}),

@@ -44,6 +44,7 @@ export async function runDetector(
     maxScale: spec.maxScale,
     levelStep: 2,
     maxViews: settings.maxViews,
+    ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
   });
   const found: Candidate[] = [];
   for (let i = 0; i < views.length; i += settings.concurrency) {
@@ -65,8 +66,8 @@ async function runView(
   const data = sampleView(mips, view, spec.input);
   const dims =
     spec.input.layout === 'NHWC'
-      ? [1, spec.input.height, spec.input.width, 3]
-      : [1, 3, spec.input.height, spec.input.width];
+      ? [1, view.inputHeight, view.inputWidth, 3]
+      : [1, 3, view.inputHeight, view.inputWidth];
   const outputs = await session.run({ [spec.input.name]: { data, dims } });
   const decoder = spec.decoder;
   const label = spec.label;

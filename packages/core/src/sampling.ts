@@ -32,6 +32,8 @@ export interface InputSpec {
   /** Per channel (in RGB order): value = (pixel / 255 - mean) / std. */
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
+  /** Fully convolutional models take any size that is a multiple of this; width/height are then maxima. */
+  readonly sizeMultiple?: number;
 }
 
 /** A view that fits the whole of `rect` into the input, keeping aspect ratio (letterbox). */
@@ -103,8 +105,8 @@ export function halve(image: RawImage): RawImage {
 export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32Array {
   const { image, factor } = mips.levelFor(view.scale);
   const { width: W, height: H, channels: C, data } = image;
-  const outW = spec.width;
-  const outH = spec.height;
+  const outW = view.inputWidth;
+  const outH = view.inputHeight;
   const plane = outW * outH;
   const out = new Float32Array(plane * 3);
   const order = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];

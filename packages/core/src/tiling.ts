@@ -16,6 +16,8 @@ export interface TilingOptions {
   readonly levelStep: number;
   /** Most views allowed for one image; the finest levels are dropped first. */
   readonly maxViews: number;
+  /** Set for fully convolutional models: each view's input shrinks to its content, rounded up to this. */
+  readonly sizeMultiple?: number;
 }
 
 /**
@@ -31,7 +33,8 @@ export function planViews(width: number, height: number, options: TilingOptions)
   const levels: number[] = [];
   for (let s = whole.scale * levelStep; ; s *= levelStep) {
     const scale = Math.min(s, finest);
-    if (scale <= whole.scale * 1.05) break;
+    // A level barely finer than the last adds cost but finds nothing new.
+    if (scale <= (levels.at(-1) ?? whole.scale) * Math.SQRT2) break;
     levels.push(scale);
     if (scale >= finest) break;
   }
@@ -40,7 +43,13 @@ export function planViews(width: number, height: number, options: TilingOptions)
     if (views.length + level.length > options.maxViews) break;
     views.push(...level);
   }
-  return views;
+  const m = options.sizeMultiple;
+  if (!m) return views;
+  return views.map((v) => ({
+    ...v,
+    inputWidth: Math.min(v.inputWidth, Math.ceil((v.source.width * v.scale) / m) * m),
+    inputHeight: Math.min(v.inputHeight, Math.ceil((v.source.height * v.scale) / m) * m),
+  }));
 }
 
 function tileLevel(width: number, height: number, scale: number, options: TilingOptions): View[] {

@@ -77,15 +77,16 @@ export const MODELS: readonly ModelSpec[] = [
     // PaddleOCR feeds BGR with ImageNet statistics listed in B, G, R order.
     input: {
       name: 'x',
-      width: 640,
-      height: 640,
+      width: 960,
+      height: 960,
       layout: 'NCHW',
       channelOrder: 'BGR',
       mean: [0.406, 0.456, 0.485],
       std: [0.225, 0.224, 0.229],
+      sizeMultiple: 32,
     },
     decoder: { kind: 'db', output: 'sigmoid_0.tmp_0', binaryThreshold: 0.3, unclipRatio: 1.5 },
-    minObject: 10,
+    minObject: 16,
     maxScale: 2,
   },
 ];

@@ -326,7 +326,11 @@ export function parseTfjsGraphModel(artifacts: TfjsArtifacts): TfGraph {
     }
   }
 
-  const signature = json.signature === undefined ? undefined : asRecord(json.signature, 'signature');
+  // Like tfjs-converter, a signature in userDefinedMetadata takes precedence over the top-level one.
+  const metadata =
+    json.userDefinedMetadata === undefined ? {} : asRecord(json.userDefinedMetadata, 'metadata');
+  const rawSignature = metadata.signature ?? json.signature;
+  const signature = rawSignature === undefined ? undefined : asRecord(rawSignature, 'signature');
   let inputs = signatureEntries(signature, 'inputs');
   if (inputs.length === 0) {
     inputs = nodes
