@@ -54,7 +54,7 @@ export const configSchema = z
     classes: z
       .object({
         face: classSchema({
-          model: 'blazeface-full-range',
+          model: 'blazeface-back-256',
           minScore: 0.5,
           scaleX: 1.3,
           scaleY: 1.4,

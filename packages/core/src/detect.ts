@@ -63,6 +63,9 @@ async function runView(
   view: View,
   settings: DetectorSettings,
 ): Promise<Candidate[]> {
+  if (spec.decoder.kind === 'ctc') {
+    throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} reads text; it does not detect objects`);
+  }
   const data = sampleView(mips, view, spec.input);
   const dims =
     spec.input.layout === 'NHWC'

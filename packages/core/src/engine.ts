@@ -1,5 +1,6 @@
 import type { Label } from './config.ts';
 import type { AnchorLayer } from './decoders/blazeface.ts';
+import type { CtcCharsetName } from './decoders/ctc.ts';
 import type { ImageFormat, RawImage } from './image.ts';
 import type { InputSpec } from './sampling.ts';
 
@@ -53,6 +54,12 @@ export type DecoderSpec =
       readonly output: string;
       readonly binaryThreshold: number;
       readonly unclipRatio: number;
+    }
+  | {
+      /** A text recogniser read with greedy CTC: `output` is [N, steps, classes] probabilities. */
+      readonly kind: 'ctc';
+      readonly output: string;
+      readonly charset: CtcCharsetName;
     };
 
 /** Everything needed to run and trust one model: where it comes from, what it expects, how to read it. */

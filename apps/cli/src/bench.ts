@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Nestor, NestorError, type ProcessOptions, type Timings } from '@nestor/core';
+import { resizedJpeg, timeDecodeEncode } from '@nestor/engine-node';
+import type { Io } from './main.ts';
+
+export interface BenchFlags {
+  readonly images: readonly string[];
+  readonly runs: number;
+  readonly json: boolean;
+  readonly cwd: string;
+}
+
+/** Photo sizes benchmarked, 4:3 like most cameras. */
+export const BENCH_SIZES = [
+  { name: '1MP', width: 1152, height: 864 },
+  { name: '3MP', width: 2000, height: 1500 },
+  { name: '12MP', width: 4000, height: 3000 },
+] as const;
+
+/** The dev set's largest photo, when ../shared is beside the repository. */
+const DEFAULT_PHOTO = 'eval/dev/images/face-0344.jpg';
+
+function findDefaultPhoto(cwd: string): string | undefined {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, '..', 'shared', DEFAULT_PHOTO);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** `nestor bench`: per-stage medians at 1, 3 and 12 MP and the ratio total / (decode + encode). */
+export async function runBench(
+  nestor: Nestor,
+  options: ProcessOptions,
+  flags: BenchFlags,
+  io: Io,
+): Promise<number> {
+  const photos =
+    flags.images.length > 0
+      ? flags.images.map((f) => path.resolve(flags.cwd, f))
+      : [findDefaultPhoto(flags.cwd)];
+  if (!photos[0]) {
+    throw new NestorError(
+      'E_INPUT_NOT_FOUND',
+      'No photo given and ../shared/eval/dev is not beside the repository',
+    );
+  }
+  const rows = [];
+  for (const photoPath of photos as string[]) {
+    const photo = new Uint8Array(await readFile(photoPath));
+    for (const size of BENCH_SIZES) {
+      const jpeg = await resizedJpeg(photo, size.width, size.height);
+      await nestor.anonymize(jpeg, options);
+      const stages: Timings[] = [];
+      const floor: number[] = [];
+      for (let i = 0; i < Math.max(1, flags.runs); i++) {
+        const codec = await timeDecodeEncode(jpeg);
+        floor.push(codec.decodeMs + codec.encodeMs);
+        stages.push((await nestor.anonymize(jpeg, options)).result.timings);
+      }
+      const pick = (k: keyof Timings) => round(median(stages.map((s) => s[k])));
+      const codecMs = round(median(floor));
+      const totalMs = pick('totalMs');
+      rows.push({
+        photo: path.basename(photoPath),
+        size: size.name,
+        width: size.width,
+        height: size.height,
+        decodeMs: pick('decodeMs'),
+        detectMs: pick('detectMs'),
+        redactMs: pick('redactMs'),
+        encodeMs: pick('encodeMs'),
+        totalMs,
+        codecFloorMs: codecMs,
+        ratio: Math.round((totalMs / codecMs) * 100) / 100,
+      });
+    }
+  }
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ runs: flags.runs, rows })}\n`);
+  } else {
+    io.stdout.write('photo            size  decode  detect  redact  encode   total  codec floor  ratio\n');
+    for (const r of rows) {
+      io.stdout.write(
+        `${r.photo.padEnd(16)} ${r.size.padEnd(5)} ${[r.decodeMs, r.detectMs, r.redactMs, r.encodeMs, r.totalMs].map((v) => String(v).padStart(6)).join('  ')}  ${String(r.codecFloorMs).padStart(11)}  ${r.ratio.toFixed(2).padStart(5)}\n`,
+      );
+    }
+    io.stdout.write('ratio = total / (JPEG decode + encode of the same image), medians\n');
+  }
+  return 0;
+}

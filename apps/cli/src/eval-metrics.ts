@@ -1,0 +1,185 @@
+/**
+ * Detection metrics, computed exactly as ../shared/tools/eval.mjs does (the team's yardstick):
+ * recall by IoU >= 0.3 (greedy by score), recall by >= 70% coverage of each ground-truth box by
+ * the union of predicted regions, and precision on images whose labelling is complete.
+ */
+export interface XYWH {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+export interface GroundTruthImage {
+  file: string;
+  width?: number;
+  height?: number;
+  source?: string;
+  complete?: boolean;
+  boxes: (XYWH & { label: string })[];
+}
+export interface Prediction extends XYWH {
+  label: string;
+  score: number;
+  region?: XYWH;
+}
+
+export interface LabelMetrics {
+  gt_boxes: number;
+  recall_iou30: number;
+  recall_cover70: number;
+  precision_complete: number | null;
+  fp_per_complete_image: number | null;
+  images_without_prediction_entry: number;
+  cover70_by_size: Record<string, string>;
+  cover70_by_source: Record<string, string>;
+}
+
+const iou = (a: XYWH, b: XYWH): number => {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.w, b.x + b.w);
+  const y2 = Math.min(a.y + a.h, b.y + b.h);
+  const i = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  return i / (a.w * a.h + b.w * b.h - i || 1);
+};
+const inside = (p: XYWH, g: XYWH): number => {
+  const x1 = Math.max(p.x, g.x);
+  const y1 = Math.max(p.y, g.y);
+  const x2 = Math.min(p.x + p.w, g.x + g.w);
+  const y2 = Math.min(p.y + p.h, g.y + g.h);
+  return (Math.max(0, x2 - x1) * Math.max(0, y2 - y1)) / (p.w * p.h || 1);
+};
+/** Share of `g` covered by the union of `ps`, sampled on a 64x64 grid of cell centres. */
+export const coveredShare = (g: XYWH, ps: readonly XYWH[]): number => {
+  const n = 64;
+  const sx = g.w / n;
+  const sy = g.h / n;
+  let hit = 0;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      const cx = g.x + (i + 0.5) * sx;
+      const cy = g.y + (j + 0.5) * sy;
+      if (ps.some((p) => cx >= p.x && cx <= p.x + p.w && cy >= p.y && cy <= p.y + p.h)) hit++;
+    }
+  }
+  return hit / (n * n);
+};
+
+interface Tally {
+  gt: number;
+  hitIou: number;
+  hitCover: number;
+  pred: number;
+  tp: number;
+  completeImages: number;
+  missing: number;
+  bySize: Record<string, { gt: number; hit: number }>;
+  bySource: Record<string, { gt: number; hit: number }>;
+}
+
+function bucketOf(
+  map: Record<string, { gt: number; hit: number }>,
+  key: string,
+): { gt: number; hit: number } {
+  const existing = map[key];
+  if (existing) return existing;
+  const created = { gt: 0, hit: 0 };
+  map[key] = created;
+  return created;
+}
+
+export function scoreDetections(
+  images: readonly GroundTruthImage[],
+  predictions: Readonly<Record<string, readonly Prediction[]>>,
+  minSide = 10,
+): Record<string, LabelMetrics> {
+  const stats: Record<string, Tally> = {};
+  const tally = (l: string): Tally =>
+    (stats[l] ??= {
+      gt: 0,
+      hitIou: 0,
+      hitCover: 0,
+      pred: 0,
+      tp: 0,
+      completeImages: 0,
+      missing: 0,
+      bySize: {},
+      bySource: {},
+    });
+  for (const img of images) {
+    const labels = new Set(img.boxes.map((b) => b.label));
+    const ps = predictions[img.file] ?? [];
+    if (!(img.file in predictions)) for (const l of labels) tally(l).missing++;
+    for (const label of labels) {
+      const s = tally(label);
+      const gts = img.boxes.filter((b) => b.label === label);
+      const mine = ps.filter((p) => p.label === label).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+      const used = new Set<number>();
+      const matched = new Set<number>();
+      for (const [pi, p] of mine.entries()) {
+        let best = -1;
+        let bestIou = 0.3;
+        for (const [gi, g] of gts.entries()) {
+          if (used.has(gi)) continue;
+          const v = iou(p, g);
+          if (v >= bestIou) {
+            bestIou = v;
+            best = gi;
+          }
+        }
+        if (best >= 0) {
+          used.add(best);
+          matched.add(pi);
+        }
+      }
+      for (const [gi, g] of gts.entries()) {
+        const side = Math.min(g.w, g.h);
+        if (side < minSide) continue;
+        const bucket = side < 24 ? 'small(<24)' : side < 64 ? 'medium(24-64)' : 'large(>=64)';
+        const b = bucketOf(s.bySize, bucket);
+        const src = bucketOf(s.bySource, (img.source ?? '?').split(':')[0]!);
+        s.gt++;
+        b.gt++;
+        src.gt++;
+        if (used.has(gi)) s.hitIou++;
+        if (
+          coveredShare(
+            g,
+            mine.map((p) => p.region ?? p),
+          ) >= 0.7
+        ) {
+          s.hitCover++;
+          b.hit++;
+          src.hit++;
+        }
+      }
+      if (img.complete) {
+        s.completeImages++;
+        s.pred += mine.length;
+        for (const [pi, p] of mine.entries())
+          if (matched.has(pi) || gts.some((g) => inside(p, g) >= 0.5)) s.tp++;
+      }
+    }
+  }
+  const ratio = (v: { gt: number; hit: number }) => `${v.hit}/${v.gt} = ${(v.hit / v.gt).toFixed(3)}`;
+  const sorted = (o: Record<string, { gt: number; hit: number }>) =>
+    Object.fromEntries(
+      Object.entries(o)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, ratio(v)]),
+    );
+  const out: Record<string, LabelMetrics> = {};
+  for (const [label, s] of Object.entries(stats)) {
+    out[label] = {
+      gt_boxes: s.gt,
+      recall_iou30: +(s.hitIou / s.gt).toFixed(4),
+      recall_cover70: +(s.hitCover / s.gt).toFixed(4),
+      precision_complete: s.pred ? +(s.tp / s.pred).toFixed(4) : null,
+      fp_per_complete_image: s.completeImages ? +((s.pred - s.tp) / s.completeImages).toFixed(3) : null,
+      images_without_prediction_entry: s.missing,
+      cover70_by_size: sorted(s.bySize),
+      cover70_by_source: sorted(s.bySource),
+    };
+  }
+  return out;
+}

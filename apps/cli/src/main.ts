@@ -1,0 +1,317 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type AnonymizeResult,
+  type DetectionResult,
+  LABELS,
+  type Label,
+  type Nestor,
+  NestorError,
+  outputFormat,
+  PRESETS,
+  type ProcessOptions,
+  parseProcessOptions,
+  REDACTION_METHODS,
+  sniffImageFormat,
+  toNestorError,
+} from '@nestor/core';
+import { createNodeNestor, loadConfig } from '@nestor/engine-node';
+import { Command, CommanderError, Option } from 'commander';
+import { runBench } from './bench.ts';
+import { runEval } from './eval.ts';
+import { expandInputs, type InputFile } from './inputs.ts';
+import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
+import { Progress } from './progress.ts';
+
+/** Exit codes: documented in `nestor --help` and the README. */
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, fatal: 3 } as const;
+
+export interface Io {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly cwd: string;
+}
+
+const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
+
+/** Parsed command-line flags, as commander gives them. */
+type Flags = Record<string, string | boolean | undefined>;
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Runs the CLI and resolves to its exit code (never calls process.exit, so it is testable). */
+export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('nestor')
+    .description('Find faces and licence plates in images and make them unreadable.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all inputs done, 1 some inputs failed (each reported), 2 bad usage or config, 3 fatal (models, engine).\nConfig: nestor-ai-config.json (found from the working directory upward), overridden by flags.\n',
+    );
+
+  const common = (cmd: Command) =>
+    cmd
+      .option('-c, --config <file>', 'config file (default: nestor-ai-config.json found upward)')
+      .addOption(new Option('--preset <name>', 'detection effort').choices(PRESETS))
+      .option('--targets <list>', `comma-separated classes to find (${LABELS.join(', ')})`)
+      .option('--face-threshold <score>', 'minimum face score (0-1)')
+      .option('--plate-threshold <score>', 'minimum plate score (0-1)')
+      .option('--iou <value>', 'IoU above which two boxes are one object (0-1)')
+      .option('-q, --quiet', 'no progress bar');
+
+  common(program.command('anonymize').alias('blur'))
+    .description('write anonymized copies of images (files, folders recursively, globs)')
+    .argument('<inputs...>', 'files, folders or globs')
+    .option(
+      '-o, --out <dir>',
+      'output folder; the input tree is mirrored (default: beside each input as NAME.anonymized.EXT)',
+    )
+    .addOption(new Option('-m, --method <method>', 'redaction method').choices(REDACTION_METHODS))
+    .option('-s, --strength <factor>', 'redaction strength relative to region size (default 1)')
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices([
+        'same',
+        'jpeg',
+        'png',
+        'webp',
+        'avif',
+        'tiff',
+        'gif',
+      ]),
+    )
+    .option('--quality <1-100>', 'output quality for lossy formats')
+    .option('--keep-metadata', 'keep EXIF/XMP/ICC metadata (stripped by default)')
+    .option('--overwrite', 'replace existing output files (inputs are never overwritten)')
+    .option('--json', 'print the detections of each file as JSON on stdout')
+    .action(async (inputs: string[], flags: Flags) => {
+      exitCode = await anonymizeCommand(inputs, flags, io);
+    });
+
+  common(program.command('detect'))
+    .description('report faces and plates without changing anything')
+    .argument('<inputs...>', 'files, folders or globs')
+    .option('--json', 'print {"results":[…]} on stdout (nothing else goes to stdout)')
+    .action(async (inputs: string[], flags: Flags) => {
+      exitCode = await detectCommand(inputs, flags, io);
+    });
+
+  common(program.command('eval'))
+    .description(
+      'score detection on a labelled set (annotations.json), with the metrics of shared/tools/eval.mjs',
+    )
+    .argument('<set-dir>', 'folder holding annotations.json and the images')
+    .option('--min-side <px>', 'ignore ground-truth boxes whose short side is smaller', '10')
+    .option('--predictions <file>', 'also write the predictions (eval.mjs format) to this file')
+    .option('--json', 'print the metrics as JSON')
+    .action(async (setDir: string, flags: Flags) => {
+      exitCode = await withNestor(flags, io, (nestor, options) =>
+        runEval(
+          nestor,
+          options,
+          {
+            setDir: path.resolve(io.cwd, setDir),
+            minSide: str(flags.minSide) ?? '10',
+            json: Boolean(flags.json),
+            quiet: Boolean(flags.quiet),
+            cwd: io.cwd,
+            ...(str(flags.predictions) ? { predictions: str(flags.predictions)! } : {}),
+          },
+          io,
+        ),
+      );
+    });
+
+  common(program.command('bench'))
+    .description('time each stage on ~1, 3 and 12 MP photos and compare with JPEG decode+encode')
+    .argument('[images...]', 'photos to use (default: one from ../shared/eval/dev, resized)')
+    .option('--runs <n>', 'timed runs per size', '3')
+    .option('--json', 'print the results as JSON')
+    .action(async (images: string[], flags: Flags) => {
+      exitCode = await withNestor(flags, io, (nestor, options) =>
+        runBench(
+          nestor,
+          options,
+          { images, runs: Number(flags.runs), json: Boolean(flags.json), cwd: io.cwd },
+          io,
+        ),
+      );
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportFatal(error, io);
+  }
+  return exitCode;
+}
+
+function reportFatal(error: unknown, io: Io): number {
+  const e = toNestorError(error);
+  io.stderr.write(`nestor: ${e.code}: ${e.message}\n`);
+  if (e.code === 'E_INTERNAL' && e.cause) io.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+  return e.code === 'E_INVALID_OPTION' || e.code === 'E_INVALID_CONFIG' ? EXIT.usage : EXIT.fatal;
+}
+
+/** Parses flags into request options (validated with the one message format). */
+function optionsFrom(flags: Flags): ProcessOptions {
+  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const raw: Record<string, unknown> = {
+    preset: flags.preset,
+    targets: typeof flags.targets === 'string' ? flags.targets.split(',').map((s) => s.trim()) : undefined,
+    iouThreshold: num(flags.iou),
+    method: flags.method,
+    strength: num(flags.strength),
+    format: flags.format,
+    quality: num(flags.quality),
+    keepMetadata: flags.keepMetadata === true ? true : undefined,
+  };
+  const minScore: Partial<Record<Label, number>> = {};
+  if (flags.faceThreshold !== undefined) minScore.face = Number(flags.faceThreshold);
+  if (flags.plateThreshold !== undefined) minScore.plate = Number(flags.plateThreshold);
+  if (Object.keys(minScore).length > 0) raw.minScore = minScore;
+  return parseProcessOptions(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+}
+
+async function withNestor(
+  flags: Flags,
+  io: Io,
+  body: (nestor: Nestor, options: ProcessOptions) => Promise<number>,
+): Promise<number> {
+  let nestor: Nestor | undefined;
+  try {
+    const options = optionsFrom(flags);
+    const config = str(flags.config);
+    const loaded = loadConfig({ ...(config ? { file: config } : {}), cwd: io.cwd });
+    nestor = createNodeNestor(loaded.config, loaded.modelsDir);
+    return await body(nestor, options);
+  } catch (error) {
+    return reportFatal(error, io);
+  } finally {
+    await nestor?.dispose();
+  }
+}
+
+/** Errors that would fail every file alike: stop the batch instead. */
+const FATAL_CODES = new Set(['E_MODEL_MISSING', 'E_MODEL_LOAD', 'E_MODEL_INTEGRITY', 'E_INVALID_CONFIG']);
+
+interface FileOutcome {
+  readonly file: InputFile | { given: string };
+  readonly error?: NestorError;
+}
+
+function reportMissing(given: string): NestorError {
+  return new NestorError('E_INPUT_NOT_FOUND', `No such file, folder or matching glob: ${given}`);
+}
+
+async function readInput(file: InputFile): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file.absolute));
+  } catch (error) {
+    throw new NestorError('E_INPUT_UNREADABLE', `Could not read ${file.given}`, { cause: error });
+  }
+}
+
+async function forEachInput(
+  inputs: readonly string[],
+  io: Io,
+  quiet: boolean,
+  label: string,
+  work: (file: InputFile) => Promise<void>,
+): Promise<FileOutcome[]> {
+  const { files, missing } = await expandInputs(inputs, io.cwd);
+  const outcomes: FileOutcome[] = missing.map((m) => ({ file: m, error: reportMissing(m.given) }));
+  const progress = new Progress(io.stderr, files.length, label, !quiet && Boolean(io.stderr.isTTY));
+  for (const file of files) {
+    try {
+      await work(file);
+      outcomes.push({ file });
+      progress.tick(true, file.given);
+    } catch (error) {
+      const e = toNestorError(error);
+      if (FATAL_CODES.has(e.code)) throw e;
+      outcomes.push({ file, error: e });
+      progress.tick(false, file.given);
+    }
+  }
+  progress.finish();
+  return outcomes;
+}
+
+function summarise(outcomes: readonly FileOutcome[], io: Io, quiet: boolean, verb: string): number {
+  const failed = outcomes.filter((o) => o.error);
+  for (const o of failed) io.stderr.write(`nestor: ${o.file.given}: ${o.error!.code}: ${o.error!.message}\n`);
+  if (!quiet)
+    io.stderr.write(
+      `${verb} ${outcomes.length - failed.length} of ${outcomes.length} file(s)${failed.length ? `, ${failed.length} failed` : ''}\n`,
+    );
+  if (outcomes.length === 0) {
+    io.stderr.write('nestor: no input images found\n');
+    return EXIT.someFailed;
+  }
+  return failed.length > 0 ? EXIT.someFailed : EXIT.ok;
+}
+
+async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
+  const quiet = Boolean(flags.quiet);
+  return withNestor(flags, io, async (nestor, options) => {
+    const results: (
+      | ({ file: string } & DetectionResult)
+      | { file: string; error: { code: string; message: string } }
+    )[] = [];
+    const outcomes = await forEachInput(
+      inputs,
+      io,
+      quiet || Boolean(flags.json && !io.stderr.isTTY),
+      'detect',
+      async (file) => {
+        const result = await nestor.detect(await readInput(file), options);
+        results.push({ file: file.given, ...result });
+        if (!flags.json) {
+          const counts = LABELS.map(
+            (l) => `${result.counts[l]} ${l}${result.counts[l] === 1 ? '' : 's'}`,
+          ).join(', ');
+          io.stdout.write(`${file.given}: ${counts} (${result.timings.totalMs} ms)\n`);
+        }
+      },
+    );
+    for (const o of outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
+    if (flags.json) io.stdout.write(`${JSON.stringify({ results })}\n`);
+    return summarise(outcomes, io, quiet || Boolean(flags.json), 'detected in');
+  });
+}
+
+async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
+  const quiet = Boolean(flags.quiet);
+  return withNestor(flags, io, async (nestor, options) => {
+    const { files } = await expandInputs(inputs, io.cwd);
+    const inputSet = new Set(files.map((f) => path.resolve(f.absolute)));
+    const outDir = typeof flags.out === 'string' ? path.resolve(io.cwd, flags.out) : undefined;
+    const results: ({ file: string; output: string } & DetectionResult)[] = [];
+    const outcomes = await forEachInput(inputs, io, quiet, 'anonymize', async (file) => {
+      const bytes = await readInput(file);
+      const sniffed = sniffImageFormat(bytes);
+      // Decide the target before the work so that a refused output costs nothing.
+      const rules = { inputs: inputSet, overwrite: Boolean(flags.overwrite) };
+      if (sniffed)
+        checkTarget(
+          outputPathFor(file, outputFormat(options.format ?? nestor.config.output.format, sniffed), outDir),
+          rules,
+        );
+      const out: AnonymizeResult = await nestor.anonymize(bytes, options);
+      const finalTarget = outputPathFor(file, out.format, outDir);
+      await writeOutput(finalTarget, out.bytes, rules);
+      results.push({
+        file: file.given,
+        output: path.relative(io.cwd, finalTarget) || finalTarget,
+        ...out.result,
+      });
+    });
+    if (flags.json) io.stdout.write(`${JSON.stringify({ results })}\n`);
+    return summarise(outcomes, io, quiet, 'anonymized');
+  });
+}

@@ -1,0 +1,31 @@
+import sharp from 'sharp';
+
+/** A JPEG of `width` x `height` made from a real photo (cover-resized), for benchmarks at set sizes. */
+export async function resizedJpeg(
+  photo: Uint8Array,
+  width: number,
+  height: number,
+  quality = 90,
+): Promise<Uint8Array> {
+  const out = await sharp(photo)
+    .rotate()
+    .resize(width, height, { fit: 'cover' })
+    .jpeg({ quality })
+    .toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** The codec floor: time to decode a JPEG to raw pixels and encode it back at the same quality. */
+export async function timeDecodeEncode(
+  jpeg: Uint8Array,
+  quality = 90,
+): Promise<{ decodeMs: number; encodeMs: number }> {
+  let t = performance.now();
+  const { data, info } = await sharp(jpeg).rotate().raw().toBuffer({ resolveWithObject: true });
+  const decodeMs = performance.now() - t;
+  t = performance.now();
+  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .jpeg({ quality })
+    .toBuffer();
+  return { decodeMs, encodeMs: performance.now() - t };
+}

@@ -1,0 +1,16 @@
+import os from 'node:os';
+import { type Config, Nestor } from '@nestor/core';
+import { MODELS } from '@nestor/models';
+import { createNodeEngine } from './onnx-engine.ts';
+import { createSharpCodec } from './sharp-codec.ts';
+
+/** The pipeline wired to onnxruntime-node and sharp, models read from `modelsDir`. */
+export function createNodeNestor(config: Config, modelsDir: string): Nestor {
+  const cores = Math.max(1, os.availableParallelism());
+  return new Nestor({
+    engine: createNodeEngine({ modelsDir, threads: config.engine.threads || cores }),
+    codec: createSharpCodec(),
+    models: MODELS,
+    config,
+  });
+}
