@@ -111,7 +111,8 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
   const out = new Float32Array(plane * 3);
   const order = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
   const mul = order.map((ch) => 1 / (255 * spec.std[ch]!));
-  const add = order.map((ch) => -spec.mean[ch]! / spec.std[ch]!);
+  // `+ 0` turns -0 into 0 so padding is plain zero when mean is 0.
+  const add = order.map((ch) => -spec.mean[ch]! / spec.std[ch]! + 0);
   const nchw = spec.layout === 'NCHW';
   const contentW = Math.min(outW, Math.round(view.source.width * view.scale));
   const contentH = Math.min(outH, Math.round(view.source.height * view.scale));

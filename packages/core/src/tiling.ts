@@ -27,9 +27,11 @@ export interface TilingOptions {
  */
 export function planViews(width: number, height: number, options: TilingOptions): View[] {
   const { inputWidth, inputHeight, levelStep } = options;
-  const whole = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
-  const views: View[] = [whole];
   const finest = Math.min(options.maxScale, options.modelMinObject / options.minObject);
+  const fitted = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
+  // A fully convolutional model sees the whole image no finer than needed: smaller input, same finds.
+  const whole = options.sizeMultiple ? { ...fitted, scale: Math.min(fitted.scale, finest) } : fitted;
+  const views: View[] = [whole];
   const levels: number[] = [];
   for (let s = whole.scale * levelStep; ; s *= levelStep) {
     const scale = Math.min(s, finest);

@@ -14,7 +14,8 @@ function classTable(groups: readonly (readonly [string, readonly number[]])[]): 
   const table = new Map<number, string>();
   for (const [chars, indices] of groups) {
     const list = [...chars];
-    if (list.length !== indices.length) throw new Error(`charset group ${chars} has ${indices.length} indices`);
+    if (list.length !== indices.length)
+      throw new Error(`charset group ${chars} has ${indices.length} indices`);
     list.forEach((c, i) => table.set(indices[i]!, c));
   }
   return table;
@@ -63,8 +64,8 @@ export const PPOCR_KEYS_V1: CtcCharset = {
     [
       '\'->:],!|;./*()[@%"=?&<+^_}~\\$`#{',
       [
-        1, 28, 31, 32, 33, 34, 166, 401, 402, 466, 487, 488, 721, 965, 1105, 1529, 1811, 1822, 1989, 2456, 2854,
-        3490, 3573, 3626, 3627, 4078, 4128, 4428, 4885, 5335, 5461, 5489,
+        1, 28, 31, 32, 33, 34, 166, 401, 402, 466, 487, 488, 721, 965, 1105, 1529, 1811, 1822, 1989, 2456,
+        2854, 3490, 3573, 3626, 3627, 4078, 4128, 4428, 4885, 5335, 5461, 5489,
       ],
     ],
   ]),
@@ -115,5 +116,7 @@ export function decodeCtc(probs: Float32Array, steps: number, charset: CtcCharse
     }
     previous = best;
   }
-  return count > 0 ? { text, confidence: sum / count, minConfidence: min } : { text, confidence: 0, minConfidence: 0 };
+  return count > 0
+    ? { text, confidence: sum / count, minConfidence: min }
+    : { text, confidence: 0, minConfidence: 0 };
 }

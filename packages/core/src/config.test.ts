@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, PRESET_EFFORT, parseConfig } from './config.ts';
+import { NestorError } from './errors.ts';
+import { parseProcessOptions, resolveSettings } from './options.ts';
+
+describe('config', () => {
+  it('documents every default in the schema', () => {
+    const c = defaultConfig();
+    expect(c.task).toBe('anonymize');
+    expect(c.targets).toEqual(['face', 'plate']);
+    expect(c.classes.face.shape).toBe('ellipse');
+    expect(c.classes.plate.shape).toBe('rect');
+    expect(c.classes.face.iouThreshold).toBe(0.3);
+    expect(c.output).toEqual({ format: 'same', quality: 90, keepMetadata: false });
+    expect(c.server.port).toBe(5050);
+    expect(Object.isFrozen(c.classes.face)).toBe(true);
+  });
+
+  it('reports every invalid key at once', () => {
+    try {
+      parseConfig({ task: 'blur', output: { quality: 500 }, extra: 1 });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(NestorError);
+      const e = error as NestorError;
+      expect(e.code).toBe('E_INVALID_CONFIG');
+      expect(e.message).toContain('task');
+      expect(e.message).toContain('output.quality');
+      expect(e.message).toContain('extra');
+    }
+  });
+});
+
+describe('process options', () => {
+  it.each([
+    {
+      input: { method: 'swirl' },
+      message:
+        'Expected one of "gaussian", "pixelate", "solid", "adaptive" for method but received "swirl" of type string',
+    },
+    {
+      input: { quality: 0 },
+      message: 'Expected a value of at least 1 for quality but received 0 of type number',
+    },
+    {
+      input: { strength: 'strong' },
+      message: 'Expected a number for strength but received "strong" of type string',
+    },
+    {
+      input: { targets: [] },
+      message: 'Expected a list of at least 1 for targets but received  of type object',
+    },
+    {
+      input: { minScore: { face: 2 } },
+      message: 'Expected a value of at most 1 for minScore.face but received 2 of type number',
+    },
+    {
+      input: { colour: 'red' },
+      message: 'Expected no unknown option (colour) for options but received [object Object] of type object',
+    },
+  ])('rejects $input with one message format', ({ input, message }) => {
+    expect(() => parseProcessOptions(input)).toThrow(message);
+  });
+
+  it('merges request options over the config, per class', () => {
+    const s = resolveSettings(
+      defaultConfig(),
+      parseProcessOptions({ method: 'pixelate', minScore: { plate: 0.9 }, preset: 'fast' }),
+    );
+    expect(s.classes.face.method).toBe('pixelate');
+    expect(s.classes.plate.minScore).toBe(0.9);
+    expect(s.classes.face.minScore).toBe(defaultConfig().classes.face.minScore);
+    expect(s.classes.face.minSize).toBe(PRESET_EFFORT.fast.face);
+    expect(s.color).toEqual([0, 0, 0]);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { imageBox } from './geometry.ts';
+import { nms, weightedNms } from './nms.ts';
+
+const item = (x: number, y: number, w: number, h: number, score: number) => ({
+  box: imageBox(x, y, w, h),
+  score,
+});
+
+describe('nms', () => {
+  it.each([
+    { name: 'nothing', items: [], want: [] },
+    {
+      name: 'disjoint kept, best first',
+      items: [item(0, 0, 10, 10, 0.5), item(50, 50, 10, 10, 0.9)],
+      want: [0.9, 0.5],
+    },
+    { name: 'duplicates suppressed', items: [item(0, 0, 10, 10, 0.5), item(1, 1, 10, 10, 0.9)], want: [0.9] },
+    { name: 'low overlap kept', items: [item(0, 0, 10, 10, 0.5), item(8, 0, 10, 10, 0.9)], want: [0.9, 0.5] },
+    {
+      name: 'partial box inside a better one suppressed by containment',
+      items: [item(0, 0, 20, 20, 0.9), item(0, 0, 8, 20, 0.8)],
+      want: [0.9],
+    },
+  ])('$name', ({ items, want }) => {
+    expect(nms(items, { iouThreshold: 0.3, containmentThreshold: 0.75 }).map((i) => i.score)).toEqual(want);
+  });
+
+  it('without a containment threshold keeps nested boxes', () => {
+    expect(nms([item(0, 0, 20, 20, 0.9), item(0, 0, 8, 20, 0.8)], { iouThreshold: 0.5 })).toHaveLength(2);
+  });
+});
+
+describe('weightedNms', () => {
+  it('averages near-duplicates by score and keeps the best score', () => {
+    const [out, ...rest] = weightedNms([item(0, 0, 10, 10, 0.75), item(2, 0, 10, 10, 0.25)], {
+      iouThreshold: 0.3,
+    });
+    expect(rest).toHaveLength(0);
+    expect(out!.score).toBe(0.75);
+    expect(out!.box.x).toBeCloseTo(0.5);
+    expect(out!.box.width).toBeCloseTo(10);
+  });
+
+  it('does not let a partial box merged by containment shrink the result', () => {
+    const [out] = weightedNms([item(0, 0, 20, 20, 0.9), item(0, 0, 5, 20, 0.8)], {
+      iouThreshold: 0.3,
+      containmentThreshold: 0.75,
+    });
+    expect([out!.box.x, out!.box.width]).toEqual([0, 20]);
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { imageBox, modelBox } from './geometry.ts';
+import type { RawImage } from './image.ts';
+import {
+  halve,
+  type InputSpec,
+  letterboxView,
+  MipChain,
+  sampleView,
+  toImageBox,
+  type View,
+} from './sampling.ts';
+
+const gradient = (width: number, height: number): RawImage => {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      data[i] = x % 256;
+      data[i + 1] = y % 256;
+      data[i + 2] = 200;
+    }
+  }
+  return { width, height, channels: 3, data };
+};
+
+const identity: InputSpec = {
+  name: 'x',
+  width: 4,
+  height: 4,
+  layout: 'NHWC',
+  channelOrder: 'RGB',
+  mean: [0, 0, 0],
+  std: [1 / 255, 1 / 255, 1 / 255],
+};
+
+describe('toImageBox (the one model→image conversion)', () => {
+  it.each([
+    {
+      name: 'whole image letterboxed',
+      view: letterboxView(imageBox(0, 0, 512, 256), 256, 256),
+      box: [10, 20, 30, 40],
+      want: [20, 40, 60, 80],
+    },
+    {
+      name: 'tile at native scale',
+      view: { source: imageBox(300, 100, 256, 256), scale: 1, inputWidth: 256, inputHeight: 256 },
+      box: [10, 20, 30, 40],
+      want: [310, 120, 30, 40],
+    },
+    {
+      name: 'upsampled tile',
+      view: { source: imageBox(64, 32, 64, 64), scale: 4, inputWidth: 256, inputHeight: 256 },
+      box: [40, 80, 20, 8],
+      want: [74, 52, 5, 2],
+    },
+  ])('$name', ({ view, box, want }) => {
+    const r = toImageBox(modelBox(...(box as [number, number, number, number])), view as View);
+    expect([r.x, r.y, r.width, r.height]).toEqual(want);
+  });
+});
+
+describe('letterboxView', () => {
+  it.each([
+    { w: 1000, h: 500, size: 250, scale: 0.25 },
+    { w: 500, h: 1000, size: 250, scale: 0.25 },
+    { w: 100, h: 100, size: 256, scale: 2.56 },
+  ])('$w x $h into $size', ({ w, h, size, scale }) => {
+    expect(letterboxView(imageBox(0, 0, w, h), size, size).scale).toBeCloseTo(scale, 10);
+  });
+});
+
+describe('halve and MipChain', () => {
+  it('averages 2x2 blocks', () => {
+    const img: RawImage = {
+      width: 2,
+      height: 2,
+      channels: 3,
+      data: new Uint8Array([0, 0, 0, 100, 100, 100, 200, 200, 200, 100, 100, 100]),
+    };
+    expect([...halve(img).data]).toEqual([100, 100, 100]);
+  });
+
+  it.each([
+    { scale: 1, factor: 1 },
+    { scale: 0.6, factor: 1 },
+    { scale: 0.5, factor: 2 },
+    { scale: 0.2, factor: 4 },
+    { scale: 0.01, factor: 64 },
+  ])('picks the level for scale $scale', ({ scale, factor }) => {
+    expect(new MipChain(gradient(64, 64)).levelFor(scale).factor).toBe(factor);
+  });
+});
+
+describe('sampleView', () => {
+  it('copies pixels exactly at scale 1 and pads with black', () => {
+    const view: View = { source: imageBox(1, 1, 3, 2), scale: 1, inputWidth: 4, inputHeight: 4 };
+    const out = sampleView(new MipChain(gradient(8, 8)), view, identity);
+    // pixel (0,0) of the view is image pixel (1,1)
+    expect([...out.slice(0, 3)]).toEqual([1, 1, 200]);
+    // pixel (2,1) is image pixel (3,2)
+    expect([...out.slice((1 * 4 + 2) * 3, (1 * 4 + 2) * 3 + 3)]).toEqual([3, 2, 200]);
+    // column 3 and rows 2-3 are padding
+    expect([...out.slice(3 * 3, 3 * 3 + 3)]).toEqual([0, 0, 0]);
+    expect([...out.slice(2 * 4 * 3)].every((v) => v === 0)).toBe(true);
+  });
+
+  it('normalises, reorders channels and lays out NCHW', () => {
+    const spec: InputSpec = {
+      ...identity,
+      width: 2,
+      height: 1,
+      layout: 'NCHW',
+      channelOrder: 'BGR',
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+    };
+    const img: RawImage = { width: 2, height: 1, channels: 3, data: new Uint8Array([255, 0, 0, 0, 0, 255]) };
+    const view: View = { source: imageBox(0, 0, 2, 1), scale: 1, inputWidth: 2, inputHeight: 1 };
+    // planes: B, G, R
+    expect([...sampleView(new MipChain(img), view, spec)]).toEqual([-1, 1, -1, -1, 1, -1]);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { planViews, starts, type TilingOptions } from './tiling.ts';
+
+const base: TilingOptions = {
+  inputWidth: 256,
+  inputHeight: 256,
+  modelMinObject: 24,
+  minObject: 24,
+  maxScale: 4,
+  levelStep: 2,
+  maxViews: 1000,
+};
+
+describe('starts', () => {
+  it.each([
+    { length: 100, crop: 200, overlap: 10, want: [0] },
+    { length: 100, crop: 100, overlap: 10, want: [0] },
+    { length: 190, crop: 100, overlap: 10, want: [0, 90] },
+    { length: 300, crop: 100, overlap: 20, want: [0, 66.667, 133.333, 200] },
+  ])('length $length crop $crop overlap $overlap', ({ length, crop, overlap, want }) => {
+    expect(starts(length, crop, overlap)).toEqual(want);
+  });
+});
+
+describe('planViews', () => {
+  it.each([
+    { name: 'small image, large objects: one letterboxed view', w: 400, h: 300, minObject: 200, views: 1 },
+    {
+      name: 'objects at the model minimum of the whole view: one view',
+      w: 256,
+      h: 256,
+      minObject: 24,
+      views: 1,
+    },
+    { name: 'upsampling capped by maxScale', w: 100, h: 100, minObject: 2, views: 1 + 4 },
+  ])('$name', ({ w, h, minObject, views }) => {
+    expect(planViews(w, h, { ...base, minObject })).toHaveLength(views);
+  });
+
+  it.each([
+    { w: 4000, h: 3000, minObject: 12 },
+    { w: 1280, h: 720, minObject: 16 },
+    { w: 400, h: 295, minObject: 10 },
+    { w: 3000, h: 200, minObject: 20 },
+  ])(
+    'covers every point of a $w x $h image at the finest level, with overlap for the level objects',
+    ({ w, h, minObject }) => {
+      const views = planViews(w, h, { ...base, minObject });
+      const finest = Math.max(...views.map((v) => v.scale));
+      const tiles = views.filter((v) => v.scale === finest);
+      const objectSide = (base.modelMinObject * base.levelStep) / finest;
+      for (let y = 0; y + objectSide <= h; y += h / 17) {
+        for (let x = 0; x + objectSide <= w; x += w / 19) {
+          // an object at (x, y) of the largest size this level is responsible for lies whole in some tile
+          const inside = tiles.some(
+            (t) =>
+              x >= t.source.x - 1e-6 &&
+              y >= t.source.y - 1e-6 &&
+              x + objectSide <= t.source.x + t.source.width + 1e-6 &&
+              y + objectSide <= t.source.y + t.source.height + 1e-6,
+          );
+          expect(inside, `object at ${x},${y}`).toBe(true);
+        }
+      }
+      for (const v of views) {
+        expect(v.source.x + v.source.width).toBeLessThanOrEqual(w + 1e-6);
+        expect(v.source.y + v.source.height).toBeLessThanOrEqual(h + 1e-6);
+        expect(v.source.width * v.scale).toBeLessThanOrEqual(base.inputWidth + 1e-6);
+      }
+    },
+  );
+
+  it('drops the finest levels beyond maxViews', () => {
+    const views = planViews(4000, 3000, { ...base, minObject: 8, maxViews: 30 });
+    expect(views.length).toBeLessThanOrEqual(30);
+    expect(views[0]!.source.width).toBe(4000);
+  });
+
+  it('shrinks inputs of fully convolutional models to their content', () => {
+    const views = planViews(1000, 500, {
+      ...base,
+      inputWidth: 960,
+      inputHeight: 960,
+      modelMinObject: 16,
+      minObject: 20,
+      sizeMultiple: 32,
+    });
+    expect(views).toHaveLength(1);
+    expect([views[0]!.inputWidth, views[0]!.inputHeight]).toEqual([800, 416]);
+  });
+});
