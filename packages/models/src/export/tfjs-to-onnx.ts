@@ -103,7 +103,7 @@ function remap(t: TfTensor, shape: readonly number[], source: (outIndex: number[
   return { dtype: t.dtype, shape: [...shape], data };
 }
 
-export function transposeTensor(t: TfTensor, perm: readonly number[]): TfTensor {
+function transposeTensor(t: TfTensor, perm: readonly number[]): TfTensor {
   const inStrides = stridesOf(t.shape);
   const outShape = perm.map((p) => t.shape[p]!);
   return remap(t, outShape, (idx) => idx.reduce((acc, v, d) => acc + v * inStrides[perm[d]!]!, 0));
@@ -113,7 +113,7 @@ function reshapeTensor(t: TfTensor, shape: readonly number[]): TfTensor {
   return { dtype: t.dtype, shape: [...shape], data: t.data };
 }
 
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
@@ -180,13 +180,7 @@ export function samePadding(inSize: number, kernel: number, stride: number, dila
 }
 
 /** Output size of a convolution/pool window over an explicitly padded dimension. */
-export function windowOutputSize(
-  inSize: number,
-  kernel: number,
-  stride: number,
-  dilation: number,
-  pads: number,
-) {
+function windowOutputSize(inSize: number, kernel: number, stride: number, dilation: number, pads: number) {
   return Math.floor((inSize + pads - ((kernel - 1) * dilation + 1)) / stride) + 1;
 }
 
@@ -240,7 +234,7 @@ function attrStrings(node: TfNode, key: string): readonly string[] {
 }
 
 /** TensorFlow DataType name -> element type as tfjs computes it. */
-export function tfDtypeOf(type: string, where: string): TfDtype {
+function tfDtypeOf(type: string, where: string): TfDtype {
   switch (type) {
     case 'DT_FLOAT':
     case 'DT_DOUBLE':
@@ -283,7 +277,7 @@ const CONV_OPS = new Set(['Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'Fu
  * (Keras' ZeroPadding2D + VALID conv, as MediaPipe models are built). The Pad node is left in the graph for
  * any other consumer and pruned when nobody needs it.
  */
-export function foldPadsIntoConvolutions(graph: TfGraph): TfGraph {
+function foldPadsIntoConvolutions(graph: TfGraph): TfGraph {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const zeroSpatialPads = (ref: TfTensorRef): { source: TfTensorRef; pads: number[] } | null => {
     const pad = byName.get(ref.node);
@@ -1198,7 +1192,7 @@ function emitReduce(onnx: string): Emit {
     const shape = shapeOf(x);
     const axes = [
       ...new Set(intsOf(constInput(ctx, 1, 'the axes')).map((a) => normalizeAxis(a, shape.length))),
-    ].sort();
+    ].sort((a, b) => a - b);
     const keep = attrBool(node, 'keep_dims', false);
     let layout: Layout = x.kind === 'runtime' ? x.layout : 'tf';
     if (layout === 'nchw' && !keep) {
@@ -1207,7 +1201,7 @@ function emitReduce(onnx: string): Emit {
       const positions = kept.map((a) => NCHW_POSITION[a]!);
       if (!positions.every((p, i) => i === 0 || p > positions[i - 1]!)) layout = 'tf';
     }
-    const physicalAxes = layout === 'nchw' ? axes.map((a) => NCHW_POSITION[a]!).sort() : axes;
+    const physicalAxes = layout === 'nchw' ? axes.map((a) => NCHW_POSITION[a]!).sort((a, b) => a - b) : axes;
     const keepdims: OnnxAttribute = { name: 'keepdims', kind: 'int', value: keep ? 1 : 0 };
     const source = g.input(x, layout);
     const name =

@@ -1,0 +1,118 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, main } from './main.ts';
+import { captureIo, DEV_SET, HAS_DEV_SET, SKIP_DEV_SET_REASON } from './test-support.ts';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'nestor-cli-'));
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)).map((f) => path.join(e.name, f)) : [e.name],
+  );
+}
+
+async function photoLike(file: string, format: 'jpeg' | 'png' | 'webp' = 'jpeg') {
+  const raw = Buffer.alloc(160 * 120 * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 31 + ((i / 480) | 0) * 7) % 256;
+  await sharp(raw, { raw: { width: 160, height: 120, channels: 3 } }).toFormat(format).toFile(file);
+}
+
+describe('nestor CLI', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = tmp();
+    mkdirSync(path.join(dir, 'in/sub/deeper'), { recursive: true });
+    await photoLike(path.join(dir, 'in/a.jpg'));
+    await photoLike(path.join(dir, 'in/sub/b.png'), 'png');
+    await photoLike(path.join(dir, 'in/sub/deeper/c.webp'), 'webp');
+    // a PNG under a .jpg name: the content decides, the output gets the right extension
+    await photoLike(path.join(dir, 'in/sub/wrong-extension.jpg'), 'png');
+    writeFileSync(path.join(dir, 'in/sub/not-an-image.jpg'), 'hello');
+    writeFileSync(path.join(dir, 'in/empty.png'), '');
+    writeFileSync(path.join(dir, 'in/truncated.jpg'), readFileSync(path.join(dir, 'in/a.jpg')).subarray(0, 2000));
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toFile(path.join(dir, 'in/tiny.png'));
+  });
+
+  it('prints complete help with exit codes', async () => {
+    const io = captureIo(dir);
+    expect(await main(['--help'], io)).toBe(EXIT.ok);
+    for (const word of ['anonymize', 'detect', 'eval', 'bench', 'Exit codes']) expect(io.out()).toContain(word);
+    const sub = captureIo(dir);
+    expect(await main(['anonymize', '--help'], sub)).toBe(EXIT.ok);
+    for (const flag of ['--out', '--method', '--strength', '--format', '--quality', '--keep-metadata', '--preset', '--targets']) expect(sub.out()).toContain(flag);
+  });
+
+  it('answers bad usage with exit code 2 and a clear message', async () => {
+    const io = captureIo(dir);
+    expect(await main(['anonymize', 'in/a.jpg', '--method', 'swirl'], io)).toBe(EXIT.usage);
+    expect(io.err()).toContain('swirl');
+    const io2 = captureIo(dir);
+    expect(await main(['anonymize', 'in/a.jpg', '--quality', '500'], io2)).toBe(EXIT.usage);
+    expect(io2.err()).toContain('E_INVALID_OPTION: Expected a value of at most 100 for quality but received 500 of type number');
+    expect(await main(['frobnicate'], captureIo(dir))).toBe(EXIT.usage);
+  });
+
+  it('anonymizes a folder recursively, mirrors the tree, reports each bad file and goes on', async () => {
+    const io = captureIo(dir);
+    const code = await main(['anonymize', 'in', '-o', 'out', '--quiet'], io);
+    expect(code).toBe(EXIT.someFailed);
+    expect(walk(path.join(dir, 'out')).sort()).toEqual(['a.jpg', 'sub/b.png', 'sub/deeper/c.webp', 'sub/wrong-extension.png']);
+    const errors = io.err();
+    expect(errors).toContain('in/sub/not-an-image.jpg: E_UNSUPPORTED_MEDIA');
+    expect(errors).toContain('in/empty.png: E_EMPTY_INPUT');
+    expect(errors).toContain('in/truncated.jpg: E_DECODE');
+    expect(errors).toContain('in/tiny.png: E_IMAGE_TOO_SMALL');
+    // nothing half-written anywhere
+    expect(walk(dir).filter((f) => f.endsWith('.part'))).toEqual([]);
+    const meta = await sharp(path.join(dir, 'out/sub/deeper/c.webp')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 160, 120]);
+  });
+
+  it('never overwrites an input, and an existing output only with --overwrite', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'x.jpg'));
+    const before = readFileSync(path.join(d, 'x.jpg'));
+    const io = captureIo(d);
+    expect(await main(['anonymize', 'x.jpg', '-o', '.', '-q'], io)).toBe(EXIT.someFailed);
+    expect(io.err()).toContain('E_OUTPUT_EXISTS');
+    expect(readFileSync(path.join(d, 'x.jpg')).equals(before)).toBe(true);
+    expect(await main(['anonymize', 'x.jpg', '-q'], captureIo(d))).toBe(EXIT.ok);
+    expect(existsSync(path.join(d, 'x.anonymized.jpg'))).toBe(true);
+    expect(await main(['anonymize', 'x.jpg', '-q'], captureIo(d))).toBe(EXIT.someFailed);
+    expect(await main(['anonymize', 'x.jpg', '-q', '--overwrite'], captureIo(d))).toBe(EXIT.ok);
+  });
+
+  it('accepts globs and converts formats', async () => {
+    const io = captureIo(dir);
+    expect(await main(['anonymize', 'in/sub/**/*.{png,webp}', '-o', 'globbed', '-f', 'png', '-q'], io)).toBe(EXIT.ok);
+    expect(walk(path.join(dir, 'globbed')).sort()).toEqual(['b.png', 'deeper/c.png']);
+  });
+
+  it('detect --json prints only the results document on stdout, errors included per file', async () => {
+    const io = captureIo(dir);
+    const code = await main(['detect', 'in/a.jpg', 'in/missing.jpg', 'in/empty.png', '--json'], io);
+    expect(code).toBe(EXIT.someFailed);
+    const doc = JSON.parse(io.out()) as { results: { file: string; error?: { code: string }; image?: { width: number } }[] };
+    const byFile = Object.fromEntries(doc.results.map((r) => [r.file, r]));
+    expect(byFile['in/a.jpg']!.image!.width).toBe(160);
+    expect(byFile['in/missing.jpg']!.error!.code).toBe('E_INPUT_NOT_FOUND');
+    expect(byFile['in/empty.png']!.error!.code).toBe('E_EMPTY_INPUT');
+    const ok = doc.results.find((r) => r.file === 'in/a.jpg') as Record<string, unknown>;
+    for (const key of ['image', 'detections', 'counts', 'timings', 'engine', 'models']) expect(ok).toHaveProperty(key);
+  });
+
+  it.skipIf(!HAS_DEV_SET)('finds and covers the faces of a real photo', async () => {
+    const d = tmp();
+    copyFileSync(path.join(DEV_SET, 'images/face-0003.jpg'), path.join(d, 'street.jpg'));
+    const io = captureIo(d);
+    expect(await main(['anonymize', 'street.jpg', '--json', '-q', '--targets', 'face'], io)).toBe(EXIT.ok);
+    const doc = JSON.parse(io.out()) as { results: { output: string; counts: { face: number } }[] };
+    expect(doc.results[0]!.counts.face).toBeGreaterThanOrEqual(2);
+    expect(existsSync(path.join(d, doc.results[0]!.output))).toBe(true);
+  });
+
+  it.skipIf(HAS_DEV_SET)(SKIP_DEV_SET_REASON, () => {});
+});
