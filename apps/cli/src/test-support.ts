@@ -4,8 +4,10 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Io } from './main.ts';
 
+/** The repository root (holds nestor-ai-config.json). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** ../shared/eval/dev beside the repository, when this machine has it. */
-export const DEV_SET = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev');
+export const DEV_SET = path.resolve(REPO_ROOT, '../shared/eval/dev');
 export const HAS_DEV_SET = existsSync(path.join(DEV_SET, 'annotations.json'));
 export const SKIP_DEV_SET_REASON = `skipped: ${DEV_SET} is absent (clone the repository with ../shared beside it to run these)`;
 

@@ -12,7 +12,8 @@ const score = z.number().min(0).max(1);
 const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
 
 const classSchema = (d: {
-  model: string;
+  models: string[];
+  proposalScore: number;
   minScore: number;
   scaleX: number;
   scaleY: number;
@@ -20,9 +21,11 @@ const classSchema = (d: {
 }) =>
   z
     .object({
-      /** Model id from the manifest. */
-      model: z.string().min(1).default(d.model),
-      /** Detections scoring below this are dropped. */
+      /** Model ids from the manifest; several form an ensemble whose scores combine (noisy-or). */
+      models: z.array(z.string().min(1)).min(1).max(4).default(d.models),
+      /** Each model proposes candidates above this score before the ensemble decides. */
+      proposalScore: score.default(d.proposalScore),
+      /** Detections whose combined score is below this are dropped. */
       minScore: score.default(d.minScore),
       /** Boxes overlapping more than this IoU are one object (NMS, also across tiles). */
       iouThreshold: score.default(0.3),
@@ -54,13 +57,14 @@ export const configSchema = z
     classes: z
       .object({
         face: classSchema({
-          model: 'blazeface-back-256',
-          minScore: 0.5,
+          models: ['blazeface-full-range', 'blazeface-back-256'],
+          proposalScore: 0.15,
+          minScore: 0.65,
           scaleX: 1.3,
           scaleY: 1.4,
           shape: 'ellipse',
         }),
-        plate: classSchema({ model: 'ppocr-v4-det', minScore: 0.6, scaleX: 1.3, scaleY: 1.7, shape: 'rect' }),
+        plate: classSchema({ models: ['ppocr-v4-det'], proposalScore: 0.6, minScore: 0.6, scaleX: 1.3, scaleY: 1.7, shape: 'rect' }),
       })
       .strict()
       .prefault({}),
@@ -141,8 +145,10 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** How small, in image pixels, the objects each preset looks for are; and its tile budget. */
-export const PRESET_EFFORT: Readonly<Record<Preset, { face: number; plate: number; maxViews: number }>> = {
-  fast: { face: 32, plate: 40, maxViews: 8 },
-  balanced: { face: 14, plate: 20, maxViews: 64 },
-  thorough: { face: 10, plate: 12, maxViews: 400 },
+export const PRESET_EFFORT: Readonly<
+  Record<Preset, { face: number; plate: number; maxViews: number; mirror: boolean }>
+> = {
+  fast: { face: 32, plate: 40, maxViews: 8, mirror: false },
+  balanced: { face: 14, plate: 20, maxViews: 64, mirror: true },
+  thorough: { face: 10, plate: 12, maxViews: 400, mirror: true },
 };

@@ -22,6 +22,8 @@ export interface DetectorSettings {
   /** Smallest object side (image pixels) looked for. */
   readonly minSize: number;
   readonly maxViews: number;
+  /** Also run every view mirrored and merge (finds more occluded and profile faces). */
+  readonly mirror: boolean;
   /** How many views may be in inference at once. */
   readonly concurrency: number;
 }
@@ -36,16 +38,17 @@ export async function runDetector(
   settings: DetectorSettings,
 ): Promise<Candidate[]> {
   const { width, height } = mips.base;
-  const views = planViews(width, height, {
+  const views: View[] = planViews(width, height, {
     inputWidth: spec.input.width,
     inputHeight: spec.input.height,
     modelMinObject: spec.minObject,
     minObject: settings.minSize,
     maxScale: spec.maxScale,
-    levelStep: 2,
+    levelStep: spec.levelStep ?? 2,
     maxViews: settings.maxViews,
     ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
   });
+  if (settings.mirror && spec.decoder.kind === 'blazeface') views.push(...views.map((v) => ({ ...v, mirrored: true })));
   const found: Candidate[] = [];
   for (let i = 0; i < views.length; i += settings.concurrency) {
     const batch = views.slice(i, i + settings.concurrency);
@@ -83,8 +86,14 @@ async function runView(
     const scores: Float32Array[] = [];
     const regressors: Float32Array[] = [];
     for (const head of decoder.heads) {
-      scores.push(output(outputs, head.scores).data);
-      regressors.push(output(outputs, head.regressors).data);
+      if ('packed' in head) {
+        const split = unpack(output(outputs, head.packed));
+        scores.push(split.scores);
+        regressors.push(split.regressors);
+      } else {
+        scores.push(output(outputs, head.scores).data);
+        regressors.push(output(outputs, head.regressors).data);
+      }
     }
     const candidates = decodeBlazeFace(
       concat(scores),
@@ -115,6 +124,19 @@ function output(outputs: Record<string, Tensor>, name: string): Tensor {
   const t = outputs[name];
   if (!t) throw new NestorError('E_INFERENCE', `The model returned no output named ${name}`);
   return t;
+}
+
+/** Splits a [1, anchors, 1 + k] tensor into scores and k regressors per anchor. */
+function unpack(t: Tensor): { scores: Float32Array; regressors: Float32Array } {
+  const width = t.dims[t.dims.length - 1]!;
+  const count = t.data.length / width;
+  const scores = new Float32Array(count);
+  const regressors = new Float32Array(count * (width - 1));
+  for (let a = 0; a < count; a++) {
+    scores[a] = t.data[a * width]!;
+    regressors.set(t.data.subarray(a * width + 1, (a + 1) * width), a * (width - 1));
+  }
+  return { scores, regressors };
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -45,8 +45,11 @@ export interface ImageCodec {
 export type DecoderSpec =
   | {
       readonly kind: 'blazeface';
-      /** Score and regressor outputs, paired in order (one pair per output head). */
-      readonly heads: readonly { readonly scores: string; readonly regressors: string }[];
+      /**
+       * Output heads in anchor order: separate score and regressor tensors, or one packed tensor
+       * holding each anchor's score logit followed by its regressors.
+       */
+      readonly heads: readonly ({ readonly scores: string; readonly regressors: string } | { readonly packed: string })[];
       readonly layers: readonly AnchorLayer[];
     }
   | {
@@ -85,4 +88,6 @@ export interface ModelSpec {
   readonly minObject: number;
   /** Largest upsampling of the image worth doing for this model. */
   readonly maxScale: number;
+  /** Scale ratio between pyramid levels (2 = octaves; smaller finds more, costs more). */
+  readonly levelStep?: number;
 }

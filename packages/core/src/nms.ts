@@ -63,3 +63,27 @@ export function weightedNms<T extends Scored>(items: readonly T[], options: NmsO
   }
   return out;
 }
+
+/**
+ * Combines the candidates of several models: boxes of different models overlapping at least
+ * `iouThreshold` are one object whose score is the noisy-or of each model's best score
+ * (1 - product of (1 - s)), so agreement between models counts more than any single score.
+ * The box is the one of the best-scoring member. With one model this is plain NMS.
+ */
+export function fuseEnsemble<T extends Scored>(perModel: readonly (readonly T[])[], options: NmsOptions): T[] {
+  const all = perModel.flatMap((items, model) => items.map((item) => ({ item, model }))).sort((a, b) => b.item.score - a.item.score);
+  const clusters: { best: T; bestByModel: Map<number, number> }[] = [];
+  for (const { item, model } of all) {
+    const cluster = clusters.find((c) => sameObject(c.best.box, item.box, options));
+    if (!cluster) {
+      clusters.push({ best: item, bestByModel: new Map([[model, item.score]]) });
+    } else if (!cluster.bestByModel.has(model)) {
+      cluster.bestByModel.set(model, item.score);
+    }
+  }
+  return clusters.map(({ best, bestByModel }) => {
+    let miss = 1;
+    for (const s of bestByModel.values()) miss *= 1 - s;
+    return { ...best, score: 1 - miss };
+  });
+}

@@ -71,7 +71,8 @@ function describeExpected(issue: z.core.$ZodIssue): string {
 
 /** Per-class detection and region settings after merging config and request. */
 export interface ClassSettings {
-  readonly model: string;
+  readonly models: readonly string[];
+  readonly proposalScore: number;
   readonly minScore: number;
   readonly iouThreshold: number;
   readonly minSize: number;
@@ -89,6 +90,8 @@ export interface Settings {
   readonly targets: readonly Label[];
   readonly classes: Readonly<Record<Label, ClassSettings>>;
   readonly maxViews: number;
+  /** Run views mirrored too (test-time augmentation). */
+  readonly mirror: boolean;
   readonly feather: number;
   readonly color: readonly [number, number, number];
   readonly format: 'same' | ImageFormat;
@@ -107,7 +110,8 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
   const classFor = (label: Label): ClassSettings => {
     const c = config.classes[label];
     return {
-      model: c.model,
+      models: c.models,
+      proposalScore: Math.min(c.proposalScore, options.minScore?.[label] ?? c.minScore),
       minScore: options.minScore?.[label] ?? c.minScore,
       iouThreshold: options.iouThreshold ?? c.iouThreshold,
       minSize: c.minSize ?? effort[label],
@@ -124,6 +128,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
     targets: options.targets ?? config.targets,
     classes: { face: classFor('face'), plate: classFor('plate') },
     maxViews: effort.maxViews,
+    mirror: effort.mirror,
     feather: options.feather ?? config.redaction.feather,
     color,
     format: options.format ?? config.output.format,

@@ -7,6 +7,7 @@ import { clipToImage, containment, type ImageBox, imageBox, roundOut, scaleAbout
 import { type ImageFormat, MIME_TYPES } from './image.ts';
 import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
+import { fuseEnsemble } from './nms.ts';
 import { MipChain } from './sampling.ts';
 
 /** Integer pixel rectangle as it appears in the detections schema. */
@@ -84,15 +85,17 @@ export class Nestor {
   modelIds(targets: readonly Label[] = LABELS): Partial<Record<Label, string>> {
     const out: Partial<Record<Label, string>> = {};
     for (const label of targets) {
-      const spec = this.spec(this.deps.config.classes[label].model);
-      out[label] = `${spec.id}@sha256:${spec.sha256}`;
+      out[label] = this.deps.config.classes[label].models
+        .map((id) => `${id}@sha256:${this.spec(id).sha256}`)
+        .join('+');
     }
     return out;
   }
 
   /** Loads every model the config targets (readiness). */
   async warmUp(): Promise<void> {
-    await Promise.all(this.deps.config.targets.map((l) => this.session(this.deps.config.classes[l].model)));
+    const ids = this.deps.config.targets.flatMap((l) => this.deps.config.classes[l].models);
+    await Promise.all(ids.map((id) => this.session(id)));
   }
 
   async detect(bytes: Uint8Array, options: ProcessOptions = {}): Promise<DetectionResult> {
@@ -176,19 +179,26 @@ export class Nestor {
     const out: Candidate[] = [];
     for (const label of settings.targets) {
       const c = settings.classes[label];
-      const spec = this.spec(c.model);
-      if (spec.label !== label) {
-        throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
+      const perModel: Candidate[][] = [];
+      for (const id of c.models) {
+        const spec = this.spec(id);
+        if (spec.label !== label) {
+          throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
+        }
+        const session = await this.session(id);
+        perModel.push(
+          await runDetector(session, spec, mips, {
+            minScore: c.proposalScore,
+            iouThreshold: c.iouThreshold,
+            minSize: c.minSize,
+            maxViews: settings.maxViews,
+            mirror: settings.mirror,
+            concurrency: this.deps.concurrency ?? 1,
+          }),
+        );
       }
-      const session = await this.session(c.model);
-      const found = await runDetector(session, spec, mips, {
-        minScore: c.minScore,
-        iouThreshold: c.iouThreshold,
-        minSize: c.minSize,
-        maxViews: settings.maxViews,
-        concurrency: this.deps.concurrency ?? 1,
-      });
-      out.push(...found);
+      const fused = fuseEnsemble(perModel, { iouThreshold: c.iouThreshold, containmentThreshold: 0.75 });
+      out.push(...fused.filter((f) => f.score >= c.minScore));
     }
     return out;
   }

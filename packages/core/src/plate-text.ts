@@ -2,75 +2,97 @@ import { PLACEHOLDER } from './decoders/ctc.ts';
 
 export type PlateTextReason =
   | 'plate'
+  | 'empty'
   | 'length'
   | 'symbol'
   | 'unreadable'
   | 'no-digit'
+  | 'number'
   | 'lowercase'
   | 'low-confidence';
 
 export interface PlateTextScore {
   /** 0 when a rule fails, else the recogniser's confidence lowered by soft penalties. */
   readonly score: number;
-  /** Which rule decided: `plate`, or the first rule the text fails. */
+  /** `plate`, or the first rule the text fails. */
   readonly reason: PlateTextReason;
 }
 
 /** What plate text looks like, whatever the country. */
 export interface PlateTextRules {
-  /** Characters between which plates put spaces, dashes, dots or stickers; removed before counting. */
+  /** Removed before counting: plates put spaces, dashes or dots between groups. */
   readonly separators: string;
+  /** Symbols of prices, addresses, phone numbers and prose, never read off a plate. */
+  readonly foreign: string;
+  /** Letters and digits, after separators are removed. */
   readonly minLength: number;
   readonly maxLength: number;
-  /** Characters outside the recogniser's Latin table (a Chinese province, a sticker read as a glyph). */
-  readonly maxPlaceholders: number;
-  /** Letters only shaped differently in lower case (a, b, d…) that may be read in lower case. */
+  /**
+   * Other characters tolerated: a province character or country band read as a CJK glyph, a
+   * sticker or bolt read as `*`, `:` or `=`.
+   */
+  readonly maxOther: number;
+  /** Letters whose lower case has its own shape (a, b, d…) read in lower case: signs and prose. */
   readonly maxLowercase: number;
-  /** Below this confidence the reading is noise, whatever it says. */
+  /** A plate of digits only has at most this many (longer runs are phone, account or ID numbers). */
+  readonly maxDigitsOnly: number;
+  /** Below this the reading is noise, whatever it says. */
   readonly minConfidence: number;
 }
 
 export const PLATE_TEXT: PlateTextRules = {
   separators: ' -.·•—',
+  foreign: '%@/+&$#,!?',
   minLength: 4,
   maxLength: 10,
-  maxPlaceholders: 1,
-  maxLowercase: 1,
-  minConfidence: 0.5,
+  maxOther: 1,
+  maxLowercase: 0,
+  maxDigitsOnly: 8,
+  minConfidence: 0.3,
 };
 
-// Letters whose lower case is a smaller copy of the upper case: reading them small says nothing.
+// Lower case that is a smaller upper case says nothing about the text: plates are read this way too.
 const SAME_SHAPE = new Set('cosuvwxz');
+// A camera's date stamp: a year then a separator, digits only.
+const DATE = /^(19|20)\d\d[^0-9]/;
 
 /**
- * How much a recognised string looks like a licence plate of any country (0..1).
- * A digit is required: it rejects most words (OPEN, TAXI, brand names) at the cost of letter-only
- * vanity plates and the letter-only line of a two-line plate (the digit line is then what is kept).
+ * How much a recognised string looks like a licence plate of any country, 0..1.
+ * A digit is required: it rejects the words that make most text (OPEN, TAXI, brand names) at the
+ * cost of letter-only vanity plates and of the letter line of a two-line plate, which is then
+ * covered by its digit line's region. Digits alone are a plate only when short and without symbols.
  */
 export function plateTextScore(
   text: string,
   confidence: number,
   rules: PlateTextRules = PLATE_TEXT,
 ): PlateTextScore {
-  const chars = [...text].filter((c) => !rules.separators.includes(c));
-  let placeholders = 0;
+  let letters = 0;
   let digits = 0;
   let lowercase = 0;
-  let symbols = 0;
-  for (const c of chars) {
-    if (c === PLACEHOLDER) placeholders++;
-    else if (c >= '0' && c <= '9') digits++;
+  let other = 0;
+  let foreign = 0;
+  for (const c of text) {
+    if (rules.separators.includes(c)) continue;
+    if (c >= '0' && c <= '9') digits++;
+    else if (c >= 'A' && c <= 'Z') letters++;
     else if (c >= 'a' && c <= 'z') {
+      letters++;
       if (!SAME_SHAPE.has(c)) lowercase++;
-    } else if (!(c >= 'A' && c <= 'Z')) symbols++;
+    } else if (c !== PLACEHOLDER && rules.foreign.includes(c)) foreign++;
+    else other++;
   }
-  const readable = chars.length - placeholders;
-  if (symbols > 0) return { score: 0, reason: 'symbol' };
-  if (placeholders > rules.maxPlaceholders) return { score: 0, reason: 'unreadable' };
-  if (readable < rules.minLength || chars.length > rules.maxLength) return { score: 0, reason: 'length' };
-  if (digits === 0) return { score: 0, reason: 'no-digit' };
-  if (lowercase > rules.maxLowercase) return { score: 0, reason: 'lowercase' };
-  if (confidence < rules.minConfidence) return { score: 0, reason: 'low-confidence' };
-  const penalty = 0.9 ** (placeholders + lowercase);
-  return { score: confidence * penalty, reason: 'plate' };
+  const length = letters + digits;
+  const fail = (reason: PlateTextReason): PlateTextScore => ({ score: 0, reason });
+  if (text.trim() === '') return fail('empty');
+  if (foreign > 0) return fail('symbol');
+  if (other > rules.maxOther) return fail('unreadable');
+  if (length < rules.minLength || length + other > rules.maxLength) return fail('length');
+  if (digits === 0) return fail('no-digit');
+  if (letters === 0 && (other > 0 || digits > rules.maxDigitsOnly || DATE.test(text.trim()))) {
+    return fail('number');
+  }
+  if (lowercase > rules.maxLowercase) return fail('lowercase');
+  if (confidence < rules.minConfidence) return fail('low-confidence');
+  return { score: confidence * 0.9 ** other, reason: 'plate' };
 }

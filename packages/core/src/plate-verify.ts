@@ -15,11 +15,15 @@ export interface PlateReadOptions {
 export interface PlateVerifyOptions extends PlateReadOptions {
   /** Candidates whose text scores below this (plateTextScore) are dropped. */
   readonly minScore: number;
+  /**
+   * Whether to keep a box too small to read (text under 48 / `spec.maxScale` pixels tall, which
+   * no person can read either).
+   */
+  readonly keepUnreadable: boolean;
 }
 
 /**
- * Keeps the plate candidates whose recognised text reads like a licence plate. A box too small
- * to read (it would need more than `spec.maxScale` upsampling) is kept: recall comes first.
+ * Keeps the plate candidates whose recognised text reads like a licence plate, in their order.
  * The recognised text never leaves this module.
  */
 export async function verifyPlates<T extends { readonly box: ImageBox }>(
@@ -38,7 +42,8 @@ export async function verifyPlates<T extends { readonly box: ImageBox }>(
   );
   return candidates.filter((_, i) => {
     const r = readings[i];
-    return r === undefined || plateTextScore(r.text, r.confidence).score >= options.minScore;
+    if (r === undefined) return options.keepUnreadable;
+    return plateTextScore(r.text, r.confidence).score >= options.minScore;
   });
 }
 

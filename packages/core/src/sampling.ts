@@ -10,12 +10,15 @@ export interface View {
   readonly scale: number;
   readonly inputWidth: number;
   readonly inputHeight: number;
+  /** The content is mirrored left to right (test-time augmentation). */
+  readonly mirrored?: boolean;
 }
 
 /** The one conversion from model-input pixels to original-image pixels. */
 export function toImageBox(box: ModelBox, view: View): ImageBox {
+  const x = view.mirrored ? view.source.width * view.scale - box.x - box.width : box.x;
   return imageBox(
-    view.source.x + box.x / view.scale,
+    view.source.x + x / view.scale,
     view.source.y + box.y / view.scale,
     box.width / view.scale,
     box.height / view.scale,
@@ -123,7 +126,8 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
   const xs = new Int32Array(outW);
   const xw = new Float32Array(outW);
   for (let ox = 0; ox < contentW; ox++) {
-    const fx = Math.min(W - 1, Math.max(0, x0 + (ox + 0.5) * step - 0.5));
+    const sx = view.mirrored ? view.source.width * view.scale - ox - 1 : ox;
+    const fx = Math.min(W - 1, Math.max(0, x0 + (sx + 0.5) * step - 0.5));
     xs[ox] = Math.min(W - 2, Math.floor(fx));
     xw[ox] = fx - xs[ox]!;
     if (W === 1) {

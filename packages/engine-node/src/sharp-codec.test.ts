@@ -1,5 +1,5 @@
 import { defaultConfig, NestorError } from '@nestor/core';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createSharpCodec } from './sharp-codec.ts';
 
@@ -7,7 +7,7 @@ const codec = createSharpCodec();
 const limits = defaultConfig().limits;
 
 /** A 64x32 image: left half red, right half blue. */
-async function sample(format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' | 'gif', extra: (s: sharp.Sharp) => sharp.Sharp = (s) => s) {
+async function sample(format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' | 'gif', extra: (s: Sharp) => Sharp = (s) => s) {
   const raw = Buffer.alloc(64 * 32 * 3);
   for (let y = 0; y < 32; y++) for (let x = 0; x < 64; x++) raw.set(x < 32 ? [220, 20, 20] : [20, 20, 220], (y * 64 + x) * 3);
   return new Uint8Array(await extra(sharp(raw, { raw: { width: 64, height: 32, channels: 3 } })).toFormat(format).toBuffer());

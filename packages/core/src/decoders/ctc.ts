@@ -16,7 +16,7 @@ function classTable(groups: readonly (readonly [string, readonly number[]])[]): 
     const list = [...chars];
     if (list.length !== indices.length)
       throw new Error(`charset group ${chars} has ${indices.length} indices`);
-    list.forEach((c, i) => table.set(indices[i]!, c));
+    for (const [i, c] of list.entries()) table.set(indices[i]!, c);
   }
   return table;
 }
