@@ -1,5 +1,3 @@
-import { PLACEHOLDER } from './decoders/ctc.ts';
-
 export type PlateTextReason =
   | 'plate'
   | 'empty'
@@ -79,7 +77,7 @@ export function plateTextScore(
     else if (c >= 'a' && c <= 'z') {
       letters++;
       if (!SAME_SHAPE.has(c)) lowercase++;
-    } else if (c !== PLACEHOLDER && rules.foreign.includes(c)) foreign++;
+    } else if (rules.foreign.includes(c)) foreign++;
     else other++;
   }
   const length = letters + digits;

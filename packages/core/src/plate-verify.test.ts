@@ -121,7 +121,7 @@ describe('readPlates', () => {
       release: async () => {},
     };
     await expect(readPlates(bad, SPEC, mips, boxes.slice(0, 1), { margin: 0, batchSize: 1 })).rejects.toThrow(
-      /expected \[N, steps, 6625\]/,
+      /expected \[1, steps, 6625\]/,
     );
   });
 
@@ -143,24 +143,24 @@ describe('readPlates', () => {
 });
 
 describe('verifyPlates', () => {
-  it('keeps what reads as a plate and what is too small to read', async () => {
-    const candidates = [
-      { id: 'plate', box: imageBox(10, 10, 120, 24) },
-      { id: 'sign', box: imageBox(10, 100, 48, 24) },
-      { id: 'tiny', box: imageBox(200, 200, 20, 2) },
-    ];
-    const texts: Record<number, string> = { 240: '7ABC123', 96: 'OPEN' };
-    const kept = await verifyPlates(
-      fakeSession((w) => texts[w] ?? ''),
-      SPEC,
-      mips,
-      candidates,
-      {
-        margin: 0,
-        batchSize: 4,
-        minScore: 0.3,
-      },
-    );
-    expect(kept.map((c) => c.id)).toEqual(['plate', 'tiny']);
-  });
+  const candidates = [
+    { id: 'plate', box: imageBox(10, 10, 120, 24) },
+    { id: 'sign', box: imageBox(10, 100, 48, 24) },
+    { id: 'tiny', box: imageBox(200, 200, 20, 2) },
+  ];
+  const texts: Record<number, string> = { 240: '7ABC123', 96: 'OPEN' };
+
+  it.each([
+    { keepUnreadable: false, minScore: 0.3, kept: ['plate'] },
+    { keepUnreadable: true, minScore: 0.3, kept: ['plate', 'tiny'] },
+    { keepUnreadable: false, minScore: 0, kept: ['plate', 'sign'] },
+  ])(
+    'keepUnreadable $keepUnreadable, minScore $minScore → $kept',
+    async ({ keepUnreadable, minScore, kept }) => {
+      const session = fakeSession((w) => texts[w] ?? '');
+      const options = { margin: 0, batchSize: 4, minScore, keepUnreadable };
+      const out = await verifyPlates(session, SPEC, mips, candidates, options);
+      expect(out.map((c) => c.id)).toEqual(kept);
+    },
+  );
 });

@@ -24,7 +24,7 @@ export interface PlateVerifyOptions extends PlateReadOptions {
 
 /**
  * Keeps the plate candidates whose recognised text reads like a licence plate, in their order.
- * The recognised text never leaves this module.
+ * Plate text is personal data: it is scored here and neither returned nor logged.
  */
 export async function verifyPlates<T extends { readonly box: ImageBox }>(
   session: InferenceSession,
@@ -48,8 +48,8 @@ export async function verifyPlates<T extends { readonly box: ImageBox }>(
 }
 
 /**
- * Recognises the text in each box (undefined where the box is too small to read). Internal to
- * plate verification and measurements: plate text is personal data and is never reported.
+ * Recognises the text in each box (undefined where the box is too small to read). For
+ * verifyPlates and offline measurement only: never put its text in results or logs.
  */
 export async function readPlates(
   session: InferenceSession,
@@ -91,11 +91,11 @@ export async function readPlates(
     });
     const probs = outputs[decoder.output];
     if (!probs) throw new NestorError('E_INFERENCE', `The model returned no output named ${decoder.output}`);
-    const [, steps, classes] = probs.dims;
-    if (probs.dims.length !== 3 || steps === undefined || classes !== charset.classes) {
+    const [n, steps, classes] = probs.dims;
+    if (probs.dims.length !== 3 || n !== batch.length || steps === undefined || classes !== charset.classes) {
       throw new NestorError(
         'E_INFERENCE',
-        `${spec.id} returned shape [${probs.dims.join(', ')}], expected [N, steps, ${charset.classes}]`,
+        `${spec.id} returned shape [${probs.dims.join(', ')}], expected [${batch.length}, steps, ${charset.classes}]`,
       );
     }
     const size = steps * classes;
