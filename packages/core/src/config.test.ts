@@ -70,7 +70,8 @@ describe('process options', () => {
     expect(s.classes.face.method).toBe('pixelate');
     expect(s.classes.plate.minScore).toBe(0.9);
     expect(s.classes.face.minScore).toBe(defaultConfig().classes.face.minScore);
-    expect(s.classes.face.minSize).toBe(PRESET_EFFORT.fast.face);
+    expect(s.classes.face.minSize).toEqual(PRESET_EFFORT.fast.face);
+    expect(s.classes.face.models).toEqual(['blazeface-full-range']);
     expect(s.color).toEqual([0, 0, 0]);
   });
 });

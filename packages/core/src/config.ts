@@ -13,6 +13,7 @@ const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
 
 const classSchema = (d: {
   models: string[];
+  verifier?: string;
   proposalScore: number;
   minScore: number;
   scaleX: number;
@@ -27,6 +28,8 @@ const classSchema = (d: {
       proposalScore: score.default(d.proposalScore),
       /** Detections whose combined score is below this are dropped. */
       minScore: score.default(d.minScore),
+      /** A model that reads each candidate and keeps only those that read as the class (plates); null = none. */
+      verifier: z.string().min(1).nullable().default(d.verifier ?? null),
       /** Boxes overlapping more than this IoU are one object (NMS, also across tiles). */
       iouThreshold: score.default(0.3),
       /** Smallest object side (image pixels) to look for; default from the preset. */
@@ -64,7 +67,11 @@ export const configSchema = z
           scaleY: 1.5,
           shape: 'ellipse',
         }),
-        plate: classSchema({ models: ['ppocr-v4-det'], proposalScore: 0.6, minScore: 0.6, scaleX: 1.3, scaleY: 1.7, shape: 'rect' }),
+        plate: classSchema({
+          models: ['ppocr-v4-det'],
+          verifier: 'ppocr-v4-rec',
+          proposalScore: 0.6,
+          minScore: 0.6, scaleX: 1.3, scaleY: 1.7, shape: 'rect' }),
       })
       .strict()
       .prefault({}),
@@ -144,11 +151,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** How small, in image pixels, the objects each preset looks for are; and its tile budget. */
-export const PRESET_EFFORT: Readonly<
-  Record<Preset, { face: number; plate: number; maxViews: number; mirror: boolean }>
-> = {
-  fast: { face: 32, plate: 40, maxViews: 8, mirror: false },
-  balanced: { face: 14, plate: 20, maxViews: 64, mirror: true },
-  thorough: { face: 10, plate: 12, maxViews: 400, mirror: true },
+/**
+ * What each preset spends: the smallest object looked for is the larger of a pixel size and a
+ * share of the image's long side (so a 12 MP photo is not tiled to the pixel), the most views per
+ * model, mirrored views, and whether every model of a class runs or only the first.
+ */
+export interface PresetEffort {
+  readonly face: { readonly px: number; readonly relative: number };
+  readonly plate: { readonly px: number; readonly relative: number };
+  readonly maxViews: number;
+  readonly mirror: boolean;
+  readonly ensemble: boolean;
+}
+
+export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
+  fast: { face: { px: 32, relative: 1 / 60 }, plate: { px: 40, relative: 1 / 40 }, maxViews: 8, mirror: false, ensemble: false },
+  balanced: { face: { px: 14, relative: 1 / 150 }, plate: { px: 20, relative: 1 / 60 }, maxViews: 48, mirror: true, ensemble: true },
+  thorough: { face: { px: 10, relative: 0 }, plate: { px: 12, relative: 0 }, maxViews: 600, mirror: true, ensemble: true },
 };

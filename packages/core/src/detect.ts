@@ -47,6 +47,7 @@ export async function runDetector(
     levelStep: spec.levelStep ?? 2,
     maxViews: settings.maxViews,
     ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
+    ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
   });
   if (settings.mirror && spec.decoder.kind === 'blazeface') views.push(...views.map((v) => ({ ...v, mirrored: true })));
   const found: Candidate[] = [];

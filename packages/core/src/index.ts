@@ -67,6 +67,9 @@ export {
   type Timings,
 } from './pipeline.ts';
 export { looksLikePlate, PLATE_SHAPE, type PlateShapeRules } from './plates.ts';
+export { CTC_CHARSETS, type CtcCharset, type CtcText, decodeCtc, PLACEHOLDER, PPOCR_KEYS_V1 } from './decoders/ctc.ts';
+export { PLATE_TEXT, type PlateTextRules, type PlateTextScore, plateTextScore } from './plate-text.ts';
+export { type PlateVerifyOptions, verifyPlates } from './plate-verify.ts';
 /** Redaction. */
 export {
   applyRedactions,

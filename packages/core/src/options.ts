@@ -74,8 +74,10 @@ export interface ClassSettings {
   readonly models: readonly string[];
   readonly proposalScore: number;
   readonly minScore: number;
+  readonly verifier: string | null;
   readonly iouThreshold: number;
-  readonly minSize: number;
+  /** Smallest object side looked for: max(px, relative x the image's long side). */
+  readonly minSize: { readonly px: number; readonly relative: number };
   readonly scaleX: number;
   readonly scaleY: number;
   readonly shape: RegionShape;
@@ -110,11 +112,12 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
   const classFor = (label: Label): ClassSettings => {
     const c = config.classes[label];
     return {
-      models: c.models,
+      models: effort.ensemble ? c.models : c.models.slice(0, 1),
       proposalScore: Math.min(c.proposalScore, options.minScore?.[label] ?? c.minScore),
       minScore: options.minScore?.[label] ?? c.minScore,
+      verifier: c.verifier,
       iouThreshold: options.iouThreshold ?? c.iouThreshold,
-      minSize: c.minSize ?? effort[label],
+      minSize: c.minSize === undefined ? effort[label] : { px: c.minSize, relative: 0 },
       scaleX: c.scaleX,
       scaleY: c.scaleY,
       shape: c.shape,

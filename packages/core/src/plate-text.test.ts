@@ -25,13 +25,9 @@ describe('plateTextScore', () => {
     { text: '1234', reason: 'plate', note: 'the digit line of a two-line plate' },
     { text: 'EXIT 79B', reason: 'plate', note: 'a road sign that reads like a plate: kept' },
     { text: 'OPEN', reason: 'no-digit', note: 'a shop sign' },
-    { text: 'Coca-Cola', reason: 'no-digit', note: 'a brand' },
+    { text: 'Coca-Cola', reason: 'lowercase', note: 'a brand' },
     { text: 'TAXI', reason: 'no-digit', note: 'a taxi sign' },
-    {
-      text: 'BIMMIAN',
-      reason: 'no-digit',
-      note: 'a letter-only vanity plate: the price of requiring a digit',
-    },
+    { text: 'PHARMACIES', reason: 'no-digit', note: 'a long upper-case word' },
     { text: 'AB', reason: 'length', note: 'the letter line of a two-line plate' },
     { text: 'SALE 50%', reason: 'symbol', note: 'a price tag' },
     { text: 'www.shop.com', reason: 'no-digit', note: 'an address' },
@@ -65,7 +61,9 @@ describe('plateTextScore', () => {
   });
 
   it('takes its rules as a parameter', () => {
-    expect(plateTextScore('BIMMIAN', 0.9).reason).toBe('no-digit');
+    expect(plateTextScore('BIMMIAN', 0.9).reason).toBe('plate');
+    expect(plateTextScore('BIMMIAN', 0.9).score).toBeCloseTo(0.72);
+    expect(plateTextScore('BIMMIAN', 0.9, { ...PLATE_TEXT, lettersOnly: { minLength: 9, maxLength: 9, penalty: 1 } }).reason).toBe('no-digit');
     expect(plateTextScore('e15.60', 0.9, { ...PLATE_TEXT, maxLowercase: 1 }).reason).toBe('plate');
   });
 });

@@ -36,6 +36,8 @@ export interface PlateTextRules {
   readonly maxDigitsOnly: number;
   /** Below this the reading is noise, whatever it says. */
   readonly minConfidence: number;
+  /** Letters only, upper case, this long: vanity and older plates (a short word like OPEN is not). */
+  readonly lettersOnly: { readonly minLength: number; readonly maxLength: number; readonly penalty: number };
 }
 
 export const PLATE_TEXT: PlateTextRules = {
@@ -47,6 +49,7 @@ export const PLATE_TEXT: PlateTextRules = {
   maxLowercase: 0,
   maxDigitsOnly: 8,
   minConfidence: 0.3,
+  lettersOnly: { minLength: 5, maxLength: 8, penalty: 0.8 },
 };
 
 // Lower case that is a smaller upper case says nothing about the text: plates are read this way too.
@@ -56,9 +59,9 @@ const DATE = /^(19|20)\d\d[^0-9]/;
 
 /**
  * How much a recognised string looks like a licence plate of any country, 0..1.
- * A digit is required: it rejects the words that make most text (OPEN, TAXI, brand names) at the
- * cost of letter-only vanity plates and of the letter line of a two-line plate, which is then
- * covered by its digit line's region. Digits alone are a plate only when short and without symbols.
+ * Text without a digit passes only as 5 to 8 upper-case letters (vanity plates, measured on the dev
+ * set): short words (OPEN, TAXI) and prose are rejected, a few upper-case brand badges are not.
+ * Digits alone are a plate only when short and without symbols.
  */
 export function plateTextScore(
   text: string,
@@ -86,11 +89,15 @@ export function plateTextScore(
   if (foreign > 0) return fail('symbol');
   if (other > rules.maxOther) return fail('unreadable');
   if (length < rules.minLength || length + other > rules.maxLength) return fail('length');
-  if (digits === 0) return fail('no-digit');
+  const lettersOnly = digits === 0;
+  if (lettersOnly && (length < rules.lettersOnly.minLength || length > rules.lettersOnly.maxLength)) {
+    return fail('no-digit');
+  }
   if (letters === 0 && (other > 0 || digits > rules.maxDigitsOnly || DATE.test(text.trim()))) {
     return fail('number');
   }
   if (lowercase > rules.maxLowercase) return fail('lowercase');
   if (confidence < rules.minConfidence) return fail('low-confidence');
-  return { score: confidence * 0.9 ** other, reason: 'plate' };
+  const penalty = lettersOnly ? rules.lettersOnly.penalty : 1;
+  return { score: confidence * penalty * 0.9 ** other, reason: 'plate' };
 }

@@ -37,6 +37,8 @@ export interface InputSpec {
   readonly std: readonly [number, number, number];
   /** Fully convolutional models take any size that is a multiple of this; width/height are then maxima. */
   readonly sizeMultiple?: number;
+  /** Fully convolutional models: small images are upsampled until their long side reaches this. */
+  readonly minLongSide?: number;
 }
 
 /** A view that fits the whole of `rect` into the input, keeping aspect ratio (letterbox). */

@@ -18,6 +18,8 @@ export interface TilingOptions {
   readonly maxViews: number;
   /** Set for fully convolutional models: each view's input shrinks to its content, rounded up to this. */
   readonly sizeMultiple?: number;
+  /** With sizeMultiple: the whole-image view is upsampled until its long side reaches this. */
+  readonly minLongSide?: number;
 }
 
 /**
@@ -30,7 +32,8 @@ export function planViews(width: number, height: number, options: TilingOptions)
   const finest = Math.min(options.maxScale, options.modelMinObject / options.minObject);
   const fitted = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
   // A fully convolutional model sees the whole image no finer than needed: smaller input, same finds.
-  const whole = options.sizeMultiple ? { ...fitted, scale: Math.min(fitted.scale, finest) } : fitted;
+  const floor = Math.min(options.maxScale, (options.minLongSide ?? 0) / Math.max(width, height));
+  const whole = options.sizeMultiple ? { ...fitted, scale: Math.min(fitted.scale, Math.max(finest, floor)) } : fitted;
   const views: View[] = [whole];
   const levels: number[] = [];
   for (let s = whole.scale * levelStep; ; s *= levelStep) {

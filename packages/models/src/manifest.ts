@@ -1,4 +1,5 @@
 import type { ModelSpec } from '@nestor/core';
+import { PPOCR_REC } from './manifest-ocr.ts';
 
 /** BlazeFace expects RGB scaled to [-1, 1]. */
 const BLAZE_INPUT = {
@@ -105,11 +106,14 @@ export const MODELS: readonly ModelSpec[] = [
       mean: [0.406, 0.456, 0.485],
       std: [0.225, 0.224, 0.229],
       sizeMultiple: 32,
+      // Plate characters in small photos are only a few pixels tall: read them upsampled.
+      minLongSide: 640,
     },
     decoder: { kind: 'db', output: 'sigmoid_0.tmp_0', binaryThreshold: 0.3, unclipRatio: 1.5 },
     minObject: 16,
     maxScale: 2,
   },
+  PPOCR_REC,
 ];
 
 export function findModel(id: string): ModelSpec | undefined {
