@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { createNodeNestor, loadConfig } from '@nestor/engine-node';
-import { scoreDetections, type GroundTruthImage, type Prediction } from './eval-metrics.ts';
+import { describe, expect, it } from 'vitest';
+import { type GroundTruthImage, type Prediction, scoreDetections } from './eval-metrics.ts';
 import { DEV_SET, HAS_DEV_SET, REPO_ROOT, SKIP_DEV_SET_REASON } from './test-support.ts';
 
 /**
@@ -17,7 +17,11 @@ const FLOORS = {
 
 describe.skipIf(!HAS_DEV_SET)('detection on the dev set', () => {
   it('meets the regression floors', { timeout: 30 * 60_000 }, async () => {
-    const images = (JSON.parse(await readFile(path.join(DEV_SET, 'annotations.json'), 'utf8')) as { images: GroundTruthImage[] }).images;
+    const images = (
+      JSON.parse(await readFile(path.join(DEV_SET, 'annotations.json'), 'utf8')) as {
+        images: GroundTruthImage[];
+      }
+    ).images;
     const { config, modelsDir } = loadConfig({ cwd: REPO_ROOT });
     const nestor = createNodeNestor(config, modelsDir);
     const predictions: Record<string, Prediction[]> = {};

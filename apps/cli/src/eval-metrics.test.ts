@@ -7,9 +7,30 @@ import { coveredShare, type GroundTruthImage, type Prediction, scoreDetections }
 import { DEV_SET, HAS_DEV_SET, SKIP_DEV_SET_REASON } from './test-support.ts';
 
 const images: GroundTruthImage[] = [
-  { file: 'a.jpg', source: 'set1:a', complete: true, boxes: [{ label: 'face', x: 10, y: 10, w: 40, h: 40 }, { label: 'face', x: 100, y: 10, w: 8, h: 8 }] },
-  { file: 'b.jpg', source: 'set2:b', complete: false, boxes: [{ label: 'plate', x: 0, y: 0, w: 100, h: 30 }, { label: 'face', x: 200, y: 200, w: 20, h: 20 }] },
-  { file: 'c.jpg', source: 'set1:c', complete: true, boxes: [{ label: 'face', x: 50, y: 50, w: 100, h: 100 }] },
+  {
+    file: 'a.jpg',
+    source: 'set1:a',
+    complete: true,
+    boxes: [
+      { label: 'face', x: 10, y: 10, w: 40, h: 40 },
+      { label: 'face', x: 100, y: 10, w: 8, h: 8 },
+    ],
+  },
+  {
+    file: 'b.jpg',
+    source: 'set2:b',
+    complete: false,
+    boxes: [
+      { label: 'plate', x: 0, y: 0, w: 100, h: 30 },
+      { label: 'face', x: 200, y: 200, w: 20, h: 20 },
+    ],
+  },
+  {
+    file: 'c.jpg',
+    source: 'set1:c',
+    complete: true,
+    boxes: [{ label: 'face', x: 50, y: 50, w: 100, h: 100 }],
+  },
 ];
 const predictions: Record<string, Prediction[]> = {
   'a.jpg': [
@@ -46,7 +67,18 @@ describe('scoreDetections', () => {
     writeFileSync(path.join(dir, 'pred.json'), JSON.stringify({ images: predictions }));
     for (const minSide of [5, 10]) {
       const reference = JSON.parse(
-        execFileSync('node', [path.join(DEV_SET, '../../tools/eval.mjs'), dir, path.join(dir, 'pred.json'), '--json', '--min-side', String(minSide)], { encoding: 'utf8' }),
+        execFileSync(
+          'node',
+          [
+            path.join(DEV_SET, '../../tools/eval.mjs'),
+            dir,
+            path.join(dir, 'pred.json'),
+            '--json',
+            '--min-side',
+            String(minSide),
+          ],
+          { encoding: 'utf8' },
+        ),
       );
       expect(scoreDetections(images, predictions, minSide)).toEqual(reference);
     }

@@ -1,4 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -17,7 +25,9 @@ function walk(dir: string): string[] {
 async function photoLike(file: string, format: 'jpeg' | 'png' | 'webp' = 'jpeg') {
   const raw = Buffer.alloc(160 * 120 * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 31 + ((i / 480) | 0) * 7) % 256;
-  await sharp(raw, { raw: { width: 160, height: 120, channels: 3 } }).toFormat(format).toFile(file);
+  await sharp(raw, { raw: { width: 160, height: 120, channels: 3 } })
+    .toFormat(format)
+    .toFile(file);
 }
 
 describe('nestor CLI', () => {
@@ -32,17 +42,33 @@ describe('nestor CLI', () => {
     await photoLike(path.join(dir, 'in/sub/wrong-extension.jpg'), 'png');
     writeFileSync(path.join(dir, 'in/sub/not-an-image.jpg'), 'hello');
     writeFileSync(path.join(dir, 'in/empty.png'), '');
-    writeFileSync(path.join(dir, 'in/truncated.jpg'), readFileSync(path.join(dir, 'in/a.jpg')).subarray(0, 2000));
-    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toFile(path.join(dir, 'in/tiny.png'));
+    writeFileSync(
+      path.join(dir, 'in/truncated.jpg'),
+      readFileSync(path.join(dir, 'in/a.jpg')).subarray(0, 2000),
+    );
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+      .png()
+      .toFile(path.join(dir, 'in/tiny.png'));
   });
 
   it('prints complete help with exit codes', async () => {
     const io = captureIo(dir);
     expect(await main(['--help'], io)).toBe(EXIT.ok);
-    for (const word of ['anonymize', 'detect', 'eval', 'bench', 'Exit codes']) expect(io.out()).toContain(word);
+    for (const word of ['anonymize', 'detect', 'eval', 'bench', 'Exit codes'])
+      expect(io.out()).toContain(word);
     const sub = captureIo(dir);
     expect(await main(['anonymize', '--help'], sub)).toBe(EXIT.ok);
-    for (const flag of ['--out', '--method', '--strength', '--format', '--quality', '--keep-metadata', '--preset', '--targets']) expect(sub.out()).toContain(flag);
+    for (const flag of [
+      '--out',
+      '--method',
+      '--strength',
+      '--format',
+      '--quality',
+      '--keep-metadata',
+      '--preset',
+      '--targets',
+    ])
+      expect(sub.out()).toContain(flag);
   });
 
   it('answers bad usage with exit code 2 and a clear message', async () => {
@@ -51,7 +77,9 @@ describe('nestor CLI', () => {
     expect(io.err()).toContain('swirl');
     const io2 = captureIo(dir);
     expect(await main(['anonymize', 'in/a.jpg', '--quality', '500'], io2)).toBe(EXIT.usage);
-    expect(io2.err()).toContain('E_INVALID_OPTION: Expected a value of at most 100 for quality but received 500 of type number');
+    expect(io2.err()).toContain(
+      'E_INVALID_OPTION: Expected a value of at most 100 for quality but received 500 of type number',
+    );
     expect(await main(['frobnicate'], captureIo(dir))).toBe(EXIT.usage);
   });
 
@@ -59,7 +87,12 @@ describe('nestor CLI', () => {
     const io = captureIo(dir);
     const code = await main(['anonymize', 'in', '-o', 'out', '--quiet'], io);
     expect(code).toBe(EXIT.someFailed);
-    expect(walk(path.join(dir, 'out')).sort()).toEqual(['a.jpg', 'sub/b.png', 'sub/deeper/c.webp', 'sub/wrong-extension.png']);
+    expect(walk(path.join(dir, 'out')).sort()).toEqual([
+      'a.jpg',
+      'sub/b.png',
+      'sub/deeper/c.webp',
+      'sub/wrong-extension.png',
+    ]);
     const errors = io.err();
     expect(errors).toContain('in/sub/not-an-image.jpg: E_UNSUPPORTED_MEDIA');
     expect(errors).toContain('in/empty.png: E_EMPTY_INPUT');
@@ -87,7 +120,9 @@ describe('nestor CLI', () => {
 
   it('accepts globs and converts formats', async () => {
     const io = captureIo(dir);
-    expect(await main(['anonymize', 'in/sub/**/*.{png,webp}', '-o', 'globbed', '-f', 'png', '-q'], io)).toBe(EXIT.ok);
+    expect(await main(['anonymize', 'in/sub/**/*.{png,webp}', '-o', 'globbed', '-f', 'png', '-q'], io)).toBe(
+      EXIT.ok,
+    );
     expect(walk(path.join(dir, 'globbed')).sort()).toEqual(['b.png', 'deeper/c.png']);
   });
 
@@ -95,13 +130,16 @@ describe('nestor CLI', () => {
     const io = captureIo(dir);
     const code = await main(['detect', 'in/a.jpg', 'in/missing.jpg', 'in/empty.png', '--json'], io);
     expect(code).toBe(EXIT.someFailed);
-    const doc = JSON.parse(io.out()) as { results: { file: string; error?: { code: string }; image?: { width: number } }[] };
+    const doc = JSON.parse(io.out()) as {
+      results: { file: string; error?: { code: string }; image?: { width: number } }[];
+    };
     const byFile = Object.fromEntries(doc.results.map((r) => [r.file, r]));
     expect(byFile['in/a.jpg']!.image!.width).toBe(160);
     expect(byFile['in/missing.jpg']!.error!.code).toBe('E_INPUT_NOT_FOUND');
     expect(byFile['in/empty.png']!.error!.code).toBe('E_EMPTY_INPUT');
     const ok = doc.results.find((r) => r.file === 'in/a.jpg') as Record<string, unknown>;
-    for (const key of ['image', 'detections', 'counts', 'timings', 'engine', 'models']) expect(ok).toHaveProperty(key);
+    for (const key of ['image', 'detections', 'counts', 'timings', 'engine', 'models'])
+      expect(ok).toHaveProperty(key);
   });
 
   it.skipIf(!HAS_DEV_SET)('finds and covers the faces of a real photo', async () => {

@@ -29,7 +29,11 @@ const classSchema = (d: {
       /** Detections whose combined score is below this are dropped. */
       minScore: score.default(d.minScore),
       /** A model that reads each candidate and keeps only those that read as the class (plates); null = none. */
-      verifier: z.string().min(1).nullable().default(d.verifier ?? null),
+      verifier: z
+        .string()
+        .min(1)
+        .nullable()
+        .default(d.verifier ?? null),
       /** Boxes overlapping more than this IoU are one object (NMS, also across tiles). */
       iouThreshold: score.default(0.3),
       /** Smallest object side (image pixels) to look for; default from the preset. */
@@ -71,7 +75,11 @@ export const configSchema = z
           models: ['ppocr-v4-det'],
           verifier: 'ppocr-v4-rec',
           proposalScore: 0.6,
-          minScore: 0.6, scaleX: 1.3, scaleY: 1.7, shape: 'rect' }),
+          minScore: 0.6,
+          scaleX: 1.3,
+          scaleY: 1.7,
+          shape: 'rect',
+        }),
       })
       .strict()
       .prefault({}),
@@ -165,7 +173,25 @@ export interface PresetEffort {
 }
 
 export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
-  fast: { face: { px: 32, relative: 1 / 60 }, plate: { px: 40, relative: 1 / 40 }, maxViews: 8, mirror: false, ensemble: false },
-  balanced: { face: { px: 14, relative: 1 / 150 }, plate: { px: 20, relative: 1 / 60 }, maxViews: 48, mirror: true, ensemble: true },
-  thorough: { face: { px: 10, relative: 0 }, plate: { px: 12, relative: 0 }, maxViews: 600, mirror: true, ensemble: true },
+  fast: {
+    face: { px: 32, relative: 1 / 60 },
+    plate: { px: 40, relative: 1 / 40 },
+    maxViews: 8,
+    mirror: false,
+    ensemble: false,
+  },
+  balanced: {
+    face: { px: 14, relative: 1 / 150 },
+    plate: { px: 20, relative: 1 / 60 },
+    maxViews: 24,
+    mirror: true,
+    ensemble: true,
+  },
+  thorough: {
+    face: { px: 10, relative: 0 },
+    plate: { px: 12, relative: 0 },
+    maxViews: 600,
+    mirror: true,
+    ensemble: true,
+  },
 };

@@ -49,7 +49,11 @@ export async function runDetector(
     ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
     ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
   });
-  if (settings.mirror && spec.decoder.kind === 'blazeface') views.push(...views.map((v) => ({ ...v, mirrored: true })));
+  if (settings.mirror && spec.decoder.kind === 'blazeface') {
+    // Mirrored copies, coarsest first, only fill what the view budget leaves.
+    const room = Math.max(0, settings.maxViews - views.length);
+    views.push(...views.slice(0, room).map((v) => ({ ...v, mirrored: true })));
+  }
   const found: Candidate[] = [];
   for (let i = 0; i < views.length; i += settings.concurrency) {
     const batch = views.slice(i, i + settings.concurrency);

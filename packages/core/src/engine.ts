@@ -49,7 +49,10 @@ export type DecoderSpec =
        * Output heads in anchor order: separate score and regressor tensors, or one packed tensor
        * holding each anchor's score logit followed by its regressors.
        */
-      readonly heads: readonly ({ readonly scores: string; readonly regressors: string } | { readonly packed: string })[];
+      readonly heads: readonly (
+        | { readonly scores: string; readonly regressors: string }
+        | { readonly packed: string }
+      )[];
       readonly layers: readonly AnchorLayer[];
     }
   | {

@@ -15,6 +15,14 @@ export {
 } from './config.ts';
 /** Model output decoders and NMS. */
 export { type AnchorLayer, blazeAnchors, decodeBlazeFace } from './decoders/blazeface.ts';
+export {
+  CTC_CHARSETS,
+  type CtcCharset,
+  type CtcText,
+  decodeCtc,
+  PLACEHOLDER,
+  PPOCR_KEYS_V1,
+} from './decoders/ctc.ts';
 export { type DbOptions, decodeDb, type TextCandidate } from './decoders/db.ts';
 export { type Candidate, type DetectorSettings, runDetector } from './detect.ts';
 /** The engine contract and the pipeline. */
@@ -66,10 +74,9 @@ export {
   outputFormat,
   type Timings,
 } from './pipeline.ts';
-export { looksLikePlate, PLATE_SHAPE, type PlateShapeRules } from './plates.ts';
-export { CTC_CHARSETS, type CtcCharset, type CtcText, decodeCtc, PLACEHOLDER, PPOCR_KEYS_V1 } from './decoders/ctc.ts';
 export { PLATE_TEXT, type PlateTextRules, type PlateTextScore, plateTextScore } from './plate-text.ts';
 export { type PlateVerifyOptions, verifyPlates } from './plate-verify.ts';
+export { looksLikePlate, PLATE_SHAPE, type PlateShapeRules } from './plates.ts';
 /** Redaction. */
 export {
   applyRedactions,

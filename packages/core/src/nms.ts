@@ -70,8 +70,13 @@ export function weightedNms<T extends Scored>(items: readonly T[], options: NmsO
  * (1 - product of (1 - s)), so agreement between models counts more than any single score.
  * The box is the one of the best-scoring member. With one model this is plain NMS.
  */
-export function fuseEnsemble<T extends Scored>(perModel: readonly (readonly T[])[], options: NmsOptions): T[] {
-  const all = perModel.flatMap((items, model) => items.map((item) => ({ item, model }))).sort((a, b) => b.item.score - a.item.score);
+export function fuseEnsemble<T extends Scored>(
+  perModel: readonly (readonly T[])[],
+  options: NmsOptions,
+): T[] {
+  const all = perModel
+    .flatMap((items, model) => items.map((item) => ({ item, model })))
+    .sort((a, b) => b.item.score - a.item.score);
   const clusters: { best: T; bestByModel: Map<number, number> }[] = [];
   for (const { item, model } of all) {
     const cluster = clusters.find((c) => sameObject(c.best.box, item.box, options));

@@ -5,10 +5,10 @@ import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } fr
 import { NestorError } from './errors.ts';
 import { clipToImage, containment, type ImageBox, imageBox, roundOut, scaleAboutCentre } from './geometry.ts';
 import { type ImageFormat, MIME_TYPES } from './image.ts';
-import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
-import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { fuseEnsemble } from './nms.ts';
+import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
+import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 
 /** Integer pixel rectangle as it appears in the detections schema. */
@@ -208,7 +208,13 @@ export class Nestor {
       const fused = fuseEnsemble(perModel, { iouThreshold: c.iouThreshold, containmentThreshold: 0.75 });
       let kept = fused.filter((f) => f.score >= c.minScore);
       if (c.verifier && kept.length > 0) {
-        kept = await verifyPlates(await this.session(c.verifier), this.spec(c.verifier), mips, kept, PLATE_VERIFY);
+        kept = await verifyPlates(
+          await this.session(c.verifier),
+          this.spec(c.verifier),
+          mips,
+          kept,
+          PLATE_VERIFY,
+        );
       }
       out.push(...kept);
     }

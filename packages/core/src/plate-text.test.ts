@@ -63,7 +63,12 @@ describe('plateTextScore', () => {
   it('takes its rules as a parameter', () => {
     expect(plateTextScore('BIMMIAN', 0.9).reason).toBe('plate');
     expect(plateTextScore('BIMMIAN', 0.9).score).toBeCloseTo(0.72);
-    expect(plateTextScore('BIMMIAN', 0.9, { ...PLATE_TEXT, lettersOnly: { minLength: 9, maxLength: 9, penalty: 1 } }).reason).toBe('no-digit');
+    expect(
+      plateTextScore('BIMMIAN', 0.9, {
+        ...PLATE_TEXT,
+        lettersOnly: { minLength: 9, maxLength: 9, penalty: 1 },
+      }).reason,
+    ).toBe('no-digit');
     expect(plateTextScore('e15.60', 0.9, { ...PLATE_TEXT, maxLowercase: 1 }).reason).toBe('plate');
   });
 });

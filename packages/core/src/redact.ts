@@ -126,7 +126,8 @@ function renderPatch(
   bounds: { x0: number; y0: number; x1: number; y1: number },
   op: RedactionOp,
 ): { patch: Float32Array; px0: number; py0: number; pw: number } {
-  const margin = op.kind === 'gaussian' ? Math.ceil(op.sigma * 3) : 0;
+  // Two sigmas hold 95% of the kernel: enough context for a blur nobody must be able to invert.
+  const margin = op.kind === 'gaussian' ? Math.ceil(op.sigma * 2) : 0;
   const px0 = Math.max(0, bounds.x0 - margin);
   const py0 = Math.max(0, bounds.y0 - margin);
   const px1 = Math.min(image.width, bounds.x1 + margin);
@@ -141,7 +142,12 @@ function renderPatch(
   }
   switch (op.kind) {
     case 'gaussian':
-      gaussianBlur(patch, pw, ph, C, op.sigma);
+      gaussianBlur(patch, pw, ph, C, op.sigma, {
+        x0: bounds.x0 - px0,
+        y0: bounds.y0 - py0,
+        x1: bounds.x1 - px0,
+        y1: bounds.y1 - py0,
+      });
       break;
     case 'pixelate':
       pixelate(patch, pw, ph, C, op.block, bounds.x0 - px0, bounds.y0 - py0);
@@ -163,8 +169,59 @@ export function boxesForGauss(sigma: number): [number, number, number] {
   return [0, 1, 2].map((i) => (i < m ? wl : wu)) as [number, number, number];
 }
 
-/** In-place gaussian blur (three box passes each way, edges clamped), O(1) per pixel in sigma. */
-export function gaussianBlur(px: Float32Array, w: number, h: number, C: number, sigma: number): void {
+/**
+ * In-place gaussian blur (three box passes each way, edges clamped), O(1) per pixel in sigma.
+ * Large sigmas blur a reduced copy and scale it back: the same look at a fraction of the cost;
+ * then only `window` is written back (the rest of `px` is context).
+ */
+export function gaussianBlur(
+  px: Float32Array,
+  w: number,
+  h: number,
+  C: number,
+  sigma: number,
+  window: { x0: number; y0: number; x1: number; y1: number } = { x0: 0, y0: 0, x1: w, y1: h },
+): void {
+  const k = Math.floor(sigma / 3);
+  if (k < 2 || w < 2 * k || h < 2 * k) {
+    blurInPlace(px, w, h, C, sigma);
+    return;
+  }
+  const sw = Math.ceil(w / k);
+  const sh = Math.ceil(h / k);
+  const small = new Float32Array(sw * sh * C);
+  const counts = new Float32Array(sw * sh);
+  for (let y = 0; y < h; y++) {
+    const sy = (y / k) | 0;
+    for (let x = 0; x < w; x++) {
+      const s = sy * sw + ((x / k) | 0);
+      counts[s]! += 1;
+      for (let c = 0; c < C; c++) small[s * C + c]! += px[(y * w + x) * C + c]!;
+    }
+  }
+  for (let s = 0; s < sw * sh; s++) for (let c = 0; c < C; c++) small[s * C + c]! /= counts[s]!;
+  blurInPlace(small, sw, sh, C, sigma / k);
+  // Only the window is needed back at full resolution.
+  for (let y = window.y0; y < window.y1; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) / k - 0.5));
+    const y0 = Math.min(sh - 2, Math.floor(fy));
+    const wy = sh === 1 ? 0 : fy - y0;
+    for (let x = window.x0; x < window.x1; x++) {
+      const fx = Math.min(sw - 1, Math.max(0, (x + 0.5) / k - 0.5));
+      const x0 = Math.min(sw - 2, Math.floor(fx));
+      const wx = sw === 1 ? 0 : fx - x0;
+      const i00 = (y0 * sw + x0) * C;
+      const i10 = i00 + sw * C;
+      for (let c = 0; c < C; c++) {
+        const top = small[i00 + c]! + (small[i00 + C + c]! - small[i00 + c]!) * wx;
+        const bottom = small[i10 + c]! + (small[i10 + C + c]! - small[i10 + c]!) * wx;
+        px[(y * w + x) * C + c] = top + (bottom - top) * wy;
+      }
+    }
+  }
+}
+
+function blurInPlace(px: Float32Array, w: number, h: number, C: number, sigma: number): void {
   const tmp = new Float32Array(px.length);
   for (const box of boxesForGauss(sigma)) {
     const r = (box - 1) / 2;
@@ -173,6 +230,7 @@ export function gaussianBlur(px: Float32Array, w: number, h: number, C: number, 
   }
 }
 
+/** One running-sum box filter of radius r along rows or columns, edges clamped. */
 function boxPass(
   src: Float32Array,
   dst: Float32Array,
@@ -186,15 +244,20 @@ function boxPass(
   const len = horizontal ? w : h;
   const step = horizontal ? C : w * C;
   const inv = 1 / (2 * r + 1);
+  const last = len - 1;
   for (let line = 0; line < lines; line++) {
     const base = horizontal ? line * w * C : line * C;
     for (let c = 0; c < C; c++) {
-      const at = (i: number) => src[base + Math.min(len - 1, Math.max(0, i)) * step + c]!;
+      const o = base + c;
+      const first = src[o]!;
+      const end = src[o + last * step]!;
       let acc = 0;
-      for (let i = -r; i <= r; i++) acc += at(i);
+      for (let i = -r; i <= r; i++) acc += i < 0 ? first : i > last ? end : src[o + i * step]!;
       for (let i = 0; i < len; i++) {
-        dst[base + i * step + c] = acc * inv;
-        acc += at(i + r + 1) - at(i - r);
+        dst[o + i * step] = acc * inv;
+        const add = i + r + 1;
+        const sub = i - r;
+        acc += (add > last ? end : src[o + add * step]!) - (sub < 0 ? first : src[o + sub * step]!);
       }
     }
   }

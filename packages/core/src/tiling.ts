@@ -33,7 +33,9 @@ export function planViews(width: number, height: number, options: TilingOptions)
   const fitted = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
   // A fully convolutional model sees the whole image no finer than needed: smaller input, same finds.
   const floor = Math.min(options.maxScale, (options.minLongSide ?? 0) / Math.max(width, height));
-  const whole = options.sizeMultiple ? { ...fitted, scale: Math.min(fitted.scale, Math.max(finest, floor)) } : fitted;
+  const whole = options.sizeMultiple
+    ? { ...fitted, scale: Math.min(fitted.scale, Math.max(finest, floor)) }
+    : fitted;
   const views: View[] = [whole];
   const levels: number[] = [];
   for (let s = whole.scale * levelStep; ; s *= levelStep) {

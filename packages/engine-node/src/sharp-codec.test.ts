@@ -7,17 +7,29 @@ const codec = createSharpCodec();
 const limits = defaultConfig().limits;
 
 /** A 64x32 image: left half red, right half blue. */
-async function sample(format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' | 'gif', extra: (s: Sharp) => Sharp = (s) => s) {
+async function sample(
+  format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' | 'gif',
+  extra: (s: Sharp) => Sharp = (s) => s,
+) {
   const raw = Buffer.alloc(64 * 32 * 3);
-  for (let y = 0; y < 32; y++) for (let x = 0; x < 64; x++) raw.set(x < 32 ? [220, 20, 20] : [20, 20, 220], (y * 64 + x) * 3);
-  return new Uint8Array(await extra(sharp(raw, { raw: { width: 64, height: 32, channels: 3 } })).toFormat(format).toBuffer());
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 64; x++) raw.set(x < 32 ? [220, 20, 20] : [20, 20, 220], (y * 64 + x) * 3);
+  return new Uint8Array(
+    await extra(sharp(raw, { raw: { width: 64, height: 32, channels: 3 } }))
+      .toFormat(format)
+      .toBuffer(),
+  );
 }
 
 /** Noise compresses badly, so truncating the file really cuts into the pixel data. */
 async function noisy(format: 'jpeg' | 'png'): Promise<Uint8Array> {
   const raw = Buffer.alloc(64 * 32 * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 7919) % 251;
-  return new Uint8Array(await sharp(raw, { raw: { width: 64, height: 32, channels: 3 } }).toFormat(format).toBuffer());
+  return new Uint8Array(
+    await sharp(raw, { raw: { width: 64, height: 32, channels: 3 } })
+      .toFormat(format)
+      .toBuffer(),
+  );
 }
 
 /** A JPEG whose frame header claims 20000x20000: tests the pixel limit without allocating 1.2 GB. */
@@ -47,8 +59,13 @@ describe('decode', () => {
   });
 
   it('reads the first frame of an animated GIF', async () => {
-    const frame = (r: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r, g: 0, b: 0 } } }).png().toBuffer();
-    const gif = await sharp([await frame(250), await frame(0)], { join: { animated: true } }).gif().toBuffer();
+    const frame = (r: number) =>
+      sharp({ create: { width: 16, height: 16, channels: 3, background: { r, g: 0, b: 0 } } })
+        .png()
+        .toBuffer();
+    const gif = await sharp([await frame(250), await frame(0)], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     const d = await codec.decode(new Uint8Array(gif), limits);
     expect([d.image.width, d.image.height]).toEqual([16, 16]);
     expect(d.image.data[0]).toBeGreaterThan(200);
@@ -64,7 +81,11 @@ describe('decode', () => {
   });
 
   it('keeps alpha', async () => {
-    const png = await sharp({ create: { width: 20, height: 20, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    const png = await sharp({
+      create: { width: 20, height: 20, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } },
+    })
+      .png()
+      .toBuffer();
     const d = await codec.decode(new Uint8Array(png), limits);
     expect(d.image.channels).toBe(4);
     expect(d.image.data[3]).toBe(128);
@@ -72,10 +93,23 @@ describe('decode', () => {
 
   const bad: { name: string; bytes: () => Promise<Uint8Array> | Uint8Array; code: string }[] = [
     { name: 'zero bytes', bytes: () => new Uint8Array(0), code: 'E_EMPTY_INPUT' },
-    { name: 'not an image', bytes: () => new TextEncoder().encode('just some text, not an image'), code: 'E_UNSUPPORTED_MEDIA' },
+    {
+      name: 'not an image',
+      bytes: () => new TextEncoder().encode('just some text, not an image'),
+      code: 'E_UNSUPPORTED_MEDIA',
+    },
     { name: 'truncated JPEG', bytes: async () => (await noisy('jpeg')).slice(0, 800), code: 'E_DECODE' },
     { name: 'truncated PNG', bytes: async () => (await noisy('png')).slice(0, 350), code: 'E_DECODE' },
-    { name: '1x1 image', bytes: async () => new Uint8Array(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } }).png().toBuffer()), code: 'E_IMAGE_TOO_SMALL' },
+    {
+      name: '1x1 image',
+      bytes: async () =>
+        new Uint8Array(
+          await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } })
+            .png()
+            .toBuffer(),
+        ),
+      code: 'E_IMAGE_TOO_SMALL',
+    },
     { name: '20000x20000 (pixel limit)', bytes: hugeJpegHeader, code: 'E_TOO_MANY_PIXELS' },
   ];
   it.each(bad)('rejects $name with $code', async ({ bytes, code }) => {
@@ -90,14 +124,26 @@ describe('decode', () => {
 
 describe('encode', () => {
   it('strips all metadata by default and keeps it on request', async () => {
-    const withExif = await sample('jpeg', (s) => s.withExif({ IFD0: { Copyright: 'someone', ImageDescription: 'GPS here' } }).withMetadata({ orientation: 6 }));
+    const withExif = await sample('jpeg', (s) =>
+      s
+        .withExif({ IFD0: { Copyright: 'someone', ImageDescription: 'GPS here' } })
+        .withMetadata({ orientation: 6 }),
+    );
     const decoded = await codec.decode(withExif, limits);
-    const stripped = await codec.encode(decoded.image, { format: 'jpeg', quality: 90, keepMetadata: false }, decoded);
+    const stripped = await codec.encode(
+      decoded.image,
+      { format: 'jpeg', quality: 90, keepMetadata: false },
+      decoded,
+    );
     const strippedMeta = await sharp(stripped).metadata();
     expect(strippedMeta.exif).toBeUndefined();
     expect(strippedMeta.icc).toBeUndefined();
     expect(strippedMeta.orientation).toBeUndefined();
-    const kept = await codec.encode(decoded.image, { format: 'jpeg', quality: 90, keepMetadata: true }, decoded);
+    const kept = await codec.encode(
+      decoded.image,
+      { format: 'jpeg', quality: 90, keepMetadata: true },
+      decoded,
+    );
     const keptMeta = await sharp(kept).metadata();
     expect(keptMeta.exif?.toString('latin1')).toContain('someone');
     // pixels are already upright: the orientation tag must not rotate them again

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { CTC_CHARSETS } from '@nestor/core';
+import { describe, expect, it } from 'vitest';
 import { PPOCR_REC } from './manifest-ocr.ts';
 import { packageDir, sha256 } from './prepare.ts';
 

@@ -39,11 +39,18 @@ export const MODELS: readonly ModelSpec[] = [
       version: '3.0.4',
       path: 'models/facemesh-detection-full.json',
       license: 'Apache-2.0 (MediaPipe model); npm package MIT',
-      exportedFrom: { format: 'tfjs', sha256: '1bdef3b5bfef3132ad5b625eca3493af01a373df4a3b2584fa250e5da16ed960' },
+      exportedFrom: {
+        format: 'tfjs',
+        sha256: '1bdef3b5bfef3132ad5b625eca3493af01a373df4a3b2584fa250e5da16ed960',
+      },
     },
     input: { name: 'input', width: 192, height: 192, ...BLAZE_INPUT },
     // `Identity:0` is the face head (`Identity_1:0` is a person head): 48x48 anchors, score + 16 values each.
-    decoder: { kind: 'blazeface', heads: [{ packed: 'Identity:0' }], layers: [{ gridSize: 48, anchorsPerCell: 1 }] },
+    decoder: {
+      kind: 'blazeface',
+      heads: [{ packed: 'Identity:0' }],
+      layers: [{ gridSize: 48, anchorsPerCell: 1 }],
+    },
     minObject: 16,
     maxScale: 4,
   },
