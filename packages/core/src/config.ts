@@ -182,7 +182,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
   },
   balanced: {
     face: { px: 14, relative: 1 / 150 },
-    plate: { px: 20, relative: 1 / 60 },
+    plate: { px: 20, relative: 1 / 50 },
     maxViews: 24,
     mirror: true,
     ensemble: true,

@@ -54,12 +54,17 @@ export async function runDetector(
     const room = Math.max(0, settings.maxViews - views.length);
     views.push(...views.slice(0, room).map((v) => ({ ...v, mirrored: true })));
   }
-  const found: Candidate[] = [];
-  for (let i = 0; i < views.length; i += settings.concurrency) {
-    const batch = views.slice(i, i + settings.concurrency);
-    const results = await Promise.all(batch.map((view) => runView(session, spec, mips, view, settings)));
-    for (const r of results) found.push(...r);
-  }
+  // A sliding window: the next view is sampled while the engine still runs the previous one.
+  const results: Candidate[][] = new Array(views.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < views.length) {
+      const i = next++;
+      results[i] = await runView(session, spec, mips, views[i]!, settings);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, lane));
+  const found = results.flat();
   const merge = spec.decoder.kind === 'blazeface' ? weightedNms : nms;
   return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
 }

@@ -183,42 +183,37 @@ export class Nestor {
     return { result, encoded: { bytes, format, mimeType: MIME_TYPES[format], result } };
   }
 
+  /** Classes, and the models of an ensemble, run side by side (engines may run them in parallel). */
   private async detectAll(mips: MipChain, settings: Settings): Promise<Candidate[]> {
-    const out: Candidate[] = [];
-    for (const label of settings.targets) {
-      const c = settings.classes[label];
-      const perModel: Candidate[][] = [];
-      for (const id of c.models) {
+    const perClass = await Promise.all(
+      settings.targets.map((label) => this.detectClass(label, mips, settings)),
+    );
+    return perClass.flat();
+  }
+
+  private async detectClass(label: Label, mips: MipChain, settings: Settings): Promise<Candidate[]> {
+    const c = settings.classes[label];
+    const longSide = Math.max(mips.base.width, mips.base.height);
+    const perModel = await Promise.all(
+      c.models.map(async (id) => {
         const spec = this.spec(id);
         if (spec.label !== label) {
           throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
         }
-        const session = await this.session(id);
-        perModel.push(
-          await runDetector(session, spec, mips, {
-            minScore: c.proposalScore,
-            iouThreshold: c.iouThreshold,
-            minSize: Math.max(c.minSize.px, c.minSize.relative * Math.max(mips.base.width, mips.base.height)),
-            maxViews: settings.maxViews,
-            mirror: settings.mirror,
-            concurrency: this.deps.concurrency ?? 1,
-          }),
-        );
-      }
-      const fused = fuseEnsemble(perModel, { iouThreshold: c.iouThreshold, containmentThreshold: 0.75 });
-      let kept = fused.filter((f) => f.score >= c.minScore);
-      if (c.verifier && kept.length > 0) {
-        kept = await verifyPlates(
-          await this.session(c.verifier),
-          this.spec(c.verifier),
-          mips,
-          kept,
-          PLATE_VERIFY,
-        );
-      }
-      out.push(...kept);
-    }
-    return out;
+        return runDetector(await this.session(id), spec, mips, {
+          minScore: c.proposalScore,
+          iouThreshold: c.iouThreshold,
+          minSize: Math.max(c.minSize.px, c.minSize.relative * longSide),
+          maxViews: settings.maxViews,
+          mirror: settings.mirror,
+          concurrency: this.deps.concurrency ?? 1,
+        });
+      }),
+    );
+    const fused = fuseEnsemble(perModel, { iouThreshold: c.iouThreshold, containmentThreshold: 0.75 });
+    const kept = fused.filter((f) => f.score >= c.minScore);
+    if (!c.verifier || kept.length === 0) return kept;
+    return verifyPlates(await this.session(c.verifier), this.spec(c.verifier), mips, kept, PLATE_VERIFY);
   }
 
   private toDetections(

@@ -190,32 +190,54 @@ export function gaussianBlur(
   const sw = Math.ceil(w / k);
   const sh = Math.ceil(h / k);
   const small = new Float32Array(sw * sh * C);
-  const counts = new Float32Array(sw * sh);
+  const colOf = new Int32Array(w);
+  for (let x = 0; x < w; x++) colOf[x] = ((x / k) | 0) * C;
   for (let y = 0; y < h; y++) {
-    const sy = (y / k) | 0;
-    for (let x = 0; x < w; x++) {
-      const s = sy * sw + ((x / k) | 0);
-      counts[s]! += 1;
-      for (let c = 0; c < C; c++) small[s * C + c]! += px[(y * w + x) * C + c]!;
+    const rowBase = ((y / k) | 0) * sw * C;
+    let i = y * w * C;
+    for (let x = 0; x < w; x++, i += C) {
+      const s = rowBase + colOf[x]!;
+      small[s]! += px[i]!;
+      small[s + 1]! += px[i + 1]!;
+      small[s + 2]! += px[i + 2]!;
     }
   }
-  for (let s = 0; s < sw * sh; s++) for (let c = 0; c < C; c++) small[s * C + c]! /= counts[s]!;
+  for (let sy = 0; sy < sh; sy++) {
+    const rows = Math.min(k, h - sy * k);
+    for (let sx = 0; sx < sw; sx++) {
+      const inv = 1 / (rows * Math.min(k, w - sx * k));
+      const s = (sy * sw + sx) * C;
+      small[s]! *= inv;
+      small[s + 1]! *= inv;
+      small[s + 2]! *= inv;
+    }
+  }
   blurInPlace(small, sw, sh, C, sigma / k);
-  // Only the window is needed back at full resolution.
+  // Only the window is needed back at full resolution; columns' weights are shared by every row.
+  const span = window.x1 - window.x0;
+  const cx0 = new Int32Array(span);
+  const cwx = new Float32Array(span);
+  for (let j = 0; j < span; j++) {
+    const fx = Math.min(sw - 1, Math.max(0, (window.x0 + j + 0.5) / k - 0.5));
+    const x0 = Math.min(sw - 2, Math.floor(fx));
+    cx0[j] = x0 * C;
+    cwx[j] = fx - x0;
+  }
   for (let y = window.y0; y < window.y1; y++) {
     const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) / k - 0.5));
     const y0 = Math.min(sh - 2, Math.floor(fy));
-    const wy = sh === 1 ? 0 : fy - y0;
-    for (let x = window.x0; x < window.x1; x++) {
-      const fx = Math.min(sw - 1, Math.max(0, (x + 0.5) / k - 0.5));
-      const x0 = Math.min(sw - 2, Math.floor(fx));
-      const wx = sw === 1 ? 0 : fx - x0;
-      const i00 = (y0 * sw + x0) * C;
-      const i10 = i00 + sw * C;
-      for (let c = 0; c < C; c++) {
-        const top = small[i00 + c]! + (small[i00 + C + c]! - small[i00 + c]!) * wx;
-        const bottom = small[i10 + c]! + (small[i10 + C + c]! - small[i10 + c]!) * wx;
-        px[(y * w + x) * C + c] = top + (bottom - top) * wy;
+    const wy = fy - y0;
+    const row0 = y0 * sw * C;
+    const row1 = row0 + sw * C;
+    let o = (y * w + window.x0) * C;
+    for (let j = 0; j < span; j++, o += C) {
+      const wx = cwx[j]!;
+      const a = row0 + cx0[j]!;
+      const b = row1 + cx0[j]!;
+      for (let c = 0; c < 3; c++) {
+        const top = small[a + c]! + (small[a + C + c]! - small[a + c]!) * wx;
+        const bottom = small[b + c]! + (small[b + C + c]! - small[b + c]!) * wx;
+        px[o + c] = top + (bottom - top) * wy;
       }
     }
   }

@@ -12,5 +12,7 @@ export function createNodeNestor(config: Config, modelsDir: string): Nestor {
     codec: createSharpCodec(),
     models: MODELS,
     config,
+    // Two views in flight per model: one sampled while the worker runs the other.
+    concurrency: 2,
   });
 }
