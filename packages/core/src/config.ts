@@ -162,12 +162,15 @@ function deepFreeze<T>(value: T): T {
 /**
  * What each preset spends: the smallest object looked for is the larger of a pixel size and a
  * share of the image's long side (so a 12 MP photo is not tiled to the pixel), the most views per
- * model, mirrored views, and whether every model of a class runs or only the first.
+ * model and input pixels per fully convolutional model, mirrored views, and whether every model
+ * of a class runs or only the first.
  */
 export interface PresetEffort {
   readonly face: { readonly px: number; readonly relative: number };
   readonly plate: { readonly px: number; readonly relative: number };
   readonly maxViews: number;
+  /** Fully convolutional models (plates) see the image at most this many input pixels in all. */
+  readonly maxInputPixels: number;
   readonly mirror: boolean;
   readonly ensemble: boolean;
 }
@@ -175,15 +178,17 @@ export interface PresetEffort {
 export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
   fast: {
     face: { px: 32, relative: 1 / 60 },
-    plate: { px: 40, relative: 1 / 40 },
+    plate: { px: 40, relative: 0 },
     maxViews: 8,
+    maxInputPixels: 250_000,
     mirror: false,
     ensemble: false,
   },
   balanced: {
     face: { px: 14, relative: 1 / 150 },
-    plate: { px: 20, relative: 1 / 50 },
-    maxViews: 24,
+    plate: { px: 20, relative: 0 },
+    maxViews: 16,
+    maxInputPixels: 500_000,
     mirror: true,
     ensemble: true,
   },
@@ -191,6 +196,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     face: { px: 10, relative: 0 },
     plate: { px: 12, relative: 0 },
     maxViews: 600,
+    maxInputPixels: 100_000_000,
     mirror: true,
     ensemble: true,
   },

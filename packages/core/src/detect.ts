@@ -22,6 +22,8 @@ export interface DetectorSettings {
   /** Smallest object side (image pixels) looked for. */
   readonly minSize: number;
   readonly maxViews: number;
+  /** Cap on the input pixels of a fully convolutional model over all its views. */
+  readonly maxInputPixels: number;
   /** Also run every view mirrored and merge (finds more occluded and profile faces). */
   readonly mirror: boolean;
   /** How many views may be in inference at once. */
@@ -46,6 +48,7 @@ export async function runDetector(
     maxScale: spec.maxScale,
     levelStep: spec.levelStep ?? 2,
     maxViews: settings.maxViews,
+    maxInputPixels: settings.maxInputPixels,
     ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
     ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
   });

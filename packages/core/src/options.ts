@@ -92,6 +92,7 @@ export interface Settings {
   readonly targets: readonly Label[];
   readonly classes: Readonly<Record<Label, ClassSettings>>;
   readonly maxViews: number;
+  readonly maxInputPixels: number;
   /** Run views mirrored too (test-time augmentation). */
   readonly mirror: boolean;
   readonly feather: number;
@@ -131,6 +132,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
     targets: options.targets ?? config.targets,
     classes: { face: classFor('face'), plate: classFor('plate') },
     maxViews: effort.maxViews,
+    maxInputPixels: effort.maxInputPixels,
     mirror: effort.mirror,
     feather: options.feather ?? config.redaction.feather,
     color,

@@ -205,6 +205,7 @@ export class Nestor {
           iouThreshold: c.iouThreshold,
           minSize: Math.max(c.minSize.px, c.minSize.relative * longSide),
           maxViews: settings.maxViews,
+          maxInputPixels: settings.maxInputPixels,
           mirror: settings.mirror,
           concurrency: this.deps.concurrency ?? 1,
         });

@@ -120,7 +120,7 @@ function applyOne(image: RawImage, r: RedactionRegion): void {
   }
 }
 
-/** The redacted pixels of an area around `bounds` (blur reads a margin of 3 sigma). */
+/** The redacted pixels around `bounds` (blur reads a margin of 2 sigma), and where the patch sits. */
 function renderPatch(
   image: RawImage,
   bounds: { x0: number; y0: number; x1: number; y1: number },
@@ -135,6 +135,11 @@ function renderPatch(
   const pw = px1 - px0;
   const ph = py1 - py0;
   const C = image.channels;
+  if (op.kind === 'gaussian' && reducible(op.sigma, pw, ph)) {
+    const window = { x0: bounds.x0 - px0, y0: bounds.y0 - py0, x1: bounds.x1 - px0, y1: bounds.y1 - py0 };
+    const source = { data: image.data, stride: image.width * C, x0: px0, y0: py0 };
+    return { patch: reducedBlur(source, pw, ph, C, op.sigma, window), px0: bounds.x0, py0: bounds.y0, pw: bounds.x1 - bounds.x0 };
+  }
   const patch = new Float32Array(pw * ph * C);
   for (let y = 0; y < ph; y++) {
     const src = ((py0 + y) * image.width + px0) * C;
@@ -182,24 +187,50 @@ export function gaussianBlur(
   sigma: number,
   window: { x0: number; y0: number; x1: number; y1: number } = { x0: 0, y0: 0, x1: w, y1: h },
 ): void {
-  const k = Math.floor(sigma / 3);
-  if (k < 2 || w < 2 * k || h < 2 * k) {
+  if (!reducible(sigma, w, h)) {
     blurInPlace(px, w, h, C, sigma);
     return;
   }
+  const out = reducedBlur({ data: px, stride: w * C, x0: 0, y0: 0 }, w, h, C, sigma, window);
+  const ww = window.x1 - window.x0;
+  for (let y = window.y0; y < window.y1; y++) {
+    px.set(out.subarray((y - window.y0) * ww * C, (y - window.y0 + 1) * ww * C), (y * w + window.x0) * C);
+  }
+}
+
+/** Whether a blur is cheaper on a reduced copy (sigma large for the area). */
+function reducible(sigma: number, w: number, h: number): boolean {
+  const k = Math.floor(sigma / 3);
+  return k >= 2 && w >= 2 * k && h >= 2 * k;
+}
+
+/**
+ * Blurs a `w` x `h` area read from `src` (any pixel array with a row stride) by reducing it k
+ * times, blurring with sigma / k and scaling back; returns only `window` (area coordinates).
+ */
+function reducedBlur(
+  src: { data: ArrayLike<number>; stride: number; x0: number; y0: number },
+  w: number,
+  h: number,
+  C: number,
+  sigma: number,
+  window: { x0: number; y0: number; x1: number; y1: number },
+): Float32Array {
+  const k = Math.floor(sigma / 3);
   const sw = Math.ceil(w / k);
   const sh = Math.ceil(h / k);
   const small = new Float32Array(sw * sh * C);
   const colOf = new Int32Array(w);
   for (let x = 0; x < w; x++) colOf[x] = ((x / k) | 0) * C;
+  const data = src.data;
   for (let y = 0; y < h; y++) {
     const rowBase = ((y / k) | 0) * sw * C;
-    let i = y * w * C;
+    let i = (src.y0 + y) * src.stride + src.x0 * C;
     for (let x = 0; x < w; x++, i += C) {
       const s = rowBase + colOf[x]!;
-      small[s]! += px[i]!;
-      small[s + 1]! += px[i + 1]!;
-      small[s + 2]! += px[i + 2]!;
+      small[s]! += data[i]!;
+      small[s + 1]! += data[i + 1]!;
+      small[s + 2]! += data[i + 2]!;
     }
   }
   for (let sy = 0; sy < sh; sy++) {
@@ -215,6 +246,7 @@ export function gaussianBlur(
   blurInPlace(small, sw, sh, C, sigma / k);
   // Only the window is needed back at full resolution; columns' weights are shared by every row.
   const span = window.x1 - window.x0;
+  const out = new Float32Array(span * (window.y1 - window.y0) * C);
   const cx0 = new Int32Array(span);
   const cwx = new Float32Array(span);
   for (let j = 0; j < span; j++) {
@@ -223,13 +255,13 @@ export function gaussianBlur(
     cx0[j] = x0 * C;
     cwx[j] = fx - x0;
   }
+  let o = 0;
   for (let y = window.y0; y < window.y1; y++) {
     const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) / k - 0.5));
     const y0 = Math.min(sh - 2, Math.floor(fy));
     const wy = fy - y0;
     const row0 = y0 * sw * C;
     const row1 = row0 + sw * C;
-    let o = (y * w + window.x0) * C;
     for (let j = 0; j < span; j++, o += C) {
       const wx = cwx[j]!;
       const a = row0 + cx0[j]!;
@@ -237,10 +269,11 @@ export function gaussianBlur(
       for (let c = 0; c < 3; c++) {
         const top = small[a + c]! + (small[a + C + c]! - small[a + c]!) * wx;
         const bottom = small[b + c]! + (small[b + C + c]! - small[b + c]!) * wx;
-        px[o + c] = top + (bottom - top) * wy;
+        out[o + c] = top + (bottom - top) * wy;
       }
     }
   }
+  return out;
 }
 
 function blurInPlace(px: Float32Array, w: number, h: number, C: number, sigma: number): void {

@@ -88,16 +88,20 @@ export function halve(image: RawImage): RawImage {
   const src = image.data;
   const out = new Uint8Array(width * height * c);
   const rowStride = image.width * c;
+  const rowOut = width * c;
   for (let y = 0; y < height; y++) {
-    const r0 = 2 * y * rowStride;
-    const r1 = r0 + rowStride;
-    let o = y * width * c;
-    for (let x = 0; x < width; x++) {
-      const i = 2 * x * c;
+    let a = 2 * y * rowStride;
+    let b = a + rowStride;
+    let o = y * rowOut;
+    const end = o + rowOut;
+    // Channels are summed pairwise across the two source pixels of each row, then rows added.
+    while (o < end) {
       for (let ch = 0; ch < c; ch++) {
-        out[o++] =
-          (src[r0 + i + ch]! + src[r0 + i + c + ch]! + src[r1 + i + ch]! + src[r1 + i + c + ch]! + 2) >> 2;
+        out[o + ch] = (src[a + ch]! + src[a + c + ch]! + src[b + ch]! + src[b + c + ch]! + 2) >> 2;
       }
+      o += c;
+      a += 2 * c;
+      b += 2 * c;
     }
   }
   return { width, height, channels: c, data: out };

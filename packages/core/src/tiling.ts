@@ -20,6 +20,8 @@ export interface TilingOptions {
   readonly sizeMultiple?: number;
   /** With sizeMultiple: the whole-image view is upsampled until its long side reaches this. */
   readonly minLongSide?: number;
+  /** With sizeMultiple: no view is finer than the scale at which the whole image has this many pixels. */
+  readonly maxInputPixels?: number;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface TilingOptions {
  */
 export function planViews(width: number, height: number, options: TilingOptions): View[] {
   const { inputWidth, inputHeight, levelStep } = options;
-  const finest = Math.min(options.maxScale, options.modelMinObject / options.minObject);
+  const budget = options.sizeMultiple && options.maxInputPixels ? Math.sqrt(options.maxInputPixels / (width * height)) : Infinity;
+  const finest = Math.min(options.maxScale, options.modelMinObject / options.minObject, budget);
   const fitted = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
   // A fully convolutional model sees the whole image no finer than needed: smaller input, same finds.
   const floor = Math.min(options.maxScale, (options.minLongSide ?? 0) / Math.max(width, height));
@@ -45,10 +48,18 @@ export function planViews(width: number, height: number, options: TilingOptions)
     levels.push(scale);
     if (scale >= finest) break;
   }
-  for (const scale of levels) {
-    const level = tileLevel(width, height, scale, options);
+  let previous = whole.scale;
+  for (const wanted of levels) {
+    // Over budget, the level is made coarser until it fits, rather than dropped.
+    let scale = wanted;
+    let level = tileLevel(width, height, scale, options);
+    while (views.length + level.length > options.maxViews && scale * 0.85 > previous * Math.SQRT2) {
+      scale *= 0.85;
+      level = tileLevel(width, height, scale, options);
+    }
     if (views.length + level.length > options.maxViews) break;
     views.push(...level);
+    previous = scale;
   }
   const m = options.sizeMultiple;
   if (!m) return views;
