@@ -187,8 +187,8 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
   balanced: {
     face: { px: 14, relative: 1 / 150 },
     plate: { px: 20, relative: 0 },
-    maxViews: 16,
-    maxInputPixels: 500_000,
+    maxViews: 12,
+    maxInputPixels: 650_000,
     mirror: true,
     ensemble: true,
   },

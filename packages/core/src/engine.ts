@@ -28,6 +28,8 @@ export interface DecodedImage {
   readonly image: RawImage;
   readonly format: ImageFormat;
   readonly source: Uint8Array;
+  /** Reduced copies the codec made cheaply (level k = each side >> k), for the detectors' coarse views. */
+  readonly reductions?: readonly { readonly level: number; readonly image: RawImage }[];
 }
 
 export interface EncodeOptions {

@@ -151,7 +151,7 @@ export class Nestor {
     const { decoded, decodeMs } = input;
     const { image } = decoded;
     let t = now();
-    const candidates = await this.detectAll(new MipChain(image), settings);
+    const candidates = await this.detectAll(new MipChain(image, decoded.reductions), settings);
     const detectMs = ms(t);
     const detections = this.toDetections(candidates, settings, image.width, image.height);
     const counts = { face: 0, plate: 0 } as Record<Label, number>;
@@ -185,10 +185,14 @@ export class Nestor {
 
   /** Classes, and the models of an ensemble, run side by side (engines may run them in parallel). */
   private async detectAll(mips: MipChain, settings: Settings): Promise<Candidate[]> {
-    const perClass = await Promise.all(
-      settings.targets.map((label) => this.detectClass(label, mips, settings)),
-    );
-    return perClass.flat();
+    // The class with the largest model starts first, so its engine is busy while the others sample views.
+    const cost = (label: Label) =>
+      Math.max(
+        ...settings.classes[label].models.map((id) => this.spec(id).input.width * this.spec(id).input.height),
+      );
+    const order = [...settings.targets].sort((a, b) => cost(b) - cost(a));
+    const perClass = await Promise.all(order.map((label) => this.detectClass(label, mips, settings)));
+    return settings.targets.flatMap((label) => perClass[order.indexOf(label)]!);
   }
 
   private async detectClass(label: Label, mips: MipChain, settings: Settings): Promise<Candidate[]> {

@@ -138,7 +138,12 @@ function renderPatch(
   if (op.kind === 'gaussian' && reducible(op.sigma, pw, ph)) {
     const window = { x0: bounds.x0 - px0, y0: bounds.y0 - py0, x1: bounds.x1 - px0, y1: bounds.y1 - py0 };
     const source = { data: image.data, stride: image.width * C, x0: px0, y0: py0 };
-    return { patch: reducedBlur(source, pw, ph, C, op.sigma, window), px0: bounds.x0, py0: bounds.y0, pw: bounds.x1 - bounds.x0 };
+    return {
+      patch: reducedBlur(source, pw, ph, C, op.sigma, window),
+      px0: bounds.x0,
+      py0: bounds.y0,
+      pw: bounds.x1 - bounds.x0,
+    };
   }
   const patch = new Float32Array(pw * ph * C);
   for (let y = 0; y < ph; y++) {

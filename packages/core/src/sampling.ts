@@ -52,31 +52,44 @@ export function letterboxView(rect: ImageBox, inputWidth: number, inputHeight: n
  * from a level at most 2x larger than its target and never aliases.
  */
 export class MipChain {
-  private readonly levels: RawImage[];
+  private readonly levels = new Map<number, RawImage>();
 
-  constructor(base: RawImage) {
-    this.levels = [base];
+  /**
+   * @param base the full-resolution image
+   * @param prebuilt reductions an engine made faster (e.g. natively): level k is base >> k in each
+   *   side; missing levels are built by halving the nearest finer one
+   */
+  constructor(base: RawImage, prebuilt: readonly { level: number; image: RawImage }[] = []) {
+    this.levels.set(0, base);
+    for (const p of prebuilt) {
+      if (p.image.width === base.width >> p.level && p.image.height === base.height >> p.level)
+        this.levels.set(p.level, p.image);
+    }
   }
 
   get base(): RawImage {
-    return this.levels[0]!;
+    return this.levels.get(0)!;
   }
 
   /** The level whose resolution is the smallest still >= `scale` times the base. */
   levelFor(scale: number): { image: RawImage; factor: number } {
     let k = 0;
-    while (scale * 2 ** (k + 1) <= 1 && this.canReduce(k)) k++;
+    while (scale * 2 ** (k + 1) <= 1 && this.base.width >> (k + 1) >= 1 && this.base.height >> (k + 1) >= 1)
+      k++;
     return { image: this.level(k), factor: 2 ** k };
   }
 
-  private canReduce(k: number): boolean {
-    const img = this.level(k);
-    return img.width >= 2 && img.height >= 2;
-  }
-
   private level(k: number): RawImage {
-    while (this.levels.length <= k) this.levels.push(halve(this.levels[this.levels.length - 1]!));
-    return this.levels[k]!;
+    const have = this.levels.get(k);
+    if (have) return have;
+    let j = k - 1;
+    while (!this.levels.has(j)) j--;
+    let image = this.levels.get(j)!;
+    for (let i = j + 1; i <= k; i++) {
+      image = halve(image);
+      this.levels.set(i, image);
+    }
+    return image;
   }
 }
 

@@ -31,7 +31,10 @@ export interface TilingOptions {
  */
 export function planViews(width: number, height: number, options: TilingOptions): View[] {
   const { inputWidth, inputHeight, levelStep } = options;
-  const budget = options.sizeMultiple && options.maxInputPixels ? Math.sqrt(options.maxInputPixels / (width * height)) : Infinity;
+  const budget =
+    options.sizeMultiple && options.maxInputPixels
+      ? Math.sqrt(options.maxInputPixels / (width * height))
+      : Infinity;
   const finest = Math.min(options.maxScale, options.modelMinObject / options.minObject, budget);
   const fitted = letterboxView(imageBox(0, 0, width, height), inputWidth, inputHeight);
   // A fully convolutional model sees the whole image no finer than needed: smaller input, same finds.

@@ -157,7 +157,9 @@ function createWorkerSession(spec: ModelSpec, bytes: Uint8Array, threads: number
         return new Promise((resolve, reject) => {
           pending.set(id, { resolve, reject });
           worker.ref();
-          worker.postMessage({ type: 'run', id, feeds } satisfies WorkerRequest);
+          // Feeds are built per call: hand their buffers over instead of copying them.
+          const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
+          worker.postMessage({ type: 'run', id, feeds } satisfies WorkerRequest, transfer);
         });
       },
       async release() {
