@@ -11,8 +11,8 @@ import { DEV_SET, HAS_DEV_SET, REPO_ROOT, SKIP_DEV_SET_REASON } from './test-sup
  * so a change that loses detections fails here; see the README for the current numbers.
  */
 const FLOORS = {
-  face: { recall_cover70: 0.82, recall_cover70_24px: 0.92, precision_complete: 0.74 },
-  plate: { recall_cover70: 0.95 },
+  face: { recall_cover70: 0.83, recall_cover70_24px: 0.93, precision_complete: 0.77 },
+  plate: { recall_cover70: 0.94 },
 };
 
 describe.skipIf(!HAS_DEV_SET)('detection on the dev set', () => {

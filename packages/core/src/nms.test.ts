@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imageBox } from './geometry.ts';
-import { nms, weightedNms } from './nms.ts';
+import { fuseEnsemble, nms, weightedNms } from './nms.ts';
 
 const item = (x: number, y: number, w: number, h: number, score: number) => ({
   box: imageBox(x, y, w, h),
@@ -48,5 +48,39 @@ describe('weightedNms', () => {
       containmentThreshold: 0.75,
     });
     expect([out!.box.x, out!.box.width]).toEqual([0, 20]);
+  });
+});
+
+describe('fuseEnsemble', () => {
+  it.each([
+    {
+      name: 'one model is plain NMS',
+      models: [[item(0, 0, 10, 10, 0.8), item(1, 1, 10, 10, 0.6)]],
+      want: [0.8],
+    },
+    {
+      name: 'two models agreeing combine by noisy-or',
+      models: [[item(0, 0, 10, 10, 0.5)], [item(1, 0, 10, 10, 0.6)]],
+      want: [0.8],
+    },
+    {
+      name: 'disagreeing boxes stay apart',
+      models: [[item(0, 0, 10, 10, 0.5)], [item(50, 50, 10, 10, 0.6)]],
+      want: [0.6, 0.5],
+    },
+    {
+      name: 'a model counts once per object',
+      models: [[item(0, 0, 10, 10, 0.5), item(1, 0, 10, 10, 0.5)], []],
+      want: [0.5],
+    },
+  ])('$name', ({ models, want }) => {
+    expect(fuseEnsemble(models, { iouThreshold: 0.3 }).map((i) => Math.round(i.score * 1000) / 1000)).toEqual(
+      want,
+    );
+  });
+
+  it('keeps the box of the best-scoring member', () => {
+    const [out] = fuseEnsemble([[item(0, 0, 10, 10, 0.4)], [item(1, 0, 10, 10, 0.9)]], { iouThreshold: 0.3 });
+    expect(out!.box.x).toBe(1);
   });
 });

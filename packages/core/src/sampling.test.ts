@@ -121,3 +121,38 @@ describe('sampleView', () => {
     expect([...sampleView(new MipChain(img), view, spec)]).toEqual([-1, 1, -1, -1, 1, -1]);
   });
 });
+
+describe('MipChain with prebuilt reductions', () => {
+  it('uses a prebuilt level of the right size and builds the others from the nearest finer one', () => {
+    const base = gradient(64, 32);
+    const quarter: RawImage = { width: 16, height: 8, channels: 3, data: new Uint8Array(16 * 8 * 3).fill(9) };
+    const chain = new MipChain(base, [{ level: 2, image: quarter }]);
+    expect(chain.levelFor(0.25).image).toBe(quarter);
+    expect(chain.levelFor(0.125).image.width).toBe(8);
+    expect(chain.levelFor(0.125).image.data[0]).toBe(9);
+    expect(chain.levelFor(0.5).image.width).toBe(32);
+  });
+
+  it('ignores a prebuilt level whose size does not match', () => {
+    const wrong: RawImage = { width: 15, height: 8, channels: 3, data: new Uint8Array(15 * 8 * 3) };
+    expect(new MipChain(gradient(64, 32), [{ level: 2, image: wrong }]).levelFor(0.25).image.width).toBe(16);
+  });
+});
+
+describe('mirrored views', () => {
+  it('sample the content left-right flipped and map boxes back', () => {
+    const img = gradient(8, 4);
+    const view: View = {
+      source: imageBox(0, 0, 8, 4),
+      scale: 1,
+      inputWidth: 8,
+      inputHeight: 4,
+      mirrored: true,
+    };
+    const spec = { ...identity, width: 8, height: 4 };
+    const out = sampleView(new MipChain(img), view, spec);
+    expect(out[0]).toBe(7);
+    const back = toImageBox(modelBox(0, 0, 2, 4), view);
+    expect([back.x, back.width]).toEqual([6, 2]);
+  });
+});

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultConfig, type NestorError, parseConfig } from '@nestor/core';
+import { DEFAULT_MODELS_DIR } from '@nestor/models';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeNestor } from './nestor.ts';
+
+const DEV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev/images');
+const HAS_DEV = existsSync(DEV);
+const nestor = createNodeNestor(defaultConfig(), DEFAULT_MODELS_DIR);
+afterAll(() => nestor.dispose());
+
+/** A noisy 200x150 PNG: detail everywhere, no faces, no text. */
+async function noisyPng(): Promise<Uint8Array> {
+  const raw = Buffer.alloc(200 * 150 * 3);
+  let seed = 7;
+  for (let i = 0; i < raw.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = seed >> 23;
+  }
+  return new Uint8Array(
+    await sharp(raw, { raw: { width: 200, height: 150, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+}
+
+const pixels = async (bytes: Uint8Array) => new Uint8Array(await sharp(bytes).removeAlpha().raw().toBuffer());
+
+describe('pipeline (onnxruntime-node + sharp)', () => {
+  it('honours a manual region exactly: pixels change inside it and nowhere else', async () => {
+    const input = await noisyPng();
+    const out = await nestor.anonymize(input, {
+      addRegions: [{ label: 'face', x: 50, y: 40, width: 60, height: 70 }],
+      feather: 0,
+    });
+    expect(out.format).toBe('png');
+    expect(out.mimeType).toBe('image/png');
+    const manual = out.result.detections.filter((d) => d.source === 'manual');
+    expect(manual).toEqual([
+      {
+        label: 'face',
+        score: 1,
+        box: { x: 50, y: 40, width: 60, height: 70 },
+        region: { x: 50, y: 40, width: 60, height: 70 },
+        shape: 'ellipse',
+        source: 'manual',
+      },
+    ]);
+    const before = await pixels(input);
+    const after = await pixels(out.bytes);
+    let changedInside = 0;
+    for (let y = 0; y < 150; y++) {
+      for (let x = 0; x < 200; x++) {
+        const inside = ((x + 0.5 - 80) / 30) ** 2 + ((y + 0.5 - 75) / 35) ** 2 <= 1;
+        const i = (y * 200 + x) * 3;
+        const same =
+          before[i] === after[i] && before[i + 1] === after[i + 1] && before[i + 2] === after[i + 2];
+        if (!inside) expect(same, `pixel ${x},${y}`).toBe(true);
+        else if (!same) changedInside++;
+      }
+    }
+    expect(changedInside).toBeGreaterThan(0.9 * Math.PI * 30 * 35);
+  });
+
+  it('returns the shared detections schema in detect mode, without touching pixels', async () => {
+    const result = await nestor.detect(await noisyPng(), {
+      addRegions: [{ label: 'plate', x: 10, y: 10, width: 40, height: 12 }],
+    });
+    expect(Object.keys(result).sort()).toEqual([
+      'counts',
+      'detections',
+      'engine',
+      'image',
+      'models',
+      'timings',
+    ]);
+    expect(result.image).toEqual({ width: 200, height: 150, format: 'png' });
+    expect(result.counts.plate).toBeGreaterThanOrEqual(1);
+    expect(result.engine).toBe('onnxruntime-node/cpu');
+    expect(result.models.face).toMatch(
+      /^blazeface-full-range@sha256:[0-9a-f]{64}\+blazeface-back-256@sha256:[0-9a-f]{64}$/,
+    );
+    expect(result.models.plate).toMatch(
+      /^ppocr-v4-det@sha256:[0-9a-f]{64}\+ppocr-v4-rec@sha256:[0-9a-f]{64}$/,
+    );
+    for (const k of ['decodeMs', 'detectMs', 'redactMs', 'encodeMs', 'totalMs'] as const)
+      expect(result.timings[k]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('converts formats and writes GIF input back as PNG', async () => {
+    const gif = new Uint8Array(
+      await sharp(await noisyPng())
+        .gif()
+        .toBuffer(),
+    );
+    const out = await nestor.anonymize(gif);
+    expect(out.format).toBe('png');
+    expect((await sharp(out.bytes).metadata()).format).toBe('png');
+    const webp = await nestor.anonymize(gif, { format: 'webp', quality: 50 });
+    expect((await sharp(webp.bytes).metadata()).format).toBe('webp');
+  });
+
+  it('rejects an unknown model in the config with E_INVALID_CONFIG', async () => {
+    const broken = createNodeNestor(
+      parseConfig({ classes: { face: { models: ['no-such-model'] } } }),
+      DEFAULT_MODELS_DIR,
+    );
+    const error = await broken.detect(await noisyPng()).catch((e: unknown) => e);
+    expect((error as NestorError).code).toBe('E_INVALID_CONFIG');
+    await broken.dispose();
+  });
+
+  it.skipIf(!HAS_DEV)(
+    'finds and covers the faces of a street photo, and drops those a person suppresses',
+    async () => {
+      const bytes = new Uint8Array(readFileSync(path.join(DEV, 'face-0003.jpg')));
+      const result = await nestor.detect(bytes, { targets: ['face'] });
+      expect(result.counts.face).toBeGreaterThanOrEqual(2);
+      for (const d of result.detections) {
+        expect(d.region.width).toBeGreaterThanOrEqual(d.box.width);
+        expect(d.region.x + d.region.width).toBeLessThanOrEqual(result.image.width);
+        expect(d.shape).toBe('ellipse');
+      }
+      const first = result.detections[0]!.box;
+      const suppressed = await nestor.detect(bytes, { targets: ['face'], suppress: [first] });
+      expect(suppressed.counts.face).toBe(result.counts.face - 1);
+    },
+  );
+
+  it.skipIf(!HAS_DEV)('finds the plate of a car photo', async () => {
+    const bytes = new Uint8Array(readFileSync(path.join(DEV, 'plate-0002.jpg')));
+    const result = await nestor.detect(bytes, { targets: ['plate'] });
+    expect(result.counts.plate).toBeGreaterThanOrEqual(1);
+    expect(result.detections.every((d) => d.shape === 'rect')).toBe(true);
+  });
+
+  it.skipIf(HAS_DEV)(
+    `skipped: ${DEV} is absent (clone with ../shared beside the repository to run the photo tests)`,
+    () => {},
+  );
+});
