@@ -137,6 +137,55 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     expect(result.detections.every((d) => d.shape === 'rect')).toBe(true);
   });
 
+  it.skipIf(!HAS_DEV)(
+    'the thorough preset finds 12-14 px faces in a 4000 px photo',
+    { timeout: 120_000 },
+    async () => {
+      // An AFW group photo (five faces) shrunk until its faces are 12 or 14 px (short side), on a 4000x3000 canvas.
+      const faces = [
+        { x: 599, y: 706.5, w: 141, h: 129 },
+        { x: 1007, y: 1183.5, w: 123, h: 117 },
+        { x: 1442, y: 847.5, w: 105, h: 105 },
+        { x: 1655, y: 1204.5, w: 114, h: 120 },
+        { x: 2144, y: 949.5, w: 96, h: 87 },
+      ];
+      const source = path.join(DEV, 'face-0367.jpg');
+      const { width } = await sharp(source).metadata();
+      const thorough = createNodeNestor(
+        parseConfig({ preset: 'thorough', targets: ['face'] }),
+        DEFAULT_MODELS_DIR,
+      );
+      try {
+        for (const [side, least] of [
+          [12, 3],
+          [14, 5],
+        ] as const) {
+          const k = side / 87;
+          const small = await sharp(source)
+            .resize(Math.round(width! * k))
+            .toBuffer();
+          const canvas = await sharp({
+            create: { width: 4000, height: 3000, channels: 3, background: '#777' },
+          })
+            .composite([{ input: small, left: 1700, top: 1300 }])
+            .jpeg()
+            .toBuffer();
+          const result = await thorough.detect(new Uint8Array(canvas));
+          const found = faces.filter((f) =>
+            result.detections.some(
+              (d) =>
+                Math.abs(d.box.x + d.box.width / 2 - (1700 + (f.x + f.w / 2) * k)) < f.w * k &&
+                Math.abs(d.box.y + d.box.height / 2 - (1300 + (f.y + f.h / 2) * k)) < f.h * k,
+            ),
+          );
+          expect(found.length, `${side} px faces`).toBeGreaterThanOrEqual(least);
+        }
+      } finally {
+        await thorough.dispose();
+      }
+    },
+  );
+
   it.skipIf(HAS_DEV)(
     `skipped: ${DEV} is absent (clone with ../shared beside the repository to run the photo tests)`,
     () => {},
