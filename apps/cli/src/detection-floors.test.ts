@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createNodeNestor, loadConfig } from '@nestor/engine-node';
 import { describe, expect, it } from 'vitest';
-import { type GroundTruthImage, type Prediction, scoreDetections } from './eval-metrics.ts';
+import { type GroundTruthImage, type Prediction, scoreDetections, toPrediction } from './eval-metrics.ts';
 import { DEV_SET, HAS_DEV_SET, REPO_ROOT, SKIP_DEV_SET_REASON } from './test-support.ts';
 
 /**
@@ -28,15 +28,7 @@ describe.skipIf(!HAS_DEV_SET)('detection on the dev set', () => {
     try {
       for (const img of images) {
         const result = await nestor.detect(new Uint8Array(await readFile(path.join(DEV_SET, img.file))));
-        predictions[img.file] = result.detections.map((d) => ({
-          label: d.label,
-          score: d.score,
-          x: d.box.x,
-          y: d.box.y,
-          w: d.box.width,
-          h: d.box.height,
-          region: { x: d.region.x, y: d.region.y, w: d.region.width, h: d.region.height },
-        }));
+        predictions[img.file] = result.detections.map(toPrediction);
       }
     } finally {
       await nestor.dispose();

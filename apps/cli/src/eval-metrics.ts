@@ -1,3 +1,5 @@
+import type { Detection } from '@nestor/core';
+
 /**
  * Detection metrics, computed exactly as ../shared/tools/eval.mjs does (the team's yardstick):
  * recall by IoU >= 0.3 (greedy by score), recall by >= 70% coverage of each ground-truth box by
@@ -21,6 +23,19 @@ export interface Prediction extends XYWH {
   label: string;
   score: number;
   region?: XYWH;
+}
+
+/** A detection of the shared schema as eval.mjs reads it (x, y, w, h and the redacted region). */
+export function toPrediction(d: Detection): Prediction {
+  return {
+    label: d.label,
+    score: d.score,
+    x: d.box.x,
+    y: d.box.y,
+    w: d.box.width,
+    h: d.box.height,
+    region: { x: d.region.x, y: d.region.y, w: d.region.width, h: d.region.height },
+  };
 }
 
 export interface LabelMetrics {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Nestor, NestorError, type ProcessOptions } from '@nestor/core';
-import { type GroundTruthImage, type Prediction, scoreDetections } from './eval-metrics.ts';
+import { type GroundTruthImage, type Prediction, scoreDetections, toPrediction } from './eval-metrics.ts';
 import type { Io } from './main.ts';
 import { Progress } from './progress.ts';
 
@@ -35,15 +35,7 @@ export async function runEval(
     const bytes = new Uint8Array(await readFile(path.join(flags.setDir, img.file)));
     const result = await nestor.detect(bytes, options);
     detectMs += result.timings.detectMs;
-    predictions[img.file] = result.detections.map((d) => ({
-      label: d.label,
-      score: d.score,
-      x: d.box.x,
-      y: d.box.y,
-      w: d.box.width,
-      h: d.box.height,
-      region: { x: d.region.x, y: d.region.y, w: d.region.width, h: d.region.height },
-    }));
+    predictions[img.file] = result.detections.map(toPrediction);
     progress.tick(true, img.file);
   }
   progress.finish();
