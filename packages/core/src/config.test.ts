@@ -12,7 +12,6 @@ describe('config', () => {
     expect(c.classes.plate.shape).toBe('rect');
     expect(c.classes.face.iouThreshold).toBe(0.3);
     expect(c.output).toEqual({ format: 'same', quality: 90, keepMetadata: false });
-    expect(c.server.port).toBe(5050);
     expect(Object.isFrozen(c.classes.face)).toBe(true);
   });
 

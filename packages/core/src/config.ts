@@ -124,13 +124,6 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    server: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(5050),
-      })
-      .strict()
-      .prefault({}),
   })
   .strict();
 

@@ -3,6 +3,7 @@ export const ERROR_CODES = {
   E_INVALID_OPTION: 'An option has an invalid value.',
   E_INVALID_CONFIG: 'The configuration file is invalid.',
   E_EMPTY_INPUT: 'The input is empty (zero bytes).',
+  E_INPUT_TOO_LARGE: 'The input has more bytes than the configured limit.',
   E_UNSUPPORTED_MEDIA: 'The input is not an image in a supported format.',
   E_DECODE: 'The image could not be decoded (corrupt or truncated).',
   E_IMAGE_TOO_SMALL: 'The image is too small to process.',

@@ -139,6 +139,12 @@ export class Nestor {
     settings: Settings,
   ): Promise<{ decoded: DecodedImage; decodeMs: number }> {
     const t = now();
+    if (bytes.length > settings.limits.maxBytes) {
+      throw new NestorError(
+        'E_INPUT_TOO_LARGE',
+        `The input has ${bytes.length} bytes, more than the limit of ${settings.limits.maxBytes}`,
+      );
+    }
     const decoded = await this.deps.codec.decode(bytes, settings.limits);
     return { decoded, decodeMs: ms(t) };
   }

@@ -103,6 +103,13 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     expect((await sharp(webp.bytes).metadata()).format).toBe('webp');
   });
 
+  it('refuses more bytes than limits.maxBytes before decoding', async () => {
+    const small = createNodeNestor(parseConfig({ limits: { maxBytes: 1000 } }), DEFAULT_MODELS_DIR);
+    const error = await small.detect(await noisyPng()).catch((e: unknown) => e);
+    expect((error as NestorError).code).toBe('E_INPUT_TOO_LARGE');
+    await small.dispose();
+  });
+
   it('rejects an unknown model in the config with E_INVALID_CONFIG', async () => {
     const broken = createNodeNestor(
       parseConfig({ classes: { face: { models: ['no-such-model'] } } }),
