@@ -122,12 +122,6 @@ export class Nestor {
     return out.encoded;
   }
 
-  /** Runs the task the settings name (detect or anonymize). */
-  async run(bytes: Uint8Array, options: ProcessOptions = {}): Promise<AnonymizeResult | DetectionResult> {
-    const task = options.task ?? this.deps.config.task;
-    return task === 'detect' ? this.detect(bytes, options) : this.anonymize(bytes, options);
-  }
-
   async dispose(): Promise<void> {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
