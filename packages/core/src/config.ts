@@ -124,6 +124,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Where the REST API listens; loopback only until authentication exists. */
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 = any free port. */
+        port: z.number().int().min(0).max(65_535).default(5050),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   E_MODEL_LOAD: 'A model could not be loaded by the inference engine.',
   E_INFERENCE: 'Inference failed.',
   E_ENCODE: 'The output image could not be encoded.',
+  E_BAD_REQUEST: 'The request is malformed.',
+  E_NOT_FOUND: 'No such route.',
   E_INTERNAL: 'Internal error.',
 } as const;
 

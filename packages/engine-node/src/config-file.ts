@@ -16,6 +16,12 @@ const ENV_OVERRIDES: Readonly<Record<string, (c: Record<string, unknown>, v: str
   NESTOR_THREADS: (c, v) => {
     c.engine = { ...(c.engine as object), threads: Number(v) };
   },
+  NESTOR_HOST: (c, v) => {
+    c.server = { ...(c.server as object), host: v };
+  },
+  NESTOR_PORT: (c, v) => {
+    c.server = { ...(c.server as object), port: Number(v) };
+  },
 };
 
 export interface LoadedConfig {

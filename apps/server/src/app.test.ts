@@ -1,0 +1,393 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Config, type DetectionResult, defaultConfig, Nestor, parseConfig } from '@nestor/core';
+import { createNodeEngine, createNodeNestor, createSharpCodec } from '@nestor/engine-node';
+import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+import { startServer } from './main.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const PHOTO = path.resolve(REPO_ROOT, '../shared/eval/dev/images/face-0003.jpg');
+const HAS_PHOTO = existsSync(PHOTO);
+if (!HAS_PHOTO)
+  console.warn(`skipping the real-photo test: ${PHOTO} is absent (put ../shared beside the repository)`);
+
+let nestor: Nestor;
+let app: FastifyInstance;
+let png: Buffer;
+let jpeg: Buffer;
+const extraApps: FastifyInstance[] = [];
+const extraNestors: Nestor[] = [];
+
+/** A second app on the shared Nestor (or a cheap one that never loads models) with another config. */
+async function appWith(config: Config, own?: Nestor): Promise<FastifyInstance> {
+  if (own) extraNestors.push(own);
+  const other = buildApp({ nestor: own ?? nestor, config });
+  extraApps.push(other);
+  await other.ready();
+  return other;
+}
+
+async function noisyPng(width: number, height: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919 + (i >> 5) * 104729) % 251;
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+/** A multipart body as a browser or curl would send it. */
+async function multipart(
+  fields: Record<string, string>,
+  file?: { name?: string; bytes: Buffer; type: string },
+): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  if (file)
+    form.append(file.name ?? 'file', new Blob([new Uint8Array(file.bytes)], { type: file.type }), 'x');
+  const request = new Request('http://localhost/', { method: 'POST', body: form });
+  return {
+    payload: Buffer.from(await request.arrayBuffer()),
+    headers: { 'content-type': request.headers.get('content-type')! },
+  };
+}
+
+const post = (url: string, payload: Buffer | string, type: string, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, payload, headers: { 'content-type': type, ...headers } });
+
+function expectError(res: LightMyRequestResponse, status: number, code: string): string {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  const body = res.json<{ error: { code: string; message: string } }>();
+  expect(body).toEqual({ error: { code, message: expect.any(String) } });
+  return body.error.message;
+}
+
+const withoutTimings = ({ timings: _t, ...rest }: DetectionResult) => rest;
+
+beforeAll(async () => {
+  nestor = createNodeNestor(defaultConfig(), DEFAULT_MODELS_DIR);
+  app = buildApp({ nestor, config: defaultConfig() });
+  await app.ready();
+  png = await noisyPng(96, 64);
+  jpeg = await sharp({
+    create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 120, b: 200 } },
+  })
+    .composite([{ input: await noisyPng(100, 80), left: 30, top: 40 }])
+    .jpeg({ quality: 85 })
+    .toBuffer();
+});
+
+afterAll(async () => {
+  await Promise.all([app, ...extraApps].map((a) => a.close()));
+  await Promise.all([nestor, ...extraNestors].map((n) => n.dispose()));
+});
+
+describe('health and metadata', () => {
+  it('GET /healthz answers ok', async () => {
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz is 200 once the models are loaded', async () => {
+    let res = await app.inject({ method: 'GET', url: '/readyz' });
+    for (let i = 0; i < 100 && res.statusCode !== 200; i++) {
+      expect(res.statusCode).toBe(503);
+      await new Promise((r) => setTimeout(r, 50));
+      res = await app.inject({ method: 'GET', url: '/readyz' });
+    }
+    expect(res.json()).toEqual({ status: 'ready' });
+  });
+
+  it('GET /readyz is 503 while models cannot load, and processing is 503 E_MODEL_MISSING', async () => {
+    const missing = path.join(os.tmpdir(), `nestor-no-models-${process.pid}`);
+    const engine = createNodeEngine({ modelsDir: missing, autoPrepare: false });
+    const config = defaultConfig();
+    const broken = await appWith(
+      config,
+      new Nestor({ engine, codec: createSharpCodec(), models: MODELS, config }),
+    );
+    let res = await broken.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    for (let i = 0; i < 100 && res.json<{ status: string }>().status === 'starting'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      res = await broken.inject({ method: 'GET', url: '/readyz' });
+    }
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'failed', error: { code: 'E_MODEL_MISSING' } });
+    const detect = await broken.inject({
+      method: 'POST',
+      url: '/v1/detect',
+      payload: png,
+      headers: { 'content-type': 'image/png' },
+    });
+    const message = expectError(detect, 503, 'E_MODEL_MISSING');
+    expect(message).not.toContain(missing);
+  });
+
+  it('GET /v1/models lists the manifest without file paths', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/models' });
+    expect(res.statusCode).toBe(200);
+    const { models } = res.json<{ models: Record<string, unknown>[] }>();
+    expect(models.map((m) => m.id)).toEqual(MODELS.map((m) => m.id));
+    for (const m of models) {
+      expect(Object.keys(m).sort()).toEqual(['active', 'description', 'id', 'label', 'sha256', 'source']);
+      expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(true);
+    expect(models.find((m) => m.id === 'blazeface-front-128')?.active).toBe(false);
+    expect(res.body).not.toContain(DEFAULT_MODELS_DIR);
+  });
+
+  it('GET /docs serves the UI and /docs/json documents every route', async () => {
+    const ui = await app.inject({ method: 'GET', url: '/docs' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/^text\/html/);
+    const res = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    expect(routes.sort()).toEqual(
+      [
+        'get /healthz',
+        'get /readyz',
+        'get /v1/models',
+        'post /v1/detect',
+        'post /detect',
+        'post /v1/anonymize',
+        'post /predict',
+      ].sort(),
+    );
+    expect(JSON.stringify(doc.paths['/v1/anonymize'])).toContain('multipart/form-data');
+    expect(JSON.stringify(doc.paths['/v1/detect'])).toContain('faceThreshold');
+  });
+});
+
+describe('POST /v1/detect', () => {
+  it('returns exactly what nestor.detect returns, for a raw JPEG body', async () => {
+    const res = await post('/v1/detect', jpeg, 'image/jpeg');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json<DetectionResult>();
+    expect(withoutTimings(body)).toEqual(withoutTimings(await nestor.detect(jpeg)));
+    expect(Object.keys(body.timings).sort()).toEqual([
+      'decodeMs',
+      'detectMs',
+      'encodeMs',
+      'redactMs',
+      'totalMs',
+    ]);
+    expect(body.image).toEqual({ width: 320, height: 240, format: 'jpeg' });
+  });
+
+  it('takes multipart with option fields, and application/octet-stream with query options', async () => {
+    const form = await multipart(
+      {
+        targets: 'face',
+        faceThreshold: '0.9',
+        addRegions: '[{"x":1,"y":2,"width":10,"height":12,"label":"plate"}]',
+      },
+      { bytes: png, type: 'image/png' },
+    );
+    const res = await app.inject({ method: 'POST', url: '/v1/detect', ...form });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<DetectionResult>();
+    expect(Object.keys(body.models)).toEqual(['face']);
+    expect(body.detections).toContainEqual({
+      label: 'plate',
+      score: 1,
+      box: { x: 1, y: 2, width: 10, height: 12 },
+      region: { x: 1, y: 2, width: 10, height: 12 },
+      shape: 'rect',
+      source: 'manual',
+    });
+
+    const raw = await post('/v1/detect?targets=plate&minScore.plate=0.7', png, 'application/octet-stream');
+    expect(raw.statusCode, raw.body).toBe(200);
+    expect(Object.keys(raw.json<DetectionResult>().models)).toEqual(['plate']);
+  });
+
+  it('POST /detect is an alias', async () => {
+    const res = await post('/detect', png, 'image/png');
+    expect(res.statusCode).toBe(200);
+    expect(res.json<DetectionResult>().image).toEqual({ width: 96, height: 64, format: 'png' });
+  });
+});
+
+describe('POST /v1/anonymize', () => {
+  it('returns the image with Server-Timing, X-Nestor-Counts and no-store', async () => {
+    const res = await post('/v1/anonymize', png, 'image/png');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['server-timing']).toMatch(
+      /^decode;dur=[\d.]+, detect;dur=[\d.]+, redact;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/,
+    );
+    expect(res.headers['x-nestor-counts']).toMatch(/^face=\d+, plate=\d+$/);
+    const meta = await sharp(res.rawPayload).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 96, 64]);
+  });
+
+  it('converts the format and takes multipart', async () => {
+    const form = await multipart(
+      { format: 'webp', quality: '60', method: 'pixelate' },
+      { bytes: jpeg, type: 'image/jpeg' },
+    );
+    const res = await app.inject({ method: 'POST', url: '/v1/anonymize', ...form });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('image/webp');
+    expect((await sharp(res.rawPayload).metadata()).format).toBe('webp');
+  });
+
+  it('answers JSON with the image in base64 when asked for application/json', async () => {
+    const res = await post('/v1/anonymize?format=jpeg', png, 'image/png', { accept: 'application/json' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['x-nestor-counts']).toMatch(/^face=\d+, plate=\d+$/);
+    const body = res.json<
+      DetectionResult & { output: { format: string; mimeType: string; base64: string } }
+    >();
+    expect(body.image).toEqual({ width: 96, height: 64, format: 'png' });
+    expect(body.output).toMatchObject({ format: 'jpeg', mimeType: 'image/jpeg' });
+    expect((await sharp(Buffer.from(body.output.base64, 'base64')).metadata()).format).toBe('jpeg');
+    expect(Object.keys(body).sort()).toEqual(
+      ['counts', 'detections', 'engine', 'image', 'models', 'output', 'timings'].sort(),
+    );
+  });
+
+  it('POST /predict is an alias', async () => {
+    const res = await post('/predict', jpeg, 'image/jpeg');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/jpeg');
+  });
+
+  it.skipIf(!HAS_PHOTO)('finds the two faces of a real photo (face-0003.jpg)', async () => {
+    const res = await post('/v1/anonymize', readFileSync(PHOTO), 'image/jpeg', {
+      accept: 'application/json',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<DetectionResult>().counts.face).toBeGreaterThanOrEqual(2);
+    const face = Number(/face=(\d+)/.exec(String(res.headers['x-nestor-counts']))?.[1]);
+    expect(face).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('errors', () => {
+  it('E_EMPTY_INPUT for an empty or missing body (400)', async () => {
+    expectError(await post('/v1/detect', Buffer.alloc(0), 'image/jpeg'), 400, 'E_EMPTY_INPUT');
+    expectError(await app.inject({ method: 'POST', url: '/v1/anonymize' }), 400, 'E_EMPTY_INPUT');
+    const form = await multipart({ method: 'solid' });
+    expectError(await app.inject({ method: 'POST', url: '/v1/anonymize', ...form }), 400, 'E_EMPTY_INPUT');
+  });
+
+  it('E_UNSUPPORTED_MEDIA for a text body or bytes that are no image (415)', async () => {
+    expectError(await post('/v1/detect', 'hello', 'text/plain'), 415, 'E_UNSUPPORTED_MEDIA');
+    expectError(await post('/v1/detect', '{"a":1}', 'application/json'), 415, 'E_UNSUPPORTED_MEDIA');
+    expectError(
+      await post('/v1/anonymize', Buffer.from('not an image at all'), 'image/jpeg'),
+      415,
+      'E_UNSUPPORTED_MEDIA',
+    );
+  });
+
+  it('E_DECODE for a truncated JPEG (422), E_IMAGE_TOO_SMALL for a 4 px image (422)', async () => {
+    expectError(
+      await post('/v1/anonymize', jpeg.subarray(0, jpeg.length / 3), 'image/jpeg'),
+      422,
+      'E_DECODE',
+    );
+    expectError(await post('/v1/detect', await noisyPng(4, 4), 'image/png'), 422, 'E_IMAGE_TOO_SMALL');
+  });
+
+  it('E_INVALID_OPTION with the one message format (400)', async () => {
+    expect(
+      expectError(await post('/v1/detect?strength=abc', png, 'image/png'), 400, 'E_INVALID_OPTION'),
+    ).toBe('Expected a number for strength but received "abc" of type string');
+    expect(
+      expectError(await post('/v1/anonymize?method=smudge', png, 'image/png'), 400, 'E_INVALID_OPTION'),
+    ).toMatch(/^Expected one of "gaussian", .* for method but received "smudge" of type string$/);
+    expectError(await post('/v1/detect?bogus=1', png, 'image/png'), 400, 'E_INVALID_OPTION');
+    expectError(await post('/v1/detect?__proto__=1', png, 'image/png'), 400, 'E_INVALID_OPTION');
+    const form = await multipart({ suppress: '[{' }, { bytes: png, type: 'image/png' });
+    expect(
+      expectError(await app.inject({ method: 'POST', url: '/v1/detect', ...form }), 400, 'E_INVALID_OPTION'),
+    ).toBe('Expected a JSON array for suppress but received "[{" of type string');
+  });
+
+  it('E_BAD_REQUEST for a file in another multipart field or a broken multipart body (400)', async () => {
+    const form = await multipart({}, { name: 'image', bytes: png, type: 'image/png' });
+    expectError(await app.inject({ method: 'POST', url: '/v1/detect', ...form }), 400, 'E_BAD_REQUEST');
+    const good = await multipart({}, { bytes: png, type: 'image/png' });
+    const broken = { ...good, payload: good.payload.subarray(0, good.payload.length - 60) };
+    expectError(await app.inject({ method: 'POST', url: '/v1/detect', ...broken }), 400, 'E_BAD_REQUEST');
+  });
+
+  it('E_NOT_FOUND for an unknown route (404)', async () => {
+    expectError(await app.inject({ method: 'GET', url: '/v2/nothing' }), 404, 'E_NOT_FOUND');
+    expectError(await app.inject({ method: 'GET', url: '/v1/detect' }), 404, 'E_NOT_FOUND');
+  });
+
+  it('E_INPUT_TOO_LARGE over limits.maxBytes, raw or multipart (413)', async () => {
+    const small = await appWith(parseConfig({ limits: { maxBytes: 2000 } }));
+    const raw = await small.inject({
+      method: 'POST',
+      url: '/v1/anonymize',
+      payload: jpeg,
+      headers: { 'content-type': 'image/jpeg' },
+    });
+    expect(expectError(raw, 413, 'E_INPUT_TOO_LARGE')).toContain('2000 bytes');
+    expect(raw.headers['cache-control']).toBe('no-store');
+    const form = await multipart({}, { bytes: jpeg, type: 'image/jpeg' });
+    expectError(await small.inject({ method: 'POST', url: '/v1/detect', ...form }), 413, 'E_INPUT_TOO_LARGE');
+  });
+
+  it('E_TOO_MANY_PIXELS over limits.maxPixels (413)', async () => {
+    const config = parseConfig({ limits: { maxPixels: 1000 } });
+    const tight = await appWith(config, createNodeNestor(config, DEFAULT_MODELS_DIR));
+    const res = await tight.inject({
+      method: 'POST',
+      url: '/v1/detect',
+      payload: png,
+      headers: { 'content-type': 'image/png' },
+    });
+    expectError(res, 413, 'E_TOO_MANY_PIXELS');
+  });
+});
+
+describe('the real server', () => {
+  it('listens on an ephemeral loopback port and answers a fetch POST', async () => {
+    const { app: live, url } = await startServer({
+      nestor,
+      config: parseConfig({ server: { host: '127.0.0.1', port: 0 } }),
+    });
+    try {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${url}/v1/anonymize?format=png`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: new Uint8Array(jpeg),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(res.headers.get('x-nestor-counts')).toMatch(/^face=\d+, plate=\d+$/);
+      const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 320, 240]);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('refuses a non-loopback host', async () => {
+    await expect(
+      startServer({ nestor, config: parseConfig({ server: { host: '0.0.0.0', port: 0 } }) }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_CONFIG', message: expect.stringContaining('0.0.0.0') });
+  });
+});

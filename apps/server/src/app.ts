@@ -1,0 +1,288 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  type Config,
+  type DetectionResult,
+  LABELS,
+  type Nestor,
+  NestorError,
+  type ProcessOptions,
+  toNestorError,
+} from '@nestor/core';
+import { MODELS } from '@nestor/models';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import { toHttpError } from './errors.ts';
+import { optionsFromFields } from './options.ts';
+import {
+  anonymizeJsonSchema,
+  detectionResultSchema,
+  errorSchema,
+  imageBodySchema,
+  modelsSchema,
+  optionsQuerySchema,
+  statusSchema,
+} from './schemas.ts';
+
+export interface AppOptions {
+  readonly nestor: Nestor;
+  readonly config: Config;
+  /** fastify's logger settings; silent when absent. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+type Readiness =
+  | { readonly state: 'starting' }
+  | { readonly state: 'ready' }
+  | { readonly state: 'failed'; readonly error: NestorError };
+
+const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
+
+/** Options are validated by `parseProcessOptions` (one message format); route schemas only document them. */
+const documentOnly = () => () => true;
+
+/** The REST API as a fastify instance that is not listening (tests use `inject`). */
+export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstance {
+  const maxBytes = config.limits.maxBytes;
+  const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
+
+  let readiness: Readiness = { state: 'starting' };
+  app.addHook('onReady', async () => {
+    // Not awaited: the server answers (readyz 503) while the models load.
+    void nestor.warmUp().then(
+      () => {
+        readiness = { state: 'ready' };
+        app.log.info('models loaded');
+      },
+      (error: unknown) => {
+        readiness = { state: 'failed', error: toNestorError(error) };
+        app.log.error({ err: error }, 'model warm-up failed');
+      },
+    );
+  });
+
+  // Only images and multipart are accepted: no JSON or text parser is left to reach a route.
+  app.removeAllContentTypeParsers();
+  for (const type of ['application/octet-stream', /^image\//]) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) =>
+      done(null, body),
+    );
+  }
+  app.register(multipart, {
+    // A field holds up to 1 MiB: room for the JSON of the 1000 regions addRegions/suppress allow.
+    limits: { fileSize: maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 34 },
+  });
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Nestor API',
+        version: '0.1.0',
+        description: 'Finds faces and licence plates in images and anonymizes them.',
+      },
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((thrown, request, reply) => {
+    const { status, body, error } = toHttpError(thrown, maxBytes);
+    if (status >= 500) request.log.error({ err: error }, error.code);
+    else request.log.info({ code: error.code }, 'request refused');
+    return reply.status(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler(async () => {
+    throw new NestorError('E_NOT_FOUND');
+  });
+
+  app.register(async (routes) => {
+    routes.get(
+      '/healthz',
+      { schema: { summary: 'Liveness', tags: ['health'], response: { 200: statusSchema } } },
+      async () => ({ status: 'ok' }),
+    );
+
+    routes.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'Readiness: 200 once the models are loaded',
+          tags: ['health'],
+          response: { 200: statusSchema, 503: statusSchema },
+        },
+      },
+      async (_request, reply) => {
+        const now = readiness;
+        if (now.state === 'ready') return { status: 'ready' };
+        reply.status(503);
+        if (now.state === 'starting') return { status: 'starting' };
+        return { status: 'failed', error: toHttpError(now.error, maxBytes).body.error };
+      },
+    );
+
+    routes.get(
+      '/v1/models',
+      { schema: { summary: 'The model manifest', tags: ['models'], response: { 200: modelsSchema } } },
+      async () => {
+        const active = new Set(
+          config.targets.flatMap((l) => {
+            const c = config.classes[l];
+            return c.verifier ? [...c.models, c.verifier] : c.models;
+          }),
+        );
+        return {
+          models: MODELS.map((m) => ({
+            id: m.id,
+            label: m.label,
+            description: m.description,
+            sha256: m.sha256,
+            source: m.source,
+            active: active.has(m.id),
+          })),
+        };
+      },
+    );
+
+    const processing = {
+      validatorCompiler: documentOnly,
+      onRequest: async (_request: FastifyRequest, reply: FastifyReply) => {
+        // Results describe people's images: no cache may keep them.
+        reply.header('cache-control', 'no-store');
+      },
+    };
+
+    const detect = {
+      ...processing,
+      schema: {
+        summary: 'Find faces and plates; returns the detections JSON',
+        tags: ['images'],
+        querystring: optionsQuerySchema,
+        body: imageBodySchema,
+        response: { 200: detectionResultSchema, ...errorResponses },
+      },
+    };
+    const detectHandler = async (request: FastifyRequest): Promise<DetectionResult> => {
+      const { bytes, options } = await readRequest(request);
+      return nestor.detect(bytes, options);
+    };
+    routes.post('/v1/detect', detect, detectHandler);
+    routes.post(
+      '/detect',
+      { ...detect, schema: { ...detect.schema, summary: 'Alias of /v1/detect', deprecated: true } },
+      detectHandler,
+    );
+
+    const anonymize = {
+      ...processing,
+      schema: {
+        summary: 'Redact faces and plates; returns the image, or JSON with Accept: application/json',
+        tags: ['images'],
+        querystring: optionsQuerySchema,
+        body: imageBodySchema,
+        response: {
+          200: {
+            description:
+              'The anonymized image (headers Server-Timing and X-Nestor-Counts), or the detections JSON with the image in base64',
+            content: {
+              'application/json': { schema: anonymizeJsonSchema },
+              'image/*': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    };
+    const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const { bytes, options } = await readRequest(request);
+      const out = await nestor.anonymize(bytes, options);
+      const { result } = out;
+      reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
+      if (wantsJson(request)) {
+        return {
+          ...result,
+          image: { ...result.image },
+          output: {
+            format: out.format,
+            mimeType: out.mimeType,
+            base64: Buffer.from(out.bytes).toString('base64'),
+          },
+        };
+      }
+      return reply
+        .type(out.mimeType)
+        .send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.length));
+    };
+    routes.post('/v1/anonymize', anonymize, anonymizeHandler);
+    routes.post(
+      '/predict',
+      { ...anonymize, schema: { ...anonymize.schema, summary: 'Alias of /v1/anonymize', deprecated: true } },
+      anonymizeHandler,
+    );
+  });
+
+  return app;
+}
+
+/** The image and the options of a request: multipart (`file` + option fields) or a raw image body. */
+async function readRequest(request: FastifyRequest): Promise<{ bytes: Uint8Array; options: ProcessOptions }> {
+  const query = request.query as Record<string, unknown>;
+  if (!request.isMultipart()) {
+    const body = request.body;
+    if (!(body instanceof Uint8Array) || body.length === 0) {
+      throw new NestorError(
+        'E_EMPTY_INPUT',
+        'The request has no image: send its bytes or a multipart field "file"',
+      );
+    }
+    return { bytes: body, options: optionsFromFields(query) };
+  }
+  const fields: [string, unknown][] = Object.entries(query);
+  let bytes: Uint8Array | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields.push([part.fieldname, part.value]);
+      } else if (part.fieldname === 'file') {
+        bytes = await part.toBuffer();
+      } else {
+        throw new NestorError(
+          'E_BAD_REQUEST',
+          `The image goes in the multipart field "file", not "${part.fieldname}"`,
+        );
+      }
+    }
+  } catch (error) {
+    throw malformedMultipart(error);
+  }
+  if (!bytes || bytes.length === 0) {
+    throw new NestorError('E_EMPTY_INPUT', 'The multipart body has no (or an empty) field "file"');
+  }
+  return { bytes, options: optionsFromFields(Object.fromEntries(fields)) };
+}
+
+/** busboy reports a broken body with plain errors: that is the client's fault, not ours. */
+function malformedMultipart(error: unknown): unknown {
+  const coded = error instanceof NestorError || (error as { code?: unknown } | null)?.code !== undefined;
+  return coded
+    ? error
+    : new NestorError('E_BAD_REQUEST', 'The multipart body is malformed', { cause: error });
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '')
+    .split(',')
+    .some((type) => type.split(';')[0]!.trim().toLowerCase() === 'application/json');
+}
+
+function serverTiming({ timings: t }: DetectionResult): string {
+  return `decode;dur=${t.decodeMs}, detect;dur=${t.detectMs}, redact;dur=${t.redactMs}, encode;dur=${t.encodeMs}, total;dur=${t.totalMs}`;
+}
+
+function countsHeader({ counts }: DetectionResult): string {
+  return LABELS.map((l) => `${l}=${counts[l]}`).join(', ');
+}

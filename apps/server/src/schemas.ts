@@ -1,0 +1,181 @@
+import { IMAGE_FORMATS, LABELS, PRESETS, REDACTION_METHODS, REGION_SHAPES } from '@nestor/core';
+
+/** JSON schemas of the routes: they document the API (OpenAPI) and shape JSON responses. */
+
+const box = {
+  type: 'object',
+  required: ['x', 'y', 'width', 'height'],
+  properties: {
+    x: { type: 'number' },
+    y: { type: 'number' },
+    width: { type: 'number' },
+    height: { type: 'number' },
+  },
+} as const;
+
+const perLabel = (type: 'number' | 'string') => ({
+  type: 'object',
+  properties: Object.fromEntries(LABELS.map((l) => [l, { type }])),
+});
+
+const detectionResultProperties = {
+  image: {
+    type: 'object',
+    required: ['width', 'height', 'format'],
+    properties: {
+      width: { type: 'number' },
+      height: { type: 'number' },
+      format: { type: 'string', enum: [...IMAGE_FORMATS] },
+    },
+  },
+  detections: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['label', 'score', 'box', 'region', 'shape', 'source'],
+      properties: {
+        label: { type: 'string', enum: [...LABELS] },
+        score: { type: 'number' },
+        box: { ...box, description: 'What the model found, in original-image pixels.' },
+        region: { ...box, description: 'Exactly what anonymize covers.' },
+        shape: { type: 'string', enum: [...REGION_SHAPES] },
+        source: { type: 'string', enum: ['model', 'manual'] },
+      },
+    },
+  },
+  counts: perLabel('number'),
+  timings: {
+    type: 'object',
+    required: ['decodeMs', 'detectMs', 'redactMs', 'encodeMs', 'totalMs'],
+    properties: {
+      decodeMs: { type: 'number' },
+      detectMs: { type: 'number' },
+      redactMs: { type: 'number' },
+      encodeMs: { type: 'number' },
+      totalMs: { type: 'number' },
+    },
+  },
+  engine: { type: 'string' },
+  models: { ...perLabel('string'), description: '`model-id@sha256:…` per class.' },
+} as const;
+
+export const detectionResultSchema = {
+  type: 'object',
+  description: 'The detections schema shared by the API, CLI, web app and SDK.',
+  required: Object.keys(detectionResultProperties),
+  properties: detectionResultProperties,
+} as const;
+
+export const anonymizeJsonSchema = {
+  type: 'object',
+  required: [...Object.keys(detectionResultProperties), 'output'],
+  properties: {
+    ...detectionResultProperties,
+    output: {
+      type: 'object',
+      required: ['format', 'mimeType', 'base64'],
+      properties: {
+        format: { type: 'string', enum: [...IMAGE_FORMATS] },
+        mimeType: { type: 'string' },
+        base64: { type: 'string', description: 'The anonymized image.' },
+      },
+    },
+  },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const score = { type: 'number', minimum: 0, maximum: 1 } as const;
+const regionsJson = (what: string) => ({
+  type: 'string',
+  description: `JSON array of ${what} ({"x","y","width","height"} in image pixels).`,
+});
+
+/** Request options: the names of `ProcessOptions`, flattened for query strings and form fields. */
+export const optionsProperties = {
+  preset: { type: 'string', enum: [...PRESETS], description: 'Detection effort.' },
+  targets: { type: 'string', description: `Comma-separated classes to find (${LABELS.join(', ')}).` },
+  method: { type: 'string', enum: [...REDACTION_METHODS] },
+  strength: { type: 'number', minimum: 0.1, maximum: 10, description: 'Relative to region size.' },
+  feather: { type: 'number', minimum: 0, maximum: 0.5 },
+  'minScore.face': score,
+  'minScore.plate': score,
+  faceThreshold: { ...score, description: 'Same as minScore.face.' },
+  plateThreshold: { ...score, description: 'Same as minScore.plate.' },
+  iouThreshold: score,
+  format: { type: 'string', enum: ['same', ...IMAGE_FORMATS] },
+  quality: { type: 'integer', minimum: 1, maximum: 100 },
+  keepMetadata: { type: 'boolean', description: 'Keep EXIF/XMP/ICC (stripped by default).' },
+  addRegions: regionsJson('regions to redact whatever the detector says, each with a "label"'),
+  suppress: regionsJson('areas whose detections are dropped'),
+} as const;
+
+export const optionsQuerySchema = { type: 'object', properties: optionsProperties } as const;
+
+const binary = { type: 'string', format: 'binary' } as const;
+
+/** Multipart (field `file` plus option fields) or the raw image bytes. */
+export const imageBodySchema = {
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['file'],
+        properties: { file: binary, ...optionsProperties },
+      },
+    },
+    'image/*': { schema: binary },
+    'application/octet-stream': { schema: binary },
+  },
+} as const;
+
+export const modelsSchema = {
+  type: 'object',
+  required: ['models'],
+  properties: {
+    models: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'label', 'description', 'sha256', 'source', 'active'],
+        properties: {
+          id: { type: 'string' },
+          label: { type: 'string', enum: [...LABELS] },
+          description: { type: 'string' },
+          sha256: { type: 'string' },
+          source: {
+            type: 'object',
+            description: 'The npm package the model comes from.',
+            properties: {
+              package: { type: 'string' },
+              version: { type: 'string' },
+              path: { type: 'string', description: 'Inside the npm package.' },
+              license: { type: 'string' },
+              exportedFrom: {
+                type: 'object',
+                properties: { format: { type: 'string' }, sha256: { type: 'string' } },
+              },
+            },
+          },
+          active: { type: 'boolean', description: 'Used by the current configuration.' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const statusSchema = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string' }, error: errorSchema.properties.error },
+} as const;
