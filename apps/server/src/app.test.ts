@@ -157,6 +157,7 @@ describe('health and metadata', () => {
     expect(routes.sort()).toEqual(
       [
         'get /healthz',
+        'get /metrics',
         'get /readyz',
         'get /v1/models',
         'post /v1/detect',
@@ -389,5 +390,25 @@ describe('the real server', () => {
     await expect(
       startServer({ nestor, config: parseConfig({ server: { host: '0.0.0.0', port: 0 } }) }),
     ).rejects.toMatchObject({ code: 'E_INVALID_CONFIG', message: expect.stringContaining('0.0.0.0') });
+  });
+});
+
+describe('GET /metrics', () => {
+  it('exposes Prometheus counters for requests, stages, detections and errors, and no image data', async () => {
+    await post('/v1/detect', png, 'image/png');
+    await post('/v1/detect', 'not an image', 'image/png');
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    const text = response.body;
+    expect(text).toMatch(/nestor_http_requests_total\{route="\/v1\/detect",method="POST",status="200"\} \d+/);
+    expect(text).toMatch(
+      /nestor_http_request_duration_seconds_bucket\{le="[^"]+",route="\/v1\/detect",method="POST"\}/,
+    );
+    expect(text).toMatch(/nestor_stage_duration_seconds_count\{stage="detect"\} \d+/);
+    expect(text).toMatch(/nestor_errors_total\{code="E_[A-Z_]+"\} \d+/);
+    expect(text).toContain('nestor_detections_total{label="face"}');
+    expect(text).toContain('nestor_requests_in_flight');
+    expect(text).toContain('nestor_nodejs_eventloop_lag_seconds');
   });
 });

@@ -18,6 +18,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { toHttpError } from './errors.ts';
+import { createMetrics } from './metrics.ts';
 import { optionsFromFields } from './options.ts';
 import {
   anonymizeJsonSchema,
@@ -50,6 +51,23 @@ const documentOnly = () => () => true;
 export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
   const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
+
+  const metrics = createMetrics();
+  const started = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (request) => {
+    started.set(request, performance.now());
+    metrics.inFlight.inc();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.inFlight.dec();
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.request(
+      route,
+      request.method,
+      reply.statusCode,
+      (performance.now() - (started.get(request) ?? performance.now())) / 1000,
+    );
+  });
 
   let readiness: Readiness = { state: 'starting' };
   app.addHook('onReady', async () => {
@@ -92,6 +110,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
 
   app.setErrorHandler((thrown, request, reply) => {
     const { status, body, error } = toHttpError(thrown, maxBytes);
+    metrics.error(error.code);
     if (status >= 500) request.log.error({ err: error }, error.code);
     else request.log.info({ code: error.code }, 'request refused');
     return reply.status(status).type('application/json').send(body);
@@ -105,6 +124,20 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       '/healthz',
       { schema: { summary: 'Liveness', tags: ['health'], response: { 200: statusSchema } } },
       async () => ({ status: 'ok' }),
+    );
+
+    routes.get(
+      '/metrics',
+      {
+        schema: {
+          summary:
+            'Prometheus metrics (requests, latency per route and stage, detections, errors, event loop)',
+          tags: ['health'],
+          produces: ['text/plain'],
+        },
+      },
+      async (_request, reply) =>
+        reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
 
     routes.get(
@@ -168,7 +201,9 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     };
     const detectHandler = async (request: FastifyRequest): Promise<DetectionResult> => {
       const { bytes, options } = await readRequest(request);
-      return nestor.detect(bytes, options);
+      const result = await nestor.detect(bytes, options);
+      metrics.result(result);
+      return result;
     };
     routes.post('/v1/detect', detect, detectHandler);
     routes.post(
@@ -201,6 +236,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       const { bytes, options } = await readRequest(request);
       const out = await nestor.anonymize(bytes, options);
       const { result } = out;
+      metrics.result(result);
       reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
       if (wantsJson(request)) {
         return {

@@ -1,0 +1,92 @@
+import { type DetectionResult, LABELS } from '@nestor/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Prometheus metrics of one server: requests and latency per route, time per pipeline stage,
+ * detections and their confidence per class (to spot drift), errors by code, work in flight, and
+ * Node's defaults (event-loop lag, memory, CPU). Counters only: nothing of an image.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'nestor_' });
+  const registers = [registry];
+  const requests = new Counter({
+    name: 'nestor_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'nestor_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route', 'method'] as const,
+    buckets: SECONDS,
+    registers,
+  });
+  const stages = new Histogram({
+    name: 'nestor_stage_duration_seconds',
+    help: 'Time per pipeline stage',
+    labelNames: ['stage'] as const,
+    buckets: SECONDS,
+    registers,
+  });
+  const detections = new Counter({
+    name: 'nestor_detections_total',
+    help: 'Detections by class',
+    labelNames: ['label'] as const,
+    registers,
+  });
+  const confidence = new Histogram({
+    name: 'nestor_detection_confidence',
+    help: 'Detector confidence by class (drift)',
+    labelNames: ['label'] as const,
+    buckets: [0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'nestor_errors_total',
+    help: 'Error replies by code',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: 'nestor_requests_in_flight',
+    help: 'Requests being processed',
+    registers,
+  });
+  for (const label of LABELS) detections.inc({ label }, 0);
+
+  return {
+    registry,
+    inFlight,
+    /** Records one finished HTTP request. */
+    request(route: string, method: string, status: number, seconds: number): void {
+      requests.inc({ route, method, status: String(status) });
+      latency.observe({ route, method }, seconds);
+    },
+    /** Records what one image's processing found and how long each stage took. */
+    result(result: DetectionResult): void {
+      const t = result.timings;
+      for (const [stage, ms] of [
+        ['decode', t.decodeMs],
+        ['detect', t.detectMs],
+        ['redact', t.redactMs],
+        ['encode', t.encodeMs],
+      ] as const) {
+        if (ms > 0) stages.observe({ stage }, ms / 1000);
+      }
+      for (const d of result.detections) {
+        if (d.source !== 'model') continue;
+        detections.inc({ label: d.label });
+        confidence.observe({ label: d.label }, d.score);
+      }
+    },
+    error(code: string): void {
+      errors.inc({ code });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
