@@ -412,3 +412,39 @@ describe('GET /metrics', () => {
     expect(text).toContain('nestor_nodejs_eventloop_lag_seconds');
   });
 });
+
+describe('load shedding', () => {
+  it('refuses work beyond the concurrency limit and queue with 503 E_BUSY and Retry-After', async () => {
+    const busy = await appWith(parseConfig({ server: { concurrency: 1, queue: 0 } }));
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        busy.inject({
+          method: 'POST',
+          url: '/v1/detect',
+          payload: png,
+          headers: { 'content-type': 'image/png' },
+        }),
+      ),
+    );
+    const refused = responses.filter((r) => r.statusCode === 503);
+    expect(responses.filter((r) => r.statusCode === 200).length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const r of refused) {
+      expect(r.json()).toEqual({ error: { code: 'E_BUSY', message: 'The server is busy; retry shortly.' } });
+      expect(r.headers['retry-after']).toBe('2');
+    }
+  });
+
+  it('answers 503 E_TIMEOUT when processing outlasts server.timeoutMs', async () => {
+    const slow = await appWith(parseConfig({ server: { timeoutMs: 100 } }));
+    const big = await noisyPng(3000, 2000);
+    const r = await slow.inject({
+      method: 'POST',
+      url: '/v1/anonymize',
+      payload: big,
+      headers: { 'content-type': 'image/png' },
+    });
+    expect(r.statusCode).toBe(503);
+    expect(r.json<{ error: { code: string } }>().error.code).toBe('E_TIMEOUT');
+  });
+});

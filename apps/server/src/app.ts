@@ -18,6 +18,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { toHttpError } from './errors.ts';
+import { createLimiter, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { optionsFromFields } from './options.ts';
 import {
@@ -53,6 +54,10 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
   const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
 
   const metrics = createMetrics();
+  const limiter = createLimiter({ concurrency: config.server.concurrency, queue: config.server.queue });
+  /** Heavy work goes through the limiter and the deadline. */
+  const process = <T>(work: () => Promise<T>): Promise<T> =>
+    withDeadline(limiter.run(work), config.server.timeoutMs);
   const started = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request) => {
     started.set(request, performance.now());
@@ -111,6 +116,8 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
   app.setErrorHandler((thrown, request, reply) => {
     const { status, body, error } = toHttpError(thrown, maxBytes);
     metrics.error(error.code);
+    // A retry is worth it once some of the queue has drained.
+    if (error.code === 'E_BUSY' || error.code === 'E_TIMEOUT') reply.header('retry-after', '2');
     if (status >= 500) request.log.error({ err: error }, error.code);
     else request.log.info({ code: error.code }, 'request refused');
     return reply.status(status).type('application/json').send(body);
@@ -136,8 +143,10 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
           produces: ['text/plain'],
         },
       },
-      async (_request, reply) =>
-        reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+      async (_request, reply) => {
+        metrics.queued.set(limiter.waiting);
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
     );
 
     routes.get(
@@ -201,7 +210,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     };
     const detectHandler = async (request: FastifyRequest): Promise<DetectionResult> => {
       const { bytes, options } = await readRequest(request);
-      const result = await nestor.detect(bytes, options);
+      const result = await process(() => nestor.detect(bytes, options));
       metrics.result(result);
       return result;
     };
@@ -234,7 +243,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     };
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
-      const out = await nestor.anonymize(bytes, options);
+      const out = await process(() => nestor.anonymize(bytes, options));
       const { result } = out;
       metrics.result(result);
       reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));

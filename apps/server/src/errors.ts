@@ -21,6 +21,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_ENCODE: 500,
   E_BAD_REQUEST: 400,
   E_NOT_FOUND: 404,
+  E_NETWORK: 502, // raised by the SDK, never by the server itself
+  E_BUSY: 503,
+  E_TIMEOUT: 503,
   E_INTERNAL: 500,
 };
 

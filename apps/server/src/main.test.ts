@@ -12,11 +12,13 @@ describe('server settings', () => {
 
   it('defaults to 127.0.0.1:5050, overridden by NESTOR_HOST and NESTOR_PORT', () => {
     const cwd = '/';
-    expect(loadConfig({ cwd, env: {} }).config.server).toEqual({ host: '127.0.0.1', port: 5050 });
-    expect(loadConfig({ cwd, env: { NESTOR_HOST: '::1', NESTOR_PORT: '8080' } }).config.server).toEqual({
-      host: '::1',
-      port: 8080,
-    });
+    expect(loadConfig({ cwd, env: {} }).config.server).toMatchObject({ host: '127.0.0.1', port: 5050 });
+    expect(loadConfig({ cwd, env: { NESTOR_HOST: '::1', NESTOR_PORT: '8080' } }).config.server).toMatchObject(
+      {
+        host: '::1',
+        port: 8080,
+      },
+    );
     expect(() => loadConfig({ cwd, env: { NESTOR_PORT: 'http' } })).toThrow(/server\.port/);
   });
 });

@@ -56,11 +56,17 @@ export function createMetrics() {
     help: 'Requests being processed',
     registers,
   });
+  const queued = new Gauge({
+    name: 'nestor_requests_queued',
+    help: 'Requests waiting for a processing slot',
+    registers,
+  });
   for (const label of LABELS) detections.inc({ label }, 0);
 
   return {
     registry,
     inFlight,
+    queued,
     /** Records one finished HTTP request. */
     request(route: string, method: string, status: number, seconds: number): void {
       requests.inc({ route, method, status: String(status) });

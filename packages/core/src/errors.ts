@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   E_ENCODE: 'The output image could not be encoded.',
   E_BAD_REQUEST: 'The request is malformed.',
   E_NOT_FOUND: 'No such route.',
+  E_NETWORK: 'The server could not be reached.',
+  E_BUSY: 'The server is busy; retry shortly.',
+  E_TIMEOUT: 'Processing took too long.',
   E_INTERNAL: 'Internal error.',
 } as const;
 

@@ -163,6 +163,9 @@ function createWorkerSession(spec: ModelSpec, bytes: Uint8Array, threads: number
         });
       },
       async release() {
+        // Stopping a thread inside onnxruntime's run can abort the process: let runs finish first.
+        failure ??= new NestorError('E_INFERENCE', `The session for ${spec.id} was released`);
+        while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
         await worker.terminate();
       },
     };

@@ -1,0 +1,238 @@
+import { createServer } from 'node:net';
+import { defaultConfig, type Nestor } from '@nestor/core';
+import { createNodeNestor } from '@nestor/engine-node';
+import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
+import { buildApp } from '@nestor/server';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type NestorClient, NestorError } from './index.ts';
+
+let nestor: Nestor;
+let app: ReturnType<typeof buildApp>;
+let baseUrl: string;
+let client: NestorClient;
+let jpeg: Uint8Array;
+
+const WIDTH = 160;
+const HEIGHT = 120;
+/** A region every test adds, so results hold one known face whatever the detector finds. */
+const FACE = { label: 'face', x: 40, y: 30, width: 48, height: 48 } as const;
+
+/** Resolves to the error the promise rejects with, or fails the test when it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<NestorError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(NestorError);
+  return error as NestorError;
+}
+
+/** A port nothing listens on: taken from the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+  return port;
+}
+
+beforeAll(async () => {
+  const config = defaultConfig();
+  nestor = createNodeNestor(config, DEFAULT_MODELS_DIR);
+  app = buildApp({ nestor, config });
+  baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  client = createClient({ baseUrl });
+  jpeg = new Uint8Array(
+    await sharp({
+      create: { width: WIDTH, height: HEIGHT, channels: 3, background: { r: 200, g: 180, b: 160 } },
+    })
+      .jpeg()
+      .toBuffer(),
+  );
+});
+
+afterAll(async () => {
+  await app?.close();
+  await nestor?.dispose();
+});
+
+describe('createClient against the real server', () => {
+  it('health, ready and models', async () => {
+    expect(await client.health()).toEqual({ status: 'ok' });
+    let ready = await client.ready();
+    for (let i = 0; i < 200 && ready.status === 'starting'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ready = await client.ready();
+    }
+    expect(ready).toEqual({ status: 'ready' });
+    const models = await client.models();
+    expect(models.map((m) => m.id)).toEqual(MODELS.map((m) => m.id));
+    expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(true);
+  });
+
+  it('detect sends bytes and options as the server reads them', async () => {
+    const result = await client.detect(jpeg, { targets: ['face'], addRegions: [FACE] });
+    expect(result.image).toEqual({ width: WIDTH, height: HEIGHT, format: 'jpeg' });
+    expect(result.detections).toContainEqual(
+      expect.objectContaining({
+        label: 'face',
+        source: 'manual',
+        region: { x: 40, y: 30, width: 48, height: 48 },
+      }),
+    );
+    expect(result.counts.face).toBe(result.detections.length);
+    expect(Object.keys(result.models)).toEqual(['face']);
+  });
+
+  it('detect takes a Blob (a browser File) too', async () => {
+    const blob = new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' });
+    const result = await client.detect(blob, { preset: 'fast' });
+    expect(result.image.format).toBe('jpeg');
+  });
+
+  it('every option reaches the server under a name it accepts', async () => {
+    const result = await client.detect(jpeg, {
+      preset: 'fast',
+      targets: ['face', 'plate'],
+      method: 'pixelate',
+      strength: 2,
+      feather: 0.2,
+      minScore: { face: 0.7, plate: 0.6 },
+      iouThreshold: 0.4,
+      format: 'png',
+      quality: 80,
+      keepMetadata: true,
+      addRegions: [FACE],
+      suppress: [{ x: 150, y: 110, width: 5, height: 5 }],
+    });
+    expect(result.counts.face).toBeGreaterThanOrEqual(1);
+  });
+
+  it('anonymize returns the image with counts and timings from the headers', async () => {
+    const out = await client.anonymize(jpeg, { method: 'solid', format: 'png', addRegions: [FACE] });
+    expect(out.mimeType).toBe('image/png');
+    const { data, info } = await sharp(out.bytes).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([WIDTH, HEIGHT]);
+    // The centre of the added face is under the solid (black) mask; a corner is not.
+    const at = (x: number, y: number) => [...data.subarray((y * WIDTH + x) * info.channels).slice(0, 3)];
+    expect(at(64, 54)).toEqual([0, 0, 0]);
+    expect(at(2, 2)).not.toEqual([0, 0, 0]);
+    expect(out.counts.face).toBeGreaterThanOrEqual(1);
+    expect(out.counts.plate).toBeGreaterThanOrEqual(0);
+    for (const ms of Object.values(out.timings)) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(out.timings.totalMs).toBeGreaterThanOrEqual(out.timings.detectMs);
+  });
+
+  it('anonymizeJson returns the detections and the image in base64', async () => {
+    const out = await client.anonymizeJson(jpeg, { addRegions: [FACE] });
+    expect(out.output).toMatchObject({ format: 'jpeg', mimeType: 'image/jpeg' });
+    const meta = await sharp(Buffer.from(out.output.base64, 'base64')).metadata();
+    expect([meta.width, meta.height]).toEqual([WIDTH, HEIGHT]);
+    expect(out.counts.face).toBe(out.detections.filter((d) => d.label === 'face').length);
+  });
+});
+
+describe('errors', () => {
+  it('empty bytes are E_EMPTY_INPUT, from the server', async () => {
+    const error = await rejection(client.detect(new Uint8Array(0)));
+    expect(error.code).toBe('E_EMPTY_INPUT');
+    expect(error.details).toMatchObject({ status: 400 });
+  });
+
+  it('a bad option is E_INVALID_OPTION with the server message', async () => {
+    const error = await rejection(client.anonymize(jpeg, { strength: 50 }));
+    expect(error.code).toBe('E_INVALID_OPTION');
+    expect(error.message).toMatch(/^Expected .* for strength but received 50 of type number$/);
+  });
+
+  it('an option the SDK does not know goes as is, for the server to name', async () => {
+    const error = await rejection(client.detect(jpeg, { blurr: 2 } as never));
+    expect(error.code).toBe('E_INVALID_OPTION');
+    expect(error.message).toContain('blurr');
+  });
+
+  it('bytes that are no image are E_UNSUPPORTED_MEDIA', async () => {
+    const error = await rejection(client.detect(new TextEncoder().encode('not an image')));
+    expect(error.code).toBe('E_UNSUPPORTED_MEDIA');
+  });
+
+  it('a server that cannot be reached is E_NETWORK', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const error = await rejection(createClient({ baseUrl: url }).health());
+    expect(error.code).toBe('E_NETWORK');
+    expect(error.message).toContain(url);
+  });
+});
+
+describe('fetch injection', () => {
+  it('uses the given fetch, with the given headers and a base URL ending in /', async () => {
+    const seen: { url: string; accept: string | null; token: string | null }[] = [];
+    const spy = createClient({
+      baseUrl: `${baseUrl}/`,
+      headers: { 'x-token': 'secret' },
+      fetch: (url, init) => {
+        const headers = new Headers(init.headers);
+        seen.push({ url, accept: headers.get('accept'), token: headers.get('x-token') });
+        return fetch(url, init);
+      },
+    });
+    await spy.detect(jpeg, { preset: 'fast' });
+    await spy.anonymize(jpeg, { preset: 'fast' });
+    expect(seen).toEqual([
+      { url: `${baseUrl}/v1/detect`, accept: 'application/json', token: 'secret' },
+      { url: `${baseUrl}/v1/anonymize`, accept: 'image/*', token: 'secret' },
+    ]);
+  });
+
+  const answering = (response: () => Response) =>
+    createClient({ baseUrl: 'http://nestor.test', fetch: async () => response() });
+
+  it('an unknown error code becomes E_INTERNAL and keeps the message', async () => {
+    const body = JSON.stringify({ error: { code: 'E_FROM_THE_FUTURE', message: 'Something new' } });
+    const error = await rejection(answering(() => new Response(body, { status: 418 })).models());
+    expect(error.code).toBe('E_INTERNAL');
+    expect(error.message).toBe('Something new');
+    expect(error.details).toEqual({ status: 418, code: 'E_FROM_THE_FUTURE' });
+  });
+
+  it('an error that is not a Nestor body (a proxy page) is E_INTERNAL with the status', async () => {
+    const error = await rejection(
+      answering(() => new Response('<h1>Bad Gateway</h1>', { status: 502 })).health(),
+    );
+    expect(error.code).toBe('E_INTERNAL');
+    expect(error.message).toContain('502');
+    const unready = await rejection(answering(() => new Response('busy', { status: 503 })).ready());
+    expect(unready.message).toBe('http://nestor.test/readyz answered 503 without a Nestor error body');
+  });
+
+  it('a fetch that throws is E_NETWORK with the reason', async () => {
+    const failing = createClient({
+      baseUrl: 'http://nestor.test',
+      fetch: () => Promise.reject(new TypeError('Failed to fetch')),
+    });
+    const error = await rejection(failing.detect(jpeg));
+    expect(error.code).toBe('E_NETWORK');
+    expect(error.message).toBe('Could not reach http://nestor.test/v1/detect: Failed to fetch');
+    expect(error.cause).toBeInstanceOf(TypeError);
+  });
+
+  it('an image answer without the Nestor headers is an error, not made-up counts', async () => {
+    const bare = answering(
+      () => new Response(new Uint8Array([1, 2, 3]), { headers: { 'content-type': 'image/png' } }),
+    );
+    const error = await rejection(bare.anonymize(jpeg));
+    expect(error.code).toBe('E_INTERNAL');
+    expect(error.message).toContain('X-Nestor-Counts');
+  });
+
+  it('ready reports a failed server as an answer, its error a NestorError', async () => {
+    const body = JSON.stringify({
+      status: 'failed',
+      error: { code: 'E_MODEL_MISSING', message: 'run npm run models' },
+    });
+    const ready = await answering(() => new Response(body, { status: 503 })).ready();
+    expect(ready.status).toBe('failed');
+    expect(ready.status === 'failed' && ready.error.code).toBe('E_MODEL_MISSING');
+  });
+});

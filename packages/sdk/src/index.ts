@@ -1,0 +1,22 @@
+/** The contract shared with the server, re-exported so callers need one import. */
+export {
+  type Detection,
+  type DetectionResult,
+  type ErrorCode,
+  isNestorError,
+  NestorError,
+  type ProcessOptions,
+  type Timings,
+} from '@nestor/core';
+/** The client of the Nestor REST API. */
+export {
+  type AnonymizedImage,
+  type AnonymizeJsonResult,
+  type ClientOptions,
+  createClient,
+  type ImageInput,
+  type ModelInfo,
+  type NestorClient,
+  type ReadyStatus,
+  type RequestOptions,
+} from './client.ts';
