@@ -154,3 +154,44 @@ describe('nestor CLI', () => {
 
   it.skipIf(HAS_DEV_SET)(SKIP_DEV_SET_REASON, () => {});
 });
+
+describe('nestor --server URL', () => {
+  it('sends images to a Nestor server through the SDK and writes the same outputs', async () => {
+    const { buildApp } = await import('@nestor/server');
+    const { createNodeNestor } = await import('@nestor/engine-node');
+    const { defaultConfig } = await import('@nestor/core');
+    const { DEFAULT_MODELS_DIR } = await import('@nestor/models');
+    const nestor = createNodeNestor(defaultConfig(), DEFAULT_MODELS_DIR);
+    const app = buildApp({ nestor, config: defaultConfig() });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const d = tmp();
+      await photoLike(path.join(d, 'x.png'), 'png');
+      const io = captureIo(d);
+      expect(await main(['detect', 'x.png', '--json', '--server', url, '--targets', 'face'], io)).toBe(
+        EXIT.ok,
+      );
+      const doc = JSON.parse(io.out()) as {
+        results: { file: string; image: { width: number }; engine: string }[];
+      };
+      expect(doc.results[0]!.image.width).toBe(160);
+      expect(doc.results[0]!.engine).toBe('onnxruntime-node/cpu');
+      expect(
+        await main(['anonymize', 'x.png', '-o', 'out', '-q', '--server', url, '-m', 'solid'], captureIo(d)),
+      ).toBe(EXIT.ok);
+      const meta = await sharp(path.join(d, 'out/x.png')).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 160, 120]);
+    } finally {
+      await app.close();
+      await nestor.dispose();
+    }
+  });
+
+  it('stops with exit code 3 and E_NETWORK when the server cannot be reached', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'x.png'), 'png');
+    const io = captureIo(d);
+    expect(await main(['detect', 'x.png', '--server', 'http://127.0.0.1:9', '-q'], io)).toBe(EXIT.fatal);
+    expect(io.err()).toContain('E_NETWORK');
+  });
+});

@@ -21,6 +21,7 @@ import { runBench } from './bench.ts';
 import { runEval } from './eval.ts';
 import { expandInputs, type InputFile } from './inputs.ts';
 import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
+import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
 import { Progress } from './progress.ts';
 
 /** Exit codes: documented in `nestor --help` and the README. */
@@ -85,6 +86,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--keep-metadata', 'keep EXIF/XMP/ICC metadata (stripped by default)')
     .option('--overwrite', 'replace existing output files (inputs are never overwritten)')
     .option('--json', 'print the detections of each file as JSON on stdout')
+    .option('--server <url>', 'send the images to a Nestor server instead of processing them here')
     .action(async (inputs: string[], flags: Flags) => {
       exitCode = await anonymizeCommand(inputs, flags, io);
     });
@@ -93,6 +95,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .description('report faces and plates without changing anything')
     .argument('<inputs...>', 'files, folders or globs')
     .option('--json', 'print {"results":[…]} on stdout (nothing else goes to stdout)')
+    .option('--server <url>', 'send the images to a Nestor server instead of processing them here')
     .action(async (inputs: string[], flags: Flags) => {
       exitCode = await detectCommand(inputs, flags, io);
     });
@@ -185,9 +188,7 @@ async function withNestor(
   let nestor: Nestor | undefined;
   try {
     const options = optionsFrom(flags);
-    const config = str(flags.config);
-    const loaded = loadConfig({ ...(config ? { file: config } : {}), cwd: io.cwd });
-    nestor = createNodeNestor(loaded.config, loaded.modelsDir);
+    nestor = localNestor(flags, io);
     return await body(nestor, options);
   } catch (error) {
     return reportFatal(error, io);
@@ -196,8 +197,39 @@ async function withNestor(
   }
 }
 
+function localNestor(flags: Flags, io: Io): Nestor {
+  const config = str(flags.config);
+  const loaded = loadConfig({ ...(config ? { file: config } : {}), cwd: io.cwd });
+  return createNodeNestor(loaded.config, loaded.modelsDir);
+}
+
+/** The local pipeline, or with `--server URL` a Nestor server. */
+async function withProcessor(
+  flags: Flags,
+  io: Io,
+  body: (processor: Processor, options: ProcessOptions) => Promise<number>,
+): Promise<number> {
+  let processor: Processor | undefined;
+  try {
+    const options = optionsFrom(flags);
+    const server = str(flags.server);
+    processor = server ? remoteProcessor(server) : localProcessor(localNestor(flags, io));
+    return await body(processor, options);
+  } catch (error) {
+    return reportFatal(error, io);
+  } finally {
+    await processor?.dispose();
+  }
+}
+
 /** Errors that would fail every file alike: stop the batch instead. */
-const FATAL_CODES = new Set(['E_MODEL_MISSING', 'E_MODEL_LOAD', 'E_MODEL_INTEGRITY', 'E_INVALID_CONFIG']);
+const FATAL_CODES = new Set([
+  'E_MODEL_MISSING',
+  'E_MODEL_LOAD',
+  'E_MODEL_INTEGRITY',
+  'E_INVALID_CONFIG',
+  'E_NETWORK',
+]);
 
 interface FileOutcome {
   readonly file: InputFile | { given: string };
@@ -258,7 +290,7 @@ function summarise(outcomes: readonly FileOutcome[], io: Io, quiet: boolean, ver
 
 async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
   const quiet = Boolean(flags.quiet);
-  return withNestor(flags, io, async (nestor, options) => {
+  return withProcessor(flags, io, async (nestor, options) => {
     const results: (
       | ({ file: string } & DetectionResult)
       | { file: string; error: { code: string; message: string } }
@@ -287,7 +319,7 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
 
 async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
   const quiet = Boolean(flags.quiet);
-  return withNestor(flags, io, async (nestor, options) => {
+  return withProcessor(flags, io, async (nestor, options) => {
     const { files } = await expandInputs(inputs, io.cwd);
     const inputSet = new Set(files.map((f) => path.resolve(f.absolute)));
     const outDir = typeof flags.out === 'string' ? path.resolve(io.cwd, flags.out) : undefined;
@@ -299,7 +331,7 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
       const rules = { inputs: inputSet, overwrite: Boolean(flags.overwrite) };
       if (sniffed)
         checkTarget(
-          outputPathFor(file, outputFormat(options.format ?? nestor.config.output.format, sniffed), outDir),
+          outputPathFor(file, outputFormat(options.format ?? nestor.defaultFormat, sniffed), outDir),
           rules,
         );
       const out: AnonymizeResult = await nestor.anonymize(bytes, options);

@@ -1,0 +1,48 @@
+import type {
+  AnonymizeResult,
+  Config,
+  DetectionResult,
+  ImageFormat,
+  Nestor,
+  ProcessOptions,
+} from '@nestor/core';
+import { createClient } from '@nestor/sdk';
+
+/** What detect and anonymize need: the local pipeline, or a Nestor server reached through the SDK. */
+export interface Processor {
+  /** The output format used when the request names none. */
+  readonly defaultFormat: Config['output']['format'];
+  detect(bytes: Uint8Array, options: ProcessOptions): Promise<DetectionResult>;
+  anonymize(bytes: Uint8Array, options: ProcessOptions): Promise<AnonymizeResult>;
+  dispose(): Promise<void>;
+}
+
+export function localProcessor(nestor: Nestor): Processor {
+  return {
+    defaultFormat: nestor.config.output.format,
+    detect: (bytes, options) => nestor.detect(bytes, options),
+    anonymize: (bytes, options) => nestor.anonymize(bytes, options),
+    dispose: () => nestor.dispose(),
+  };
+}
+
+/** Images go to the server; nothing is processed here. The server's own config decides defaults. */
+export function remoteProcessor(baseUrl: string): Processor {
+  const client = createClient({ baseUrl });
+  const request = ({ task: _task, ...rest }: ProcessOptions) => rest;
+  return {
+    defaultFormat: 'same',
+    detect: (bytes, options) => client.detect(bytes, request(options)),
+    async anonymize(bytes, options) {
+      const { output, ...result } = await client.anonymizeJson(bytes, request(options));
+      const format: ImageFormat = output.format;
+      return {
+        bytes: new Uint8Array(Buffer.from(output.base64, 'base64')),
+        format,
+        mimeType: output.mimeType,
+        result,
+      };
+    },
+    dispose: async () => {},
+  };
+}
