@@ -5,8 +5,8 @@ import {
   type Config,
   type DetectionResult,
   LABELS,
-  type Nestor,
   NestorError,
+  type Pipeline,
   type ProcessOptions,
   toNestorError,
 } from '@nestor/core';
@@ -32,7 +32,7 @@ import {
 } from './schemas.ts';
 
 export interface AppOptions {
-  readonly nestor: Nestor;
+  readonly nestor: Pipeline;
   readonly config: Config;
   /** fastify's logger settings; silent when absent. */
   readonly logger?: FastifyServerOptions['logger'];

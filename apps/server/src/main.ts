@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
-import { type Config, type Nestor, NestorError, toNestorError } from '@nestor/core';
-import { createNodeNestor, loadConfig } from '@nestor/engine-node';
+import { type Config, NestorError, type Pipeline, toNestorError } from '@nestor/core';
+import { loadConfig } from '@nestor/engine-node';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from './app.ts';
+import { createPipelinePool } from './pool.ts';
 
 /** Until authentication exists the API may only be reached from this machine. */
 export function isLoopback(host: string): boolean {
@@ -19,7 +20,7 @@ export interface RunningServer {
 
 /** Builds the app and listens on `config.server` (port 0 = any free port); refuses non-loopback hosts. */
 export async function startServer(options: {
-  nestor: Nestor;
+  nestor: Pipeline;
   config: Config;
   logger?: FastifyServerOptions['logger'];
 }): Promise<RunningServer> {
@@ -37,10 +38,15 @@ export async function startServer(options: {
 
 /** Runs the server until SIGINT/SIGTERM; resolves to the process exit code. */
 export async function main(): Promise<number> {
-  let nestor: Nestor | undefined;
+  let nestor: Pipeline | undefined;
   try {
     const loaded = loadConfig();
-    nestor = createNodeNestor(loaded.config, loaded.modelsDir);
+    // Each pool worker processes one image at a time, so the pool is as large as the concurrency limit.
+    nestor = createPipelinePool({
+      size: loaded.config.server.concurrency,
+      config: loaded.config,
+      modelsDir: loaded.modelsDir,
+    });
     // buildApp starts loading the models once listening; /readyz says when they are in.
     const { app } = await startServer({ nestor, config: loaded.config, logger: { level: 'info' } });
     const running = nestor;

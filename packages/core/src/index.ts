@@ -72,6 +72,7 @@ export {
   Nestor,
   type NestorDeps,
   outputFormat,
+  type Pipeline,
   type Timings,
 } from './pipeline.ts';
 export { PLATE_TEXT, type PlateTextRules, type PlateTextScore, plateTextScore } from './plate-text.ts';

@@ -57,6 +57,9 @@ export interface AnonymizeResult {
   readonly result: DetectionResult;
 }
 
+/** What a front end (server, CLI) needs of a pipeline: a `Nestor`, or a pool of them in worker threads. */
+export type Pipeline = Pick<Nestor, 'detect' | 'anonymize' | 'warmUp' | 'dispose'>;
+
 export interface NestorDeps {
   readonly engine: Engine;
   readonly codec: ImageCodec;

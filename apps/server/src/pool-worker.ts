@@ -1,0 +1,54 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ProcessOptions, parseConfig, toNestorError } from '@nestor/core';
+import { createNodeNestor } from '@nestor/engine-node';
+import type { PoolRequest, PoolResponse } from './pool.ts';
+
+const port = parentPort;
+if (!port) throw new Error('pool-worker must run in a worker thread');
+const { config, modelsDir } = workerData as { config: unknown; modelsDir: string };
+const nestor = createNodeNestor(parseConfig(config), modelsDir);
+
+port.on('message', (request: PoolRequest) => {
+  handle(request).then(
+    ({ response, transfer }) => port.postMessage(response, transfer),
+    (error: unknown) => {
+      const e = toNestorError(error);
+      port.postMessage({
+        id: request.id,
+        ok: false,
+        code: e.code,
+        message: e.message,
+      } satisfies PoolResponse);
+    },
+  );
+});
+
+async function handle(request: PoolRequest): Promise<{ response: PoolResponse; transfer: ArrayBuffer[] }> {
+  const options = request.options as ProcessOptions;
+  switch (request.task) {
+    case 'warmUp':
+      await nestor.warmUp();
+      return { response: { id: request.id, ok: true, task: 'warmUp' }, transfer: [] };
+    case 'dispose':
+      await nestor.dispose();
+      return { response: { id: request.id, ok: true, task: 'dispose' }, transfer: [] };
+    case 'detect':
+      return {
+        response: {
+          id: request.id,
+          ok: true,
+          task: 'detect',
+          result: await nestor.detect(request.bytes, options),
+        },
+        transfer: [],
+      };
+    case 'anonymize': {
+      const out = await nestor.anonymize(request.bytes, options);
+      const bytes = new Uint8Array(out.bytes);
+      return {
+        response: { id: request.id, ok: true, task: 'anonymize', output: { ...out, bytes } },
+        transfer: [bytes.buffer as ArrayBuffer],
+      };
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { defaultConfig, NestorError } from '@nestor/core';
+import { createNodeNestor } from '@nestor/engine-node';
+import { DEFAULT_MODELS_DIR } from '@nestor/models';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPipelinePool } from './pool.ts';
+
+const config = defaultConfig();
+const pool = createPipelinePool({ size: 2, config, modelsDir: DEFAULT_MODELS_DIR });
+const local = createNodeNestor(config, DEFAULT_MODELS_DIR);
+afterAll(async () => {
+  await pool.dispose();
+  await local.dispose();
+});
+
+async function photoLike(width: number, height: number): Promise<Uint8Array> {
+  const raw = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 31 + ((i / (width * 3)) | 0) * 7) % 256;
+  return new Uint8Array(
+    await sharp(raw, { raw: { width, height, channels: 3 } })
+      .jpeg()
+      .toBuffer(),
+  );
+}
+
+describe('pipeline pool (worker threads)', () => {
+  it('gives the same detections and image as the in-process pipeline', async () => {
+    const bytes = await photoLike(320, 240);
+    const region = { label: 'face' as const, x: 40, y: 30, width: 60, height: 70 };
+    const [a, b] = await Promise.all([
+      pool.anonymize(bytes, { addRegions: [region] }),
+      local.anonymize(bytes, { addRegions: [region] }),
+    ]);
+    expect(a.result.detections).toEqual(b.result.detections);
+    expect(a.format).toBe(b.format);
+    expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
+    const detections = await pool.detect(bytes, { targets: ['face'] });
+    expect(detections.image).toEqual({ width: 320, height: 240, format: 'jpeg' });
+  });
+
+  it('passes errors back with their codes', async () => {
+    const error = await pool.detect(new Uint8Array(0)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NestorError);
+    expect((error as NestorError).code).toBe('E_EMPTY_INPUT');
+  });
+
+  it('leaves the event loop free while it works', async () => {
+    const big = await photoLike(4000, 3000);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    await pool.anonymize(big);
+    clearInterval(timer);
+    // The main thread kept running timers during the whole anonymization (decode, detect, redact, encode).
+    expect(ticks).toBeGreaterThan(10);
+  });
+});
