@@ -18,7 +18,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { toHttpError } from './errors.ts';
-import { createLimiter, withDeadline } from './limiter.ts';
+import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { optionsFromFields } from './options.ts';
 import {
@@ -54,7 +54,10 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
   const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
 
   const metrics = createMetrics();
-  const limiter = createLimiter({ concurrency: config.server.concurrency, queue: config.server.queue });
+  const limiter = createLimiter({
+    concurrency: processingSlots(config.server.concurrency),
+    queue: config.server.queue,
+  });
   /** Heavy work goes through the limiter and the deadline. */
   const process = <T>(work: () => Promise<T>): Promise<T> =>
     withDeadline(limiter.run(work), config.server.timeoutMs);
@@ -103,7 +106,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
 
   app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'Nestor API',
         version: '0.1.0',

@@ -1,4 +1,10 @@
+import os from 'node:os';
 import { NestorError } from '@nestor/core';
+
+/** `server.concurrency`, with 0 meaning one image per core. */
+export function processingSlots(configured: number): number {
+  return configured > 0 ? configured : Math.max(1, os.availableParallelism());
+}
 
 export interface LimiterOptions {
   /** Images processed at once. */

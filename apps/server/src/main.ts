@@ -3,6 +3,7 @@ import { type Config, NestorError, type Pipeline, toNestorError } from '@nestor/
 import { loadConfig } from '@nestor/engine-node';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from './app.ts';
+import { processingSlots } from './limiter.ts';
 import { createPipelinePool } from './pool.ts';
 
 /** Until authentication exists the API may only be reached from this machine. */
@@ -43,7 +44,7 @@ export async function main(): Promise<number> {
     const loaded = loadConfig();
     // Each pool worker processes one image at a time, so the pool is as large as the concurrency limit.
     nestor = createPipelinePool({
-      size: loaded.config.server.concurrency,
+      size: processingSlots(loaded.config.server.concurrency),
       config: loaded.config,
       modelsDir: loaded.modelsDir,
     });

@@ -130,8 +130,8 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** 0 = any free port. */
         port: z.number().int().min(0).max(65_535).default(5050),
-        /** Images processed at once (inference already uses every core; more only queues inside). */
-        concurrency: z.number().int().min(1).max(64).default(2),
+        /** Images processed at once, each in its own worker thread; 0 = one per core. */
+        concurrency: z.number().int().min(0).max(64).default(0),
         /** Requests that may wait for a slot; more are refused with 503 and Retry-After. */
         queue: z.number().int().min(0).max(10_000).default(32),
         /** A request still processing after this answers 503 (the work finishes in the background). */
