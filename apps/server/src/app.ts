@@ -59,7 +59,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     queue: config.server.queue,
   });
   /** Heavy work goes through the limiter and the deadline. */
-  const process = <T>(work: () => Promise<T>): Promise<T> =>
+  const limited = <T>(work: () => Promise<T>): Promise<T> =>
     withDeadline(limiter.run(work), config.server.timeoutMs);
   const started = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request) => {
@@ -213,7 +213,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     };
     const detectHandler = async (request: FastifyRequest): Promise<DetectionResult> => {
       const { bytes, options } = await readRequest(request);
-      const result = await process(() => nestor.detect(bytes, options));
+      const result = await limited(() => nestor.detect(bytes, options));
       metrics.result(result);
       return result;
     };
@@ -246,7 +246,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     };
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
-      const out = await process(() => nestor.anonymize(bytes, options));
+      const out = await limited(() => nestor.anonymize(bytes, options));
       const { result } = out;
       metrics.result(result);
       reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
