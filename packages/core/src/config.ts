@@ -7,6 +7,8 @@ export const LABELS = ['face', 'plate'] as const;
 export type Label = (typeof LABELS)[number];
 export const PRESETS = ['fast', 'balanced', 'thorough'] as const;
 export type Preset = (typeof PRESETS)[number];
+export const LOCALES = ['en', 'fr', 'de', 'it'] as const;
+export type Locale = (typeof LOCALES)[number];
 
 const score = z.number().min(0).max(1);
 const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
@@ -136,6 +138,39 @@ export const configSchema = z
         queue: z.number().int().min(0).max(10_000).default(32),
         /** A request still processing after this answers 503 (the work finishes in the background). */
         timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Deployment switches, enforced by the server: a disabled feature answers 404. */
+    features: z
+      .object({
+        /** The public REST API for integrators (API keys, /docs, the PoC aliases). */
+        technicalApi: z.boolean().default(true),
+        /** The admins' statistics dashboard. */
+        dashboard: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** UI languages this deployment offers; the first is the fallback. */
+    locales: z
+      .array(z.enum(LOCALES))
+      .min(1)
+      .default([...LOCALES])
+      .refine((l) => new Set(l).size === l.length, 'locales must not repeat'),
+    /** How long anything derived from a user's media is kept (0 = deleted right after delivery). */
+    retention: z
+      .object({
+        /** Job results (anonymized videos, batches) not yet downloaded. */
+        resultsSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 86_400)
+          .default(3_600),
+        /** Audit log entries. */
+        auditDays: z.number().int().min(1).max(3_650).default(365),
+        /** Audit entries name a pseudonym (keyed hash) instead of the username and IP. */
+        pseudonymousAudit: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -8,6 +8,8 @@ export {
   defaultConfig,
   LABELS,
   type Label,
+  LOCALES,
+  type Locale,
   PRESET_EFFORT,
   PRESETS,
   type Preset,
