@@ -1,9 +1,10 @@
-import { defaultConfig, NestorError } from '@nestor/core';
+import os from 'node:os';
+import { defaultConfig, NestorError, parseConfig } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPipelinePool } from './pool.ts';
+import { createPipelinePool, withThreadShare } from './pool.ts';
 
 const config = defaultConfig();
 const pool = createPipelinePool({ size: 2, config, modelsDir: DEFAULT_MODELS_DIR });
@@ -52,5 +53,18 @@ describe('pipeline pool (worker threads)', () => {
     clearInterval(timer);
     // The main thread kept running timers during the whole anonymization (decode, detect, redact, encode).
     expect(ticks).toBeGreaterThan(10);
+  });
+});
+
+describe('withThreadShare', () => {
+  const cores = os.availableParallelism();
+  it.each([
+    { fixed: 0, size: 1, threads: Math.max(1, cores) },
+    { fixed: 0, size: cores, threads: 1 },
+    { fixed: 0, size: cores * 4, threads: 1 },
+    { fixed: 3, size: 2, threads: 3 },
+  ])('threads $fixed with $size workers → $threads per session', ({ fixed, size, threads }) => {
+    const base = parseConfig({ engine: { threads: fixed } });
+    expect(withThreadShare(base, size).engine.threads).toBe(threads);
   });
 });

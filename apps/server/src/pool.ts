@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   type AnonymizeResult,
@@ -42,9 +43,11 @@ interface Member {
 export function createPipelinePool(options: { size: number; config: Config; modelsDir: string }): Pipeline {
   const pending = new Map<number, { resolve: (r: PoolResponse) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
-  const members: Member[] = Array.from({ length: Math.max(1, options.size) }, () => {
+  const size = Math.max(1, options.size);
+  const config = withThreadShare(options.config, size);
+  const members: Member[] = Array.from({ length: size }, () => {
     const worker = new Worker(new URL('./pool-worker.mjs', import.meta.url), {
-      workerData: { config: options.config, modelsDir: options.modelsDir },
+      workerData: { config, modelsDir: options.modelsDir },
     });
     worker.on('message', (response: PoolResponse) => {
       const p = pending.get(response.id);
@@ -100,4 +103,14 @@ export function createPipelinePool(options: { size: number; config: Config; mode
       }
     },
   };
+}
+
+/**
+ * Unless the config fixes it, each worker's inference sessions get an equal share of the cores:
+ * workers that each spawn one thread per core oversubscribe the CPU once they run at the same time.
+ */
+export function withThreadShare(config: Config, size: number): Config {
+  if (config.engine.threads > 0) return config;
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / size));
+  return { ...config, engine: { ...config.engine, threads } };
 }
