@@ -1,5 +1,14 @@
 /** Errors: stable codes and the one option-error message format. */
 
+/** Comparing two engines' detections of one image. */
+export {
+  type CompareOptions,
+  compareDetections,
+  type DetectionComparison,
+  type DetectionList,
+  type DetectionPair,
+  type LabelComparison,
+} from './compare.ts';
 /** Configuration: the one schema and its defaults. */
 export {
   type Config,
