@@ -18,6 +18,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { toHttpError } from './errors.ts';
+import { enforceFeatures } from './features.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { optionsFromFields } from './options.ts';
@@ -76,6 +77,8 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       (performance.now() - (started.get(request) ?? performance.now())) / 1000,
     );
   });
+  // After the metrics hooks, so a refused request is still counted (and in-flight stays balanced).
+  enforceFeatures(app, config.features);
 
   let readiness: Readiness = { state: 'starting' };
   app.addHook('onReady', async () => {

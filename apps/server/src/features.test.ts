@@ -1,0 +1,128 @@
+import { type ConfigInput, parseConfig } from '@nestor/core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+import { fakePipeline } from './fake-pipeline.ts';
+import { featureOfPage, featureOfRoute, isDisabled } from './features.ts';
+
+const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
+const apps: FastifyInstance[] = [];
+
+async function appWith(input: ConfigInput): Promise<FastifyInstance> {
+  const app = buildApp({ nestor: fakePipeline(), config: parseConfig(input) });
+  apps.push(app);
+  await app.ready();
+  return app;
+}
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+});
+
+describe('feature tags', () => {
+  it.each([
+    ['/docs', undefined, 'technicalApi'],
+    ['/docs/json', undefined, 'technicalApi'],
+    ['/docs/static/*', undefined, 'technicalApi'],
+    ['/predict', undefined, 'technicalApi'],
+    ['/detect', undefined, 'technicalApi'],
+    ['/v1/detect', undefined, undefined],
+    ['/v1/anonymize', undefined, undefined],
+    ['/docsearch', undefined, undefined],
+    ['/v1/stats', 'dashboard', 'dashboard'],
+    ['/v1/api-keys', 'technicalApi', 'technicalApi'],
+  ] as const)('route %s (declared %s) belongs to %s', (url, declared, feature) => {
+    expect(featureOfRoute(url, declared)).toBe(feature);
+  });
+
+  it.each([
+    ['/dashboard', 'dashboard'],
+    ['/fr/dashboard', 'dashboard'],
+    ['/de/dashboard/', 'dashboard'],
+    ['/it/dashboard.html', 'dashboard'],
+    ['/en/dashboard.txt?_rsc=1', 'dashboard'],
+    ['/en/dashboard?from=2026-01-01', 'dashboard'],
+    ['/en/dashboards', undefined],
+    ['/xx/dashboard', undefined],
+    ['/en/', undefined],
+    ['/v1/detect', undefined],
+  ] as const)('page %s belongs to %s', (url, feature) => {
+    expect(featureOfPage(url)).toBe(feature);
+  });
+
+  it('isDisabled only for a tagged route whose switch is off', () => {
+    const features = { technicalApi: false, dashboard: true };
+    expect(isDisabled(features, 'technicalApi')).toBe(true);
+    expect(isDisabled(features, 'dashboard')).toBe(false);
+    expect(isDisabled(features, undefined)).toBe(false);
+  });
+});
+
+describe('features.technicalApi', () => {
+  const integratorSurface = [
+    { method: 'GET', url: '/docs' },
+    { method: 'GET', url: '/docs/json' },
+    { method: 'POST', url: '/detect' },
+    { method: 'POST', url: '/predict' },
+  ] as const;
+
+  it.each(integratorSurface)('off: $method $url answers 404 E_NOT_FOUND', async ({ method, url }) => {
+    const app = await appWith({ features: { technicalApi: false } });
+    const res = await app.inject({ method, url, payload: PNG, headers: { 'content-type': 'image/png' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: { code: 'E_NOT_FOUND', message: expect.any(String) } });
+  });
+
+  it.each(integratorSurface)('on: $method $url is served', async ({ method, url }) => {
+    const app = await appWith({ features: { technicalApi: true } });
+    const res = await app.inject({ method, url, payload: PNG, headers: { 'content-type': 'image/png' } });
+    expect(res.statusCode).not.toBe(404);
+    expect(res.statusCode).toBeLessThan(400);
+  });
+
+  it('off: the web app keeps /v1/detect, /v1/anonymize, health and metrics', async () => {
+    const app = await appWith({ features: { technicalApi: false } });
+    for (const url of ['/v1/detect', '/v1/anonymize']) {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        payload: PNG,
+        headers: { 'content-type': 'image/png' },
+      });
+      expect(res.statusCode, url).toBe(200);
+    }
+    for (const url of ['/healthz', '/metrics', '/v1/models']) {
+      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    }
+  });
+
+  it('off: a refused request is counted like any other 404', async () => {
+    const app = await appWith({ features: { technicalApi: false } });
+    await app.inject({ method: 'GET', url: '/docs/json' });
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/nestor_errors_total\{code="E_NOT_FOUND"\} 1/);
+    expect(metrics).toMatch(/nestor_requests_in_flight 1\n/);
+  });
+});
+
+describe('features.dashboard', () => {
+  const pages = ['/dashboard', '/en/dashboard', '/fr/dashboard.html', '/de/dashboard/'];
+
+  it.each(pages)('off: page %s answers 404 E_NOT_FOUND', async (url) => {
+    const app = await appWith({ features: { dashboard: false } });
+    const res = await app.inject({ method: 'GET', url });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: { code: 'E_NOT_FOUND', message: expect.any(String) } });
+  });
+
+  it('off: a route declaring config.feature dashboard answers 404, on: it is served', async () => {
+    for (const dashboard of [false, true]) {
+      const app = buildApp({ nestor: fakePipeline(), config: parseConfig({ features: { dashboard } }) });
+      apps.push(app);
+      app.get('/v1/dashboard-probe', { config: { feature: 'dashboard' } }, async () => ({ ok: true }));
+      await app.ready();
+      const res = await app.inject({ method: 'GET', url: '/v1/dashboard-probe' });
+      expect(res.statusCode, `dashboard ${dashboard}`).toBe(dashboard ? 200 : 404);
+    }
+  });
+});
