@@ -5,9 +5,12 @@ import {
   type ImageFormat,
   LABELS,
   type Label,
+  type Locale,
   type ModelSpec,
   NestorError,
+  type Preset,
   type ProcessOptions,
+  type RedactionMethod,
   type Timings,
 } from '@nestor/core';
 
@@ -22,8 +25,36 @@ export interface ClientOptions {
   readonly baseUrl: string | URL;
   /** Used instead of the global `fetch` (tests, retries, authentication). */
   readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Sent with every request. */
-  readonly headers?: Readonly<Record<string, string>>;
+  /** Sent with every request; a function is called per request (e.g. a CSRF token read from a cookie). */
+  readonly headers?:
+    | Readonly<Record<string, string>>
+    | ((request: { method: 'GET' | 'POST'; path: string }) => Readonly<Record<string, string>>);
+  /** Whether cookies go with requests (`fetch`'s `credentials`); browsers default to `same-origin`. */
+  readonly credentials?: RequestCredentials;
+}
+
+/** `GET /v1/app-config`: what a front end needs to know of this deployment (public). */
+export interface AppConfig {
+  /** UI languages offered, the first being the fallback. */
+  readonly locales: readonly Locale[];
+  /** Deployment switches (`features` of the config). */
+  readonly features: Readonly<Record<string, boolean>>;
+  /** The option defaults of the server's config, for forms. */
+  readonly defaults: {
+    readonly task: 'anonymize' | 'detect';
+    readonly preset: Preset;
+    readonly targets: readonly Label[];
+    readonly method: RedactionMethod;
+    readonly strength: number;
+    readonly feather: number;
+    readonly minScore: Readonly<Record<Label, number>>;
+    readonly format: 'same' | ImageFormat;
+    readonly quality: number;
+    readonly keepMetadata: boolean;
+  };
+  readonly limits: { readonly maxBytes: number; readonly maxPixels: number; readonly minSide: number };
+  /** `local`: no login; `accounts`: a session cookie and CSRF header (absent on servers without accounts). */
+  readonly auth?: { readonly mode: string };
 }
 
 /** `POST /v1/anonymize`: the image, with counts and timings read from its headers. */
@@ -58,6 +89,7 @@ export interface NestorClient {
   models(): Promise<ModelInfo[]>;
   health(): Promise<{ status: 'ok' }>;
   ready(): Promise<ReadyStatus>;
+  appConfig(): Promise<AppConfig>;
 }
 
 type Field = readonly [name: string, value: string];
@@ -187,10 +219,14 @@ export function createClient(options: ClientOptions): NestorClient {
 
   async function send(path: string, accept: string, body?: FormData): Promise<Response> {
     const url = `${base}${path}`;
-    const headers = new Headers(options.headers);
+    const method = body ? 'POST' : 'GET';
+    const extra = typeof options.headers === 'function' ? options.headers({ method, path }) : options.headers;
+    const headers = new Headers(extra);
     headers.set('accept', accept);
+    const init: RequestInit = { method, headers, ...(body ? { body } : {}) };
+    if (options.credentials) init.credentials = options.credentials;
     try {
-      return await doFetch(url, body ? { method: 'POST', headers, body } : { method: 'GET', headers });
+      return await doFetch(url, init);
     } catch (error) {
       throw new NestorError('E_NETWORK', `Could not reach ${url}: ${describeFailure(error)}`, {
         cause: error,
@@ -242,6 +278,8 @@ export function createClient(options: ClientOptions): NestorClient {
     models: async () => (await json<{ models: ModelInfo[] }>('/v1/models')).models,
 
     health: () => json<{ status: 'ok' }>('/healthz'),
+
+    appConfig: () => json<AppConfig>('/v1/app-config'),
 
     async ready() {
       const answer = await json<{ status: string; error?: unknown }>('/readyz', undefined, [503]);

@@ -12,6 +12,7 @@ export {
 export {
   type AnonymizedImage,
   type AnonymizeJsonResult,
+  type AppConfig,
   type ClientOptions,
   createClient,
   type ImageInput,

@@ -1,0 +1,5 @@
+import { Studio } from '../../components/Studio.tsx';
+
+export default function StudioPage() {
+  return <Studio />;
+}

@@ -1,0 +1,27 @@
+import type { Locale } from '@nestor/core';
+import { MESSAGES } from '../messages/index.ts';
+import { errorCode } from './api.ts';
+import { format } from './translate.ts';
+
+/** Bytes as a person reads them: 50 MB, 800 kB. */
+export function formatBytes(bytes: number, locale: Locale): string {
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toLocaleString(locale, { maximumFractionDigits: unit === 0 ? 0 : 1 })} ${units[unit]}`;
+}
+
+/** A thrown error (API, SDK, on-device engine) as a sentence in the page's language. */
+export function errorMessage(error: unknown, locale: Locale, limits?: { maxBytes: number }): string {
+  const code = errorCode(error);
+  const messages: Readonly<Record<string, string>> = MESSAGES.errors[locale];
+  const template = Object.hasOwn(messages, code) && code !== 'unknown' ? messages[code]! : messages.unknown!;
+  return format(template, locale, {
+    code,
+    limit: limits ? formatBytes(limits.maxBytes, locale) : '—',
+  });
+}
