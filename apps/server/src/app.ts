@@ -86,10 +86,12 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     void nestor.warmUp().then(
       () => {
         readiness = { state: 'ready' };
+        metrics.modelsLoaded({ ok: true });
         app.log.info('models loaded');
       },
       (error: unknown) => {
         readiness = { state: 'failed', error: toNestorError(error) };
+        metrics.modelsLoaded({ ok: false, code: readiness.error.code });
         app.log.error({ err: error }, 'model warm-up failed');
       },
     );
@@ -151,6 +153,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       },
       async (_request, reply) => {
         metrics.queued.set(limiter.waiting);
+        metrics.queueAge.set(limiter.oldestWaitMs / 1000);
         return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       },
     );

@@ -19,13 +19,13 @@ export interface LimiterOptions {
  */
 export function createLimiter(options: LimiterOptions) {
   let active = 0;
-  const waiting: (() => void)[] = [];
+  const waiting: { readonly resume: () => void; readonly since: number }[] = [];
   const release = () => {
     active--;
     const next = waiting.shift();
     if (next) {
       active++;
-      next();
+      next.resume();
     }
   };
   return {
@@ -35,6 +35,11 @@ export function createLimiter(options: LimiterOptions) {
     get waiting(): number {
       return waiting.length;
     },
+    /** How long the request at the head of the queue has waited (0 when none waits), in ms. */
+    get oldestWaitMs(): number {
+      const head = waiting[0];
+      return head ? performance.now() - head.since : 0;
+    },
     async run<T>(work: () => Promise<T>): Promise<T> {
       if (active >= options.concurrency) {
         if (waiting.length >= options.queue) {
@@ -43,7 +48,7 @@ export function createLimiter(options: LimiterOptions) {
             `The server is busy (${active} processing, ${waiting.length} waiting)`,
           );
         }
-        await new Promise<void>((resolve) => waiting.push(resolve));
+        await new Promise<void>((resume) => waiting.push({ resume, since: performance.now() }));
       } else {
         active++;
       }

@@ -61,12 +61,34 @@ export function createMetrics() {
     help: 'Requests waiting for a processing slot',
     registers,
   });
+  const queueAge = new Gauge({
+    name: 'nestor_requests_queue_oldest_seconds',
+    help: 'How long the oldest request waiting for a processing slot has waited',
+    registers,
+  });
+  const modelsReady = new Gauge({
+    name: 'nestor_models_ready',
+    help: '1 once the models are loaded, 0 while loading or after a failure',
+    registers,
+  });
+  const modelLoadFailures = new Counter({
+    name: 'nestor_model_load_failures_total',
+    help: 'Model warm-ups that failed, by error code',
+    labelNames: ['code'] as const,
+    registers,
+  });
   for (const label of LABELS) detections.inc({ label }, 0);
 
   return {
     registry,
     inFlight,
     queued,
+    queueAge,
+    /** Records the outcome of loading the models. */
+    modelsLoaded(outcome: { readonly ok: true } | { readonly ok: false; readonly code: string }): void {
+      modelsReady.set(outcome.ok ? 1 : 0);
+      if (!outcome.ok) modelLoadFailures.inc({ code: outcome.code });
+    },
     /** Records one finished HTTP request. */
     request(route: string, method: string, status: number, seconds: number): void {
       requests.inc({ route, method, status: String(status) });
