@@ -1,0 +1,332 @@
+import type { Row, Sql } from './database.ts';
+
+export type Role = 'admin' | 'user';
+export type ApiKeyScope = 'detect' | 'anonymize' | 'admin';
+export type LinkPurpose = 'enrol' | 'renewal';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly role: Role;
+  readonly createdAt: Date;
+  readonly createdBy: string | null;
+  readonly disabledAt: Date | null;
+  readonly passwordHash: string;
+  readonly totpSecret: string;
+  readonly credentialsIssuedAt: Date;
+  readonly credentialsExpireAt: Date;
+  readonly lastTotpStep: number;
+  readonly failedLogins: number;
+  readonly lockedUntil: Date | null;
+}
+
+export interface NewUser {
+  readonly id: string;
+  readonly username: string;
+  readonly role: Role;
+  readonly createdAt: Date;
+  readonly createdBy: string | null;
+  readonly passwordHash: string;
+  readonly totpSecret: string;
+  readonly credentialsExpireAt: Date;
+}
+
+export interface NewCredentials {
+  readonly passwordHash: string;
+  readonly totpSecret: string;
+  readonly issuedAt: Date;
+  readonly expireAt: Date;
+}
+
+export interface CredentialLink {
+  readonly userId: string;
+  readonly purpose: LinkPurpose;
+  readonly passwordSecret: string;
+  readonly expiresAt: Date;
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly scopes: readonly ApiKeyScope[];
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+export interface NewApiKey {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly keyHash: string;
+  readonly scopes: readonly ApiKeyScope[];
+  readonly createdAt: Date;
+}
+
+const USER_COLUMNS = `id, username, role, created_at, created_by, disabled_at, password_hash, totp_secret,
+  credentials_issued_at, credentials_expire_at, last_totp_step, failed_logins, locked_until`;
+
+const toUser = (r: Row): UserRecord => ({
+  id: r.id as string,
+  username: r.username as string,
+  role: r.role as Role,
+  createdAt: r.created_at as Date,
+  createdBy: (r.created_by as string | null) ?? null,
+  disabledAt: (r.disabled_at as Date | null) ?? null,
+  passwordHash: r.password_hash as string,
+  totpSecret: r.totp_secret as string,
+  credentialsIssuedAt: r.credentials_issued_at as Date,
+  credentialsExpireAt: r.credentials_expire_at as Date,
+  lastTotpStep: Number(r.last_totp_step),
+  failedLogins: Number(r.failed_logins),
+  lockedUntil: (r.locked_until as Date | null) ?? null,
+});
+
+const KEY_COLUMNS = 'id, user_id, name, prefix, scopes, created_at, last_used_at, revoked_at';
+
+const toKey = (r: Row): ApiKeyRecord => ({
+  id: r.id as string,
+  userId: r.user_id as string,
+  name: r.name as string,
+  prefix: r.prefix as string,
+  scopes: r.scopes as ApiKeyScope[],
+  createdAt: r.created_at as Date,
+  lastUsedAt: (r.last_used_at as Date | null) ?? null,
+  revokedAt: (r.revoked_at as Date | null) ?? null,
+});
+
+/** Users, their credentials, sessions, API keys and one-time credential links. Times come from the caller. */
+export function accountsRepository(db: Sql) {
+  return {
+    async countUsers(): Promise<number> {
+      const [row] = await db.query('SELECT count(*)::int AS n FROM users');
+      return Number(row?.n ?? 0);
+    },
+
+    async insertUser(user: NewUser): Promise<UserRecord> {
+      const [row] = await db.query(
+        `INSERT INTO users (id, username, role, created_at, created_by, password_hash, totp_secret,
+           credentials_issued_at, credentials_expire_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $4, $8) RETURNING ${USER_COLUMNS}`,
+        [
+          user.id,
+          user.username,
+          user.role,
+          user.createdAt,
+          user.createdBy,
+          user.passwordHash,
+          user.totpSecret,
+          user.credentialsExpireAt,
+        ],
+      );
+      return toUser(row!);
+    },
+
+    async userByName(username: string): Promise<UserRecord | undefined> {
+      const [row] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username]);
+      return row && toUser(row);
+    },
+
+    async userById(id: string): Promise<UserRecord | undefined> {
+      const [row] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+      return row && toUser(row);
+    },
+
+    async listUsers(): Promise<UserRecord[]> {
+      return (await db.query(`SELECT ${USER_COLUMNS} FROM users ORDER BY username`)).map(toUser);
+    },
+
+    async setRole(id: string, role: Role): Promise<boolean> {
+      return (await db.query('UPDATE users SET role = $2 WHERE id = $1 RETURNING id', [id, role])).length > 0;
+    },
+
+    async setDisabled(id: string, at: Date | null): Promise<boolean> {
+      return (
+        (await db.query('UPDATE users SET disabled_at = $2 WHERE id = $1 RETURNING id', [id, at])).length > 0
+      );
+    },
+
+    async deleteUser(id: string): Promise<boolean> {
+      return (await db.query('DELETE FROM users WHERE id = $1 RETURNING id', [id])).length > 0;
+    },
+
+    /**
+     * Records a TOTP step as used, only if it is later than every step accepted before; false means
+     * the code (or a later one) was already used.
+     */
+    async consumeTotpStep(id: string, step: number): Promise<boolean> {
+      const rows = await db.query(
+        'UPDATE users SET last_totp_step = $2 WHERE id = $1 AND last_totp_step < $2 RETURNING id',
+        [id, step],
+      );
+      return rows.length > 0;
+    },
+
+    /** One more failed login; locks the account until `lockUntil` when it reaches `maxFailures`. */
+    async recordFailure(id: string, maxFailures: number, lockUntil: Date): Promise<UserRecord | undefined> {
+      const [row] = await db.query(
+        `UPDATE users SET failed_logins = failed_logins + 1,
+           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
+         WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+        [id, maxFailures, lockUntil],
+      );
+      return row && toUser(row);
+    },
+
+    async clearFailures(id: string): Promise<void> {
+      await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [id]);
+    },
+
+    /** New password and TOTP secret: the old ones stop working, and so do every session and link. */
+    async replaceCredentials(id: string, credentials: NewCredentials): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.query(
+          `UPDATE users SET password_hash = $2, totp_secret = $3, credentials_issued_at = $4,
+             credentials_expire_at = $5, failed_logins = 0, locked_until = NULL
+           WHERE id = $1`,
+          [id, credentials.passwordHash, credentials.totpSecret, credentials.issuedAt, credentials.expireAt],
+        );
+        await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+        await tx.query('DELETE FROM credential_links WHERE user_id = $1', [id]);
+      });
+    },
+
+    async insertLink(tokenHash: string, link: CredentialLink, createdAt: Date): Promise<void> {
+      await db.query(
+        `INSERT INTO credential_links (token_hash, user_id, purpose, password_secret, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [tokenHash, link.userId, link.purpose, link.passwordSecret, createdAt, link.expiresAt],
+      );
+    },
+
+    /** Opens a link once: marks it used, erases the stored password and returns it; undefined if used or expired. */
+    async claimLink(tokenHash: string, now: Date): Promise<CredentialLink | undefined> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.query(
+          `SELECT user_id, purpose, password_secret, expires_at FROM credential_links
+           WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 FOR UPDATE`,
+          [tokenHash, now],
+        );
+        if (!row) return undefined;
+        await tx.query(
+          'UPDATE credential_links SET used_at = $2, password_secret = NULL WHERE token_hash = $1',
+          [tokenHash, now],
+        );
+        return {
+          userId: row.user_id as string,
+          purpose: row.purpose as LinkPurpose,
+          passwordSecret: row.password_secret as string,
+          expiresAt: row.expires_at as Date,
+        };
+      });
+    },
+
+    async insertSession(idHash: string, userId: string, createdAt: Date, expiresAt: Date): Promise<void> {
+      await db.query(
+        'INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+        [idHash, userId, createdAt, expiresAt],
+      );
+    },
+
+    async sessionUser(idHash: string, now: Date): Promise<UserRecord | undefined> {
+      const [row] = await db.query(
+        `SELECT ${USER_COLUMNS} FROM users WHERE id = (
+           SELECT user_id FROM sessions WHERE id_hash = $1 AND expires_at > $2)`,
+        [idHash, now],
+      );
+      return row && toUser(row);
+    },
+
+    async deleteSession(idHash: string): Promise<void> {
+      await db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+    },
+
+    async insertApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+      const [row] = await db.query(
+        `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${KEY_COLUMNS}`,
+        [key.id, key.userId, key.name, key.prefix, key.keyHash, [...key.scopes], key.createdAt],
+      );
+      return toKey(row!);
+    },
+
+    /** The live key with this hash and its owner; records its use. */
+    async useApiKey(
+      keyHash: string,
+      now: Date,
+    ): Promise<{ key: ApiKeyRecord; user: UserRecord } | undefined> {
+      const [row] = await db.query(
+        `UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL
+         RETURNING ${KEY_COLUMNS}`,
+        [keyHash, now],
+      );
+      if (!row) return undefined;
+      const key = toKey(row);
+      const [owner] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [key.userId]);
+      return owner && { key, user: toUser(owner) };
+    },
+
+    /** Keys of one user, or of everyone when `userId` is undefined (admins). */
+    async listApiKeys(userId: string | undefined): Promise<ApiKeyRecord[]> {
+      const rows =
+        userId === undefined
+          ? await db.query(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)
+          : await db.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at, id`, [
+              userId,
+            ]);
+      return rows.map(toKey);
+    },
+
+    async apiKeyById(id: string): Promise<ApiKeyRecord | undefined> {
+      const [row] = await db.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+      return row && toKey(row);
+    },
+
+    async revokeApiKey(id: string, at: Date): Promise<boolean> {
+      const rows = await db.query(
+        'UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+        [id, at],
+      );
+      return rows.length > 0;
+    },
+
+    /**
+     * Re-encrypts every stored secret (TOTP secrets, unopened links' passwords) in one transaction:
+     * `rotate-key` passes a function that decrypts with the old key and encrypts with the new one.
+     */
+    async reencryptSecrets(reencrypt: (secret: string) => string): Promise<number> {
+      return db.transaction(async (tx) => {
+        let count = 0;
+        for (const row of await tx.query('SELECT id, totp_secret FROM users FOR UPDATE')) {
+          await tx.query('UPDATE users SET totp_secret = $2 WHERE id = $1', [
+            row.id,
+            reencrypt(row.totp_secret as string),
+          ]);
+          count++;
+        }
+        const links = await tx.query(
+          'SELECT token_hash, password_secret FROM credential_links WHERE password_secret IS NOT NULL FOR UPDATE',
+        );
+        for (const row of links) {
+          await tx.query('UPDATE credential_links SET password_secret = $2 WHERE token_hash = $1', [
+            row.token_hash,
+            reencrypt(row.password_secret as string),
+          ]);
+          count++;
+        }
+        return count;
+      });
+    },
+
+    /** Drops expired sessions and links. */
+    async pruneExpired(now: Date): Promise<void> {
+      await db.query('DELETE FROM sessions WHERE expires_at <= $1', [now]);
+      await db.query('DELETE FROM credential_links WHERE expires_at <= $1', [now]);
+    },
+  };
+}
+
+export type AccountsRepository = ReturnType<typeof accountsRepository>;
