@@ -159,6 +159,7 @@ describe('health and metadata', () => {
         'get /healthz',
         'get /metrics',
         'get /readyz',
+        'get /v1/app-config',
         'get /v1/models',
         'post /v1/detect',
         'post /detect',

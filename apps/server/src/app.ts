@@ -31,6 +31,7 @@ import {
   optionsQuerySchema,
   statusSchema,
 } from './schemas.ts';
+import { webApp } from './web.ts';
 
 export interface AppOptions {
   readonly nestor: Pipeline;
@@ -278,6 +279,9 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       anonymizeHandler,
     );
   });
+
+  // The web app (apps/web/out) and GET /v1/app-config on the same port.
+  app.register(webApp, { config });
 
   return app;
 }

@@ -1,0 +1,220 @@
+import { stat } from 'node:fs/promises';
+import { join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import { type Config, LOCALES, type Locale, NestorError } from '@nestor/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Where `next build` writes the static web app (apps/web/out). */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/out/', import.meta.url));
+
+/** The cookie the language picker sets; it wins over Accept-Language for `/`. */
+export const LOCALE_COOKIE = 'nestor_locale';
+
+export interface WebOptions {
+  readonly config: Config;
+  /** The built app; defaults to apps/web/out. */
+  readonly root?: string;
+}
+
+/** Route config shared by these routes; a variable, so it is not checked against one declared shape. */
+const PUBLIC = { role: 'public' } as const;
+
+/** The body of `GET /v1/app-config`: what the UI needs of this deployment (nothing secret). */
+export function appConfigBody(config: Config) {
+  const auth = authMode(config);
+  return {
+    locales: config.locales,
+    features: config.features,
+    defaults: {
+      task: config.task,
+      preset: config.preset,
+      targets: config.targets,
+      method: config.redaction.method,
+      strength: config.redaction.strength,
+      feather: config.redaction.feather,
+      minScore: { face: config.classes.face.minScore, plate: config.classes.plate.minScore },
+      format: config.output.format,
+      quality: config.output.quality,
+      keepMetadata: config.output.keepMetadata,
+    },
+    limits: config.limits,
+    ...(auth ? { auth: { mode: auth } } : {}),
+  };
+}
+
+/** `auth.mode` of the config when the schema has one (accounts are optional per deployment). */
+function authMode(config: Config): string | undefined {
+  const auth: unknown = 'auth' in config ? config.auth : undefined;
+  const mode = typeof auth === 'object' && auth !== null && 'mode' in auth ? auth.mode : undefined;
+  return typeof mode === 'string' ? mode : undefined;
+}
+
+/**
+ * The locale for `/`: the picker's cookie when offered, else the best `Accept-Language` match
+ * (q-values honoured, `fr-CH` matches `fr`), else the first offered locale.
+ */
+export function chooseLocale(
+  acceptLanguage: string | undefined,
+  cookie: string | undefined,
+  offered: readonly Locale[],
+): Locale {
+  const isOffered = (tag: string | undefined): tag is Locale => offered.some((l) => l === tag);
+  if (isOffered(cookie)) return cookie;
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      const quality = q ? Number(q.slice(2)) : 1;
+      return {
+        lang: tag.trim().toLowerCase().split('-')[0],
+        quality: Number.isFinite(quality) ? quality : 0,
+        index,
+      };
+    })
+    .filter((entry) => entry.quality > 0)
+    .sort((a, b) => b.quality - a.quality || a.index - b.index);
+  return ranked.map((entry) => entry.lang).find(isOffered) ?? offered[0]!;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const pair of (header ?? '').split(';')) {
+    const [key, value = ''] = pair.trim().split('=');
+    if (key === name) return value;
+  }
+  return undefined;
+}
+
+const isKnownLocale = (segment: string): segment is Locale => LOCALES.some((l) => l === segment);
+
+/** Files under `_next/static` carry a content hash in their name: cache them for good. */
+const HASHED = /^\/_next\/static\//;
+
+/**
+ * Serves the static web app (apps/web/out) and `GET /v1/app-config` on the API's port: `/`
+ * redirects to the visitor's locale, pages of locales this deployment does not offer answer 404.
+ */
+export async function webApp(app: FastifyInstance, { config, root = DEFAULT_WEB_ROOT }: WebOptions) {
+  const offered = new Set<Locale>(config.locales);
+  // sendFile only: one route below decides what each path means.
+  await app.register(fastifyStatic, { root, serve: false });
+
+  app.get(
+    '/v1/app-config',
+    {
+      config: PUBLIC,
+      schema: {
+        summary: 'What the web app needs of this deployment: locales, features, option defaults, limits',
+        tags: ['app'],
+        response: { 200: appConfigSchema },
+      },
+    },
+    async () => appConfigBody(config),
+  );
+
+  app.get('/', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
+    const locale = chooseLocale(
+      request.headers['accept-language'],
+      readCookie(request.headers.cookie, LOCALE_COOKIE),
+      config.locales,
+    );
+    return reply
+      .header('vary', 'accept-language, cookie')
+      .header('cache-control', 'no-store')
+      .redirect(`/${locale}/`, 302);
+  });
+
+  const notFound = async (request: FastifyRequest, reply: FastifyReply) => {
+    const wantsHtml = (request.headers.accept ?? '').includes('text/html');
+    if (wantsHtml && (await isFile(root, '404.html'))) {
+      return page(reply.code(404), '404.html');
+    }
+    throw new NestorError('E_NOT_FOUND');
+  };
+
+  const page = (reply: FastifyReply, file: string) =>
+    HASHED.test(`/${file}`)
+      ? reply.sendFile(file, { maxAge: '365d', immutable: true })
+      : withPageHeaders(reply).sendFile(file, { cacheControl: false });
+
+  app.get('/*', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
+    const path = requestPath(request.url);
+    if (path === undefined || path.includes('\0')) return notFound(request, reply);
+    const first = path.split('/')[1] ?? '';
+    if (isKnownLocale(first) && !offered.has(first)) return notFound(request, reply);
+    const relative = normalize(path).replace(/^[/\\]+/, '');
+    if (relative.startsWith('..') || relative.includes(`${sep}..`)) return notFound(request, reply);
+    if (path.endsWith('/')) {
+      const index = join(relative, 'index.html');
+      return (await isFile(root, index)) ? page(reply, index) : notFound(request, reply);
+    }
+    if (await isFile(root, relative)) return page(reply, relative);
+    // `/fr` → `/fr/` (pages are folders with an index.html).
+    if (await isFile(root, join(relative, 'index.html'))) return reply.redirect(`${path}/`, 301);
+    return notFound(request, reply);
+  });
+}
+
+function withPageHeaders(reply: FastifyReply): FastifyReply {
+  return (
+    reply
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'same-origin')
+      .header('x-frame-options', 'DENY')
+      // Cross-origin isolation lets the on-device engine use threaded WebAssembly.
+      .header('cross-origin-opener-policy', 'same-origin')
+      .header('cross-origin-embedder-policy', 'require-corp')
+  );
+}
+
+async function isFile(root: string, relative: string): Promise<boolean> {
+  try {
+    return (await stat(join(root, relative))).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
+    throw error;
+  }
+}
+
+/** The path of a request URL, or undefined when its escapes are malformed. */
+function requestPath(url: string): string | undefined {
+  try {
+    return decodeURIComponent(url.split('?')[0]!);
+  } catch {
+    // A malformed escape names no file: the caller answers 404.
+    return undefined;
+  }
+}
+
+const number = { type: 'number' } as const;
+const appConfigSchema = {
+  type: 'object',
+  required: ['locales', 'features', 'defaults', 'limits'],
+  properties: {
+    locales: { type: 'array', items: { type: 'string', enum: [...LOCALES] } },
+    features: { type: 'object', additionalProperties: { type: 'boolean' } },
+    defaults: {
+      type: 'object',
+      properties: {
+        task: { type: 'string' },
+        preset: { type: 'string' },
+        targets: { type: 'array', items: { type: 'string' } },
+        method: { type: 'string' },
+        strength: number,
+        feather: number,
+        minScore: { type: 'object', properties: { face: number, plate: number } },
+        format: { type: 'string' },
+        quality: number,
+        keepMetadata: { type: 'boolean' },
+      },
+    },
+    limits: {
+      type: 'object',
+      properties: { maxBytes: number, maxPixels: number, minSide: number },
+    },
+    auth: { type: 'object', properties: { mode: { type: 'string' } } },
+  },
+} as const;
