@@ -24,6 +24,13 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_NETWORK: 502, // raised by the SDK, never by the server itself
   E_BUSY: 503,
   E_TIMEOUT: 503,
+  E_UNAUTHENTICATED: 401,
+  E_FORBIDDEN: 403,
+  // 403, not 401: the identity is proven, but these credentials will not work again until renewed.
+  E_CREDENTIALS_EXPIRED: 403,
+  E_LOCKED: 429,
+  E_RATE_LIMITED: 429,
+  E_CONFLICT: 409,
   E_INTERNAL: 500,
 };
 

@@ -138,6 +138,9 @@ export const configSchema = z
         queue: z.number().int().min(0).max(10_000).default(32),
         /** A request still processing after this answers 503 (the work finishes in the background). */
         timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+        /** In accounts mode /metrics leaves the public port for this internal listener (0 = any free port). */
+        metricsHost: z.string().min(1).default('127.0.0.1'),
+        metricsPort: z.number().int().min(0).max(65_535).default(9464),
       })
       .strict()
       .prefault({}),
@@ -171,6 +174,40 @@ export const configSchema = z
         auditDays: z.number().int().min(1).max(3_650).default(365),
         /** Audit entries name a pseudonym (keyed hash) instead of the username and IP. */
         pseudonymousAudit: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    /** Who may use the server: `local` (loopback only, no login) or `accounts` (login, roles, API keys). */
+    auth: z
+      .object({
+        mode: z.enum(['local', 'accounts']).default('local'),
+        /** Anyone may create their own account; otherwise only admins create accounts. */
+        selfService: z.boolean().default(false),
+        /** File holding the 32-byte key (base64) that encrypts TOTP secrets; relative to the config file. */
+        secretKeyFile: z.string().min(1).optional(),
+        /** The key itself, for deployments that pass it in the environment (NESTOR_SECRET_KEY). */
+        secretKey: z.string().min(1).optional(),
+        /** Passwords and TOTP secrets expire this many months after issue. */
+        credentialsMonths: z.number().int().min(1).max(24).default(6),
+        /** The one-time credentials link works this long. */
+        linkMinutes: z.number().int().min(1).max(1_440).default(15),
+        sessionHours: z.number().int().min(1).max(720).default(12),
+        /** Failed logins in a row that lock an account, and for how long. */
+        lockoutFailures: z.number().int().min(1).max(100).default(5),
+        lockoutMinutes: z.number().int().min(1).max(1_440).default(15),
+        /** Requests per minute, per IP address and per account. */
+        loginPerMinute: z.number().int().min(1).max(10_000).default(10),
+        processingPerMinute: z.number().int().min(1).max(1_000_000).default(120),
+      })
+      .strict()
+      .prefault({}),
+    /** Storage of accounts and the audit log: embedded PGlite by default, PostgreSQL when `url` is set. */
+    database: z
+      .object({
+        /** `postgres://user:password@host:5432/db` (NESTOR_DATABASE_URL). */
+        url: z.string().min(1).optional(),
+        /** PGlite's folder, relative to the config file; `memory://` keeps nothing. */
+        dataDir: z.string().min(1).default('data/db'),
       })
       .strict()
       .prefault({}),

@@ -22,6 +22,12 @@ export const ERROR_CODES = {
   E_NETWORK: 'The server could not be reached.',
   E_BUSY: 'The server is busy; retry shortly.',
   E_TIMEOUT: 'Processing took too long.',
+  E_UNAUTHENTICATED: 'Sign in first: this needs a session or an API key.',
+  E_FORBIDDEN: 'Your account or key may not do this.',
+  E_CREDENTIALS_EXPIRED: 'Your password and 2FA code have expired: renew them.',
+  E_LOCKED: 'Too many failed sign-ins: the account is locked for a while.',
+  E_RATE_LIMITED: 'Too many requests: slow down and retry shortly.',
+  E_CONFLICT: 'That already exists.',
   E_INTERNAL: 'Internal error.',
 } as const;
 

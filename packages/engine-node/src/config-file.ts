@@ -22,6 +22,15 @@ const ENV_OVERRIDES: Readonly<Record<string, (c: Record<string, unknown>, v: str
   NESTOR_PORT: (c, v) => {
     c.server = { ...(c.server as object), port: Number(v) };
   },
+  NESTOR_AUTH_MODE: (c, v) => {
+    c.auth = { ...(c.auth as object), mode: v };
+  },
+  NESTOR_SECRET_KEY: (c, v) => {
+    c.auth = { ...(c.auth as object), secretKey: v };
+  },
+  NESTOR_DATABASE_URL: (c, v) => {
+    c.database = { ...(c.database as object), url: v };
+  },
 };
 
 export interface LoadedConfig {
