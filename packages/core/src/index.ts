@@ -106,3 +106,11 @@ export {
 export { type InputSpec, letterboxView, MipChain, sampleView, toImageBox, type View } from './sampling.ts';
 /** Tiling / multi-scale planning. */
 export { planViews, type TilingOptions } from './tiling.ts';
+/** Tracking objects across video frames. */
+export {
+  flickerFrames,
+  type TrackedDetection,
+  Tracker,
+  type TrackerOptions,
+  type TrackSummary,
+} from './tracking.ts';

@@ -4,7 +4,7 @@ import { type Candidate, runDetector } from './detect.ts';
 import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
 import { NestorError } from './errors.ts';
 import { clipToImage, containment, type ImageBox, imageBox, roundOut, scaleAboutCentre } from './geometry.ts';
-import { type ImageFormat, MIME_TYPES } from './image.ts';
+import { type ImageFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
 import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
@@ -125,6 +125,22 @@ export class Nestor {
     return out.encoded;
   }
 
+  /**
+   * Detects on pixels already decoded (video frames): the same detectors and regions as `detect`,
+   * without decoding or encoding. `image` is only read.
+   */
+  async detectPixels(image: RawImage, options: ProcessOptions = {}): Promise<Detection[]> {
+    const settings = resolveSettings(this.deps.config, { ...options, task: 'detect' });
+    const candidates = await this.detectAll(new MipChain(image), settings);
+    return this.toDetections(candidates, settings, image.width, image.height);
+  }
+
+  /** Redacts the regions of `detections` in `image`, in place, with the request's methods (video frames). */
+  redactPixels(image: RawImage, detections: readonly Detection[], options: ProcessOptions = {}): void {
+    const settings = resolveSettings(this.deps.config, { ...options, task: 'anonymize' });
+    applyRedactions(image, this.plan(detections, settings, image));
+  }
+
   async dispose(): Promise<void> {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
@@ -172,7 +188,7 @@ export class Nestor {
       return { result };
     }
     t = now();
-    applyRedactions(image, this.plan(detections, settings, decoded));
+    applyRedactions(image, this.plan(detections, settings, image));
     result.timings.redactMs = ms(t);
     t = now();
     const format = outputFormat(settings.format, decoded.format);
@@ -259,11 +275,7 @@ export class Nestor {
     return detections.filter((d) => d.region.width > 0 && d.region.height > 0);
   }
 
-  private plan(
-    detections: readonly Detection[],
-    settings: Settings,
-    decoded: DecodedImage,
-  ): RedactionRegion[] {
+  private plan(detections: readonly Detection[], settings: Settings, image: RawImage): RedactionRegion[] {
     return detections.map((d) => {
       const cls = settings.classes[d.label];
       const region = d.region;
@@ -271,7 +283,7 @@ export class Nestor {
         cls.method,
         cls.strength,
         region,
-        () => regionLuma(decoded.image, region, d.shape),
+        () => regionLuma(image, region, d.shape),
         settings.color,
       );
       return {
