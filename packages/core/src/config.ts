@@ -177,6 +177,75 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Video anonymization (ffmpeg): how often the detector runs, tracking, and the encoder. */
+    video: z
+      .object({
+        /** The detector runs on every Nth frame; the tracker covers the frames between. */
+        detectEvery: z.number().int().min(1).max(30).default(3),
+        /** Detection effort on frames (cheaper than photos: frames are many, objects move). */
+        preset: z.enum(PRESETS).default('fast'),
+        tracking: z
+          .object({
+            /** A detection continues a track when it overlaps the track's predicted box this much. */
+            iouThreshold: score.default(0.2),
+            /** Detector runs a track may miss and still be covered along its motion. */
+            maxMissed: z.number().int().min(0).max(30).default(2),
+            /** Frames covered before first and after last sight, beyond the frames between detector runs. */
+            holdBefore: z.number().int().min(0).max(120).default(2),
+            holdAfter: z.number().int().min(0).max(120).default(5),
+            /** Regions on frames without a sighting are grown by this share (motion is not linear). */
+            grow: z.number().min(0).max(2).default(0.15),
+          })
+          .strict()
+          .prefault({}),
+        /** libx264 preset of the MP4/MOV/MKV output (libvpx-vp9 for WebM uses its own speed). */
+        x264Preset: z
+          .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
+          .default('medium'),
+        /** Constant rate factor (lower is better quality; 23 is x264's default). */
+        crf: z.number().int().min(0).max(51).default(23),
+        /** Longest video accepted, in seconds. */
+        maxDurationSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(4 * 3_600),
+      })
+      .strict()
+      .prefault({}),
+    /** Long work (videos, batches of images) runs as jobs. */
+    jobs: z
+      .object({
+        /** Jobs processed at once by this process (in-process queue) or by each worker (Redis). */
+        concurrency: z.number().int().min(1).max(64).default(1),
+        /** Where job inputs and results live until delivered; shared by server and workers with Redis.
+         *  null = a private folder under the system temp dir (in-process queue only). */
+        storageDir: z.string().min(1).nullable().default(null),
+        /** Largest upload of one job (a video or all images of a batch). */
+        maxUploadBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(2 * 1024 ** 3),
+        /** Images in one batch job. */
+        maxImages: z.number().int().min(1).max(10_000).default(500),
+        /** Tries of a job whose worker died or failed unexpectedly (Redis). */
+        attempts: z.number().int().min(1).max(10).default(3),
+        /** How often workers prove they are alive; a job whose worker went silent this long is retried (Redis). */
+        stalledIntervalMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Redis for the job queue (BullMQ); null = jobs run in the server process. */
+    redis: z
+      .object({
+        url: z.string().min(1).nullable().default(null),
+        /** Key prefix, so deployments may share a Redis. */
+        prefix: z.string().min(1).default('nestor'),
+      })
+      .strict()
+      .prefault({}),
     /** Who may use the server: `local` (loopback only, no login) or `accounts` (login, roles, API keys). */
     auth: z
       .object({
