@@ -31,6 +31,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_LOCKED: 429,
   E_RATE_LIMITED: 429,
   E_CONFLICT: 409,
+  E_VIDEO_UNAVAILABLE: 503,
+  E_JOB_NOT_READY: 409,
   E_INTERNAL: 500,
 };
 

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   E_LOCKED: 'Too many failed sign-ins: the account is locked for a while.',
   E_RATE_LIMITED: 'Too many requests: slow down and retry shortly.',
   E_CONFLICT: 'That already exists.',
+  E_VIDEO_UNAVAILABLE: 'Videos cannot be processed here: ffmpeg and ffprobe are not installed.',
+  E_JOB_NOT_READY: 'The job has no result to deliver (still running, failed, or already delivered).',
   E_INTERNAL: 'Internal error.',
 } as const;
 
