@@ -17,6 +17,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { assetRoutes } from './assets.ts';
 import { toHttpError } from './errors.ts';
 import { enforceFeatures } from './features.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
@@ -280,6 +281,8 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     );
   });
 
+  // Models and the onnxruntime-web runtime for the on-device engine.
+  app.register(assetRoutes);
   // The web app (apps/web/out) and GET /v1/app-config on the same port.
   app.register(webApp, { config });
 

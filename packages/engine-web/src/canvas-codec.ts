@@ -1,0 +1,175 @@
+import {
+  type DecodedImage,
+  type EncodeOptions,
+  type ImageCodec,
+  type ImageFormat,
+  invalidOption,
+  MIME_TYPES,
+  NestorError,
+  type RawImage,
+  sniffImageFormat,
+} from '@nestor/core';
+import { readImageSize } from './image-size.ts';
+
+export interface CanvasCodecOptions {
+  /**
+   * Also make a quarter-size copy of large photos (like the node codec) for the detectors' coarse
+   * views. Off by default: see the README for the measured effect on agreement with the server.
+   */
+  readonly quarterCopy?: boolean;
+}
+
+/** From this many pixels up the node codec decodes a quarter-size copy too (sharp-codec.ts). */
+const QUARTER_FROM = 4_000_000;
+
+/** The formats whose encoders every current browser has (convertToBlob falls back to PNG otherwise). */
+const BROWSER_ENCODABLE: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
+
+/** Raised for keepMetadata on device: browser encoders write pixels only. */
+export function keepMetadataUnsupported(): NestorError {
+  return invalidOption('keepMetadata', 'false on this device (browser encoders cannot keep metadata)', true);
+}
+
+/**
+ * The browser's codecs as a core `ImageCodec`: `createImageBitmap` decodes (EXIF orientation applied),
+ * an OffscreenCanvas reads the pixels and encodes. No DOM is needed, so it works in a Web Worker.
+ * Output never carries metadata: the canvas holds pixels only.
+ */
+export class CanvasCodec implements ImageCodec {
+  constructor(private readonly options: CanvasCodecOptions = {}) {}
+
+  async decode(bytes: Uint8Array, limits: { maxPixels: number; minSide: number }): Promise<DecodedImage> {
+    if (bytes.length === 0) throw new NestorError('E_EMPTY_INPUT');
+    const format = sniffImageFormat(bytes);
+    if (!format) {
+      throw new NestorError(
+        'E_UNSUPPORTED_MEDIA',
+        'The input is not a JPEG, PNG, WebP, AVIF, TIFF or GIF image',
+      );
+    }
+    const size = readImageSize(bytes, format);
+    if (!size) {
+      throw new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated');
+    }
+    checkLimits(size.width, size.height, limits);
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(
+        new Blob([bytes as Uint8Array<ArrayBuffer>], { type: MIME_TYPES[format] }),
+        {
+          imageOrientation: 'from-image',
+          premultiplyAlpha: 'none',
+          colorSpaceConversion: 'default',
+        },
+      );
+    } catch (error) {
+      throw format === 'tiff'
+        ? new NestorError(
+            'E_UNSUPPORTED_MEDIA',
+            'This browser cannot decode TIFF images; use the server instead',
+            {
+              cause: error,
+            },
+          )
+        : new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated', {
+            cause: error,
+          });
+    }
+    try {
+      // The header was read by us, the pixels by the browser: check again what was actually decoded.
+      checkLimits(bitmap.width, bitmap.height, limits);
+      const image = readPixels(bitmap, bitmap.width, bitmap.height);
+      const quarter =
+        this.options.quarterCopy && bitmap.width * bitmap.height >= QUARTER_FROM
+          ? readPixels(bitmap, bitmap.width >> 2, bitmap.height >> 2)
+          : undefined;
+      return {
+        image,
+        format,
+        source: bytes,
+        ...(quarter ? { reductions: [{ level: 2, image: quarter }] } : {}),
+      };
+    } finally {
+      bitmap.close();
+    }
+  }
+
+  async encode(image: RawImage, options: EncodeOptions, _original: DecodedImage): Promise<Uint8Array> {
+    if (options.keepMetadata) throw keepMetadataUnsupported();
+    const type = MIME_TYPES[options.format];
+    if (!BROWSER_ENCODABLE.includes(options.format)) {
+      throw new NestorError(
+        'E_ENCODE',
+        `The browser cannot encode ${options.format} images; choose jpeg, png or webp`,
+      );
+    }
+    const canvas = new OffscreenCanvas(image.width, image.height);
+    const context = canvas.getContext('2d');
+    if (!context) throw new NestorError('E_ENCODE', 'No 2D canvas is available to encode the result');
+    context.putImageData(new ImageData(toRgba(image), image.width, image.height), 0, 0);
+    let blob: Blob;
+    try {
+      blob = await canvas.convertToBlob(
+        options.format === 'png'
+          ? { type }
+          : { type, quality: Math.min(1, Math.max(0, options.quality / 100)) },
+      );
+    } catch (error) {
+      throw new NestorError('E_ENCODE', `Could not encode the result as ${options.format}`, { cause: error });
+    }
+    // Browsers quietly write PNG for a type they cannot encode.
+    if (blob.type !== type) {
+      throw new NestorError(
+        'E_ENCODE',
+        `This browser cannot encode ${options.format} images; choose jpeg, png or webp`,
+      );
+    }
+    return new Uint8Array(await blob.arrayBuffer());
+  }
+}
+
+function checkLimits(width: number, height: number, limits: { maxPixels: number; minSide: number }): void {
+  if (width * height > limits.maxPixels) {
+    throw new NestorError(
+      'E_TOO_MANY_PIXELS',
+      `The image has ${width}x${height} pixels, more than the limit of ${limits.maxPixels}`,
+    );
+  }
+  if (Math.min(width, height) < limits.minSide) {
+    throw new NestorError(
+      'E_IMAGE_TOO_SMALL',
+      `The image is ${width}x${height}; both sides must be at least ${limits.minSide} pixels`,
+    );
+  }
+}
+
+/** RGBA pixels of the bitmap drawn at `width` x `height` (smoothed when reduced). */
+function readPixels(bitmap: ImageBitmap, width: number, height: number): RawImage {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw new NestorError('E_DECODE', 'No 2D canvas is available to read the image');
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(bitmap, 0, 0, width, height);
+  const pixels = context.getImageData(0, 0, width, height).data;
+  return {
+    width,
+    height,
+    channels: 4,
+    data: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length),
+  };
+}
+
+function toRgba(image: RawImage): Uint8ClampedArray<ArrayBuffer> {
+  const { data, width, height } = image;
+  if (image.channels === 4) {
+    return new Uint8ClampedArray(data.buffer as ArrayBuffer, data.byteOffset, data.length);
+  }
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0, o = 0; i < data.length; i += 3, o += 4) {
+    rgba[o] = data[i]!;
+    rgba[o + 1] = data[i + 1]!;
+    rgba[o + 2] = data[i + 2]!;
+    rgba[o + 3] = 255;
+  }
+  return rgba;
+}
