@@ -172,6 +172,7 @@ export function createEncoder(
     ['pipe', 'ignore', 'pipe'],
   );
   const stderr = stderrTail(child);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let failure: unknown;
   child.once('error', (error: NodeJS.ErrnoException) => {
     failure = error.code === 'ENOENT' ? toolMissing(error) : error;
@@ -190,7 +191,7 @@ export function createEncoder(
     async write(frame) {
       if (failure) throw encodeError(failure);
       if (!child.stdin!.write(frame)) {
-        await Promise.race([once(child.stdin!, 'drain'), once(child, 'close')]);
+        await Promise.race([once(child.stdin!, 'drain'), closed]);
         if (failure || child.exitCode !== null) throw encodeError(failure);
       }
     },
