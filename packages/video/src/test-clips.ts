@@ -31,7 +31,8 @@ export function movingBoxClip(
     'format=yuv420p',
   ].join(',');
   const moving = [
-    `overlay=x='${b.x}+4*n':y=${b.y}:shortest=1`,
+    // overlay's frame counter starts at 1 here.
+    `overlay=x='${b.x - 4}+4*n':y=${b.y}:shortest=1`,
     ...(options.filters ? [options.filters] : []),
   ].join(',');
   const chain = `${background}[bg];color=c=magenta:size=${b.width}x${b.height}:rate=${rate}[box];[bg][box]${moving}[out0]`;
