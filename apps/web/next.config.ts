@@ -7,7 +7,7 @@ const config: NextConfig = {
   trailingSlash: true,
   images: { unoptimized: true },
   // Workspace packages ship TypeScript sources (with .ts import extensions).
-  transpilePackages: ['@nestor/core', '@nestor/sdk', '@nestor/engine-web'],
+  transpilePackages: ['@nestor/core', '@nestor/sdk', '@nestor/engine-web', '@nestor/models'],
   // The workspace root holds the hoisted node_modules.
   turbopack: { root: fileURLToPath(new URL('../..', import.meta.url)) },
   outputFileTracingRoot: fileURLToPath(new URL('../..', import.meta.url)),

@@ -145,6 +145,7 @@ describe('the web app on the API port', () => {
         keepMetadata: false,
       },
       limits: { maxBytes: 52_428_800 },
+      auth: { mode: 'local' },
     });
   });
 

@@ -22,7 +22,6 @@ const PUBLIC = { role: 'public' } as const;
 
 /** The body of `GET /v1/app-config`: what the UI needs of this deployment (nothing secret). */
 export function appConfigBody(config: Config) {
-  const auth = authMode(config);
   return {
     locales: config.locales,
     features: config.features,
@@ -39,15 +38,8 @@ export function appConfigBody(config: Config) {
       keepMetadata: config.output.keepMetadata,
     },
     limits: config.limits,
-    ...(auth ? { auth: { mode: auth } } : {}),
+    auth: { mode: config.auth.mode },
   };
-}
-
-/** `auth.mode` of the config when the schema has one (accounts are optional per deployment). */
-function authMode(config: Config): string | undefined {
-  const auth: unknown = 'auth' in config ? config.auth : undefined;
-  const mode = typeof auth === 'object' && auth !== null && 'mode' in auth ? auth.mode : undefined;
-  return typeof mode === 'string' ? mode : undefined;
 }
 
 /**
@@ -192,7 +184,7 @@ function requestPath(url: string): string | undefined {
 const number = { type: 'number' } as const;
 const appConfigSchema = {
   type: 'object',
-  required: ['locales', 'features', 'defaults', 'limits'],
+  required: ['locales', 'features', 'defaults', 'limits', 'auth'],
   properties: {
     locales: { type: 'array', items: { type: 'string', enum: [...LOCALES] } },
     features: { type: 'object', additionalProperties: { type: 'boolean' } },
@@ -215,6 +207,6 @@ const appConfigSchema = {
       type: 'object',
       properties: { maxBytes: number, maxPixels: number, minSide: number },
     },
-    auth: { type: 'object', properties: { mode: { type: 'string' } } },
+    auth: { type: 'object', properties: { mode: { type: 'string', enum: ['local', 'accounts'] } } },
   },
 } as const;

@@ -53,8 +53,8 @@ export interface AppConfig {
     readonly keepMetadata: boolean;
   };
   readonly limits: { readonly maxBytes: number; readonly maxPixels: number; readonly minSide: number };
-  /** `local`: no login; `accounts`: a session cookie and CSRF header (absent on servers without accounts). */
-  readonly auth?: { readonly mode: string };
+  /** `local`: no login; `accounts`: a session cookie and the CSRF header on unsafe requests. */
+  readonly auth: { readonly mode: 'local' | 'accounts' };
 }
 
 /** `POST /v1/anonymize`: the image, with counts and timings read from its headers. */

@@ -1,8 +1,551 @@
 'use client';
 
-import { useT } from '../lib/i18n.tsx';
+import { compareDetections, LABELS } from '@nestor/core';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { redirectIfUnauthenticated } from '../lib/api.ts';
+import { useAppConfig } from '../lib/app-config.tsx';
+import { anonymizedName, detectionsName, zipFiles } from '../lib/download.ts';
+import {
+  DEVICE_FORMATS,
+  type EngineKind,
+  type RunOutput,
+  requestOptions,
+  run,
+  runOnDevice,
+  runOnServer,
+  type StudioOptions,
+  type Task,
+} from '../lib/engines.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { useLocale, useT } from '../lib/i18n.tsx';
+import { type EditableRegion, fromDetections, toReviewed } from '../lib/regions.ts';
+import { type CompareOutcome, ComparePanel } from './ComparePanel.tsx';
+import { BeforeAfter, DetectionOverlay } from './ImageStage.tsx';
+import { OptionsPanel } from './OptionsPanel.tsx';
+import { ReviewEditor } from './ReviewEditor.tsx';
+import { UploadArea } from './UploadArea.tsx';
 
+interface Done extends RunOutput {
+  readonly engine: EngineKind;
+  readonly task: Task;
+  readonly outputUrl?: string | undefined;
+}
+
+interface Item {
+  readonly id: string;
+  readonly file: File;
+  readonly previewUrl: string;
+  readonly status: 'waiting' | 'processing' | 'done' | 'error';
+  readonly error?: unknown;
+  readonly done?: Done | undefined;
+  /** Regions a person reviewed: later runs cover exactly these. */
+  readonly reviewed?: readonly EditableRegion[];
+  readonly compare?:
+    | { readonly state: 'running' }
+    | { readonly state: 'done'; readonly outcome: CompareOutcome }
+    | { readonly state: 'error'; readonly error: unknown };
+}
+
+let nextItem = 0;
+
+/** The studio: upload, options, per-photo results, review, download, engines and their comparison. */
 export function Studio() {
   const t = useT('studio');
-  return <h1 className="text-2xl font-bold">{t('title')}</h1>;
+  const locale = useLocale();
+  const appConfig = useAppConfig();
+  const defaults = useCallback(
+    (): StudioOptions => ({
+      task: appConfig.defaults.task,
+      preset: appConfig.defaults.preset,
+      targets: appConfig.defaults.targets,
+      method: appConfig.defaults.method,
+      strength: appConfig.defaults.strength,
+      minScore: appConfig.defaults.minScore,
+      format: appConfig.defaults.format,
+      quality: appConfig.defaults.quality,
+      keepMetadata: appConfig.defaults.keepMetadata,
+    }),
+    [appConfig],
+  );
+  const [options, setOptions] = useState<StudioOptions>(defaults);
+  const [engine, setEngine] = useState<EngineKind>('server');
+  const [items, setItems] = useState<Item[]>([]);
+  const [selectedId, setSelectedId] = useState<string | undefined>();
+  const [reviewing, setReviewing] = useState(false);
+  const [announcement, setAnnouncement] = useState('');
+  const [stale, setStale] = useState(false);
+  const touched = useRef(false);
+  const resultHeading = useRef<HTMLHeadingElement>(null);
+  const titleId = useId();
+
+  // The server's defaults replace the schema's once they arrive, unless the person already chose.
+  useEffect(() => {
+    if (appConfig.loaded && !touched.current) setOptions(defaults());
+  }, [appConfig.loaded, defaults]);
+
+  const effective = useMemo((): StudioOptions => {
+    if (engine === 'server') return options;
+    // The browser writes JPEG, PNG and WebP only, and no metadata.
+    const format = DEVICE_FORMATS.includes(options.format) ? options.format : 'same';
+    return { ...options, format, keepMetadata: false };
+  }, [engine, options]);
+
+  const patch = useCallback((id: string, change: (item: Item) => Item) => {
+    setItems((list) => list.map((item) => (item.id === id ? change(item) : item)));
+  }, []);
+
+  const addFiles = useCallback(
+    (files: File[]) => {
+      const added = files.map(
+        (file): Item => ({
+          id: `i${++nextItem}`,
+          file,
+          previewUrl: URL.createObjectURL(file),
+          status: 'waiting',
+        }),
+      );
+      setItems((list) => [...list, ...added]);
+      setSelectedId((current) => current ?? added[0]?.id);
+      setAnnouncement(t('added', { count: added.length }));
+    },
+    [t],
+  );
+
+  // One photo at a time, in order: the queue is the list of waiting items.
+  const working = items.some((i) => i.status === 'processing');
+  const next = items.find((i) => i.status === 'waiting');
+  // Options and engine are read when a run starts; changing them later marks results stale instead.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs start on queue changes only (see above)
+  useEffect(() => {
+    if (working || !next) return;
+    const item = next;
+    const opts = effective;
+    const runEngine = engine;
+    patch(item.id, (i) => ({ ...i, status: 'processing', error: undefined }));
+    setAnnouncement(t('processingName', { name: item.file.name }));
+    void (async () => {
+      try {
+        const size = item.done?.result.image;
+        const reviewed =
+          item.reviewed && size
+            ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
+            : undefined;
+        const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed));
+        const outputUrl = output.image ? URL.createObjectURL(output.image.blob) : undefined;
+        patch(item.id, (i) => {
+          if (i.done?.outputUrl) URL.revokeObjectURL(i.done.outputUrl);
+          return { ...i, status: 'done', done: { ...output, engine: runEngine, task: opts.task, outputUrl } };
+        });
+        setAnnouncement(t('doneName', { name: item.file.name, summary: summary(output) }));
+      } catch (error) {
+        if (redirectIfUnauthenticated(error, locale)) return;
+        patch(item.id, (i) => ({ ...i, status: 'error', error }));
+        setAnnouncement(`${item.file.name}: ${errorMessage(error, locale, appConfig.limits)}`);
+      }
+    })();
+  }, [working, next, patch, t, locale]);
+
+  const summary = (output: RunOutput) =>
+    LABELS.map((l) =>
+      t(l === 'face' ? 'countFaces' : 'countPlates', { count: output.result.counts[l] }),
+    ).join(', ');
+
+  const changeOptions = (value: StudioOptions) => {
+    touched.current = true;
+    setOptions(value);
+    if (items.length > 0) setStale(true);
+  };
+  const changeEngine = (value: EngineKind) => {
+    setEngine(value);
+    if (items.length > 0) setStale(true);
+  };
+  const rerunAll = () => {
+    setStale(false);
+    setItems((list) => list.map((i) => (i.status === 'processing' ? i : { ...i, status: 'waiting' })));
+  };
+  const removeItem = (id: string) => {
+    setItems((list) => {
+      const item = list.find((i) => i.id === id);
+      if (item) {
+        URL.revokeObjectURL(item.previewUrl);
+        if (item.done?.outputUrl) URL.revokeObjectURL(item.done.outputUrl);
+      }
+      const rest = list.filter((i) => i.id !== id);
+      setSelectedId((current) => (current === id ? rest[0]?.id : current));
+      return rest;
+    });
+    setReviewing(false);
+  };
+  const clearAll = () => {
+    for (const item of items) {
+      URL.revokeObjectURL(item.previewUrl);
+      if (item.done?.outputUrl) URL.revokeObjectURL(item.done.outputUrl);
+    }
+    setItems([]);
+    setSelectedId(undefined);
+    setReviewing(false);
+    setStale(false);
+  };
+
+  const selected = items.find((i) => i.id === selectedId);
+
+  const applyReview = (regions: EditableRegion[]) => {
+    if (!selected) return;
+    patch(selected.id, (i) => ({ ...i, reviewed: regions, status: 'waiting' }));
+    setReviewing(false);
+    resultHeading.current?.focus();
+  };
+
+  const compare = async (item: Item) => {
+    patch(item.id, (i) => ({ ...i, compare: { state: 'running' } }));
+    setAnnouncement(t('compareRunning'));
+    try {
+      const opts = requestOptions({ ...options, task: 'detect' });
+      const server = await runOnServer(item.file, 'detect', opts);
+      const device = await runOnDevice(item.file, 'detect', opts);
+      const comparison = compareDetections(server.result, device.result, { tolerancePx: 2 });
+      patch(item.id, (i) => ({ ...i, compare: { state: 'done', outcome: { server, device, comparison } } }));
+      setAnnouncement(comparison.agree ? t('compareAgree') : t('compareDisagree'));
+    } catch (error) {
+      if (redirectIfUnauthenticated(error, locale)) return;
+      patch(item.id, (i) => ({ ...i, compare: { state: 'error', error } }));
+    }
+  };
+
+  const downloadAll = () => {
+    const files = items.flatMap((item) => {
+      const done = item.done;
+      if (item.status !== 'done' || !done) return [];
+      return [
+        {
+          name: done.image
+            ? anonymizedName(item.file.name, done.image.mimeType)
+            : detectionsName(item.file.name),
+          load: () =>
+            done.image
+              ? done.image.blob.arrayBuffer().then((b) => new Uint8Array(b))
+              : Promise.resolve(new TextEncoder().encode(JSON.stringify(done.result, null, 2))),
+        },
+      ];
+    });
+    void Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.load() }))).then((loaded) => {
+      const zip = zipFiles(loaded);
+      const url = URL.createObjectURL(new Blob([new Uint8Array(zip)], { type: 'application/zip' }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = 'nestor-anonymized.zip';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    });
+  };
+
+  const doneCount = items.filter((i) => i.status === 'done').length;
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[20rem_minmax(0,1fr)]">
+      <h1 id={titleId} className="text-2xl font-bold lg:col-span-2">
+        {t('title')}
+      </h1>
+      <p role="status" aria-live="polite" className="sr-only" data-testid="announcer">
+        {announcement}
+      </p>
+
+      <div className="space-y-4 lg:order-2">
+        <UploadArea onFiles={addFiles} compact={items.length > 0} />
+
+        {stale ? (
+          <div className="flex flex-wrap items-center gap-3 rounded-md border border-indigo-200 bg-indigo-50 px-3 py-2">
+            <p className="text-sm text-indigo-950">{t('staleHint')}</p>
+            <button
+              type="button"
+              onClick={rerunAll}
+              className="min-h-11 rounded-md bg-indigo-700 px-3 text-sm font-medium text-white hover:bg-indigo-800"
+            >
+              {t('rerunAll')}
+            </button>
+          </div>
+        ) : null}
+
+        {items.length > 0 ? (
+          <section aria-labelledby={`${titleId}-photos`}>
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <h2 id={`${titleId}-photos`} className="text-lg font-semibold">
+                {t('photos', { count: items.length })}
+              </h2>
+              <div className="flex flex-wrap gap-2">
+                <button
+                  type="button"
+                  onClick={downloadAll}
+                  disabled={doneCount === 0}
+                  className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50 disabled:opacity-50"
+                >
+                  {t('downloadZip', { count: doneCount })}
+                </button>
+                <button
+                  type="button"
+                  onClick={clearAll}
+                  className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50"
+                >
+                  {t('clearAll')}
+                </button>
+              </div>
+            </div>
+            <ul className="mt-2 flex gap-2 overflow-x-auto pb-2">
+              {items.map((item) => (
+                <li key={item.id} className="shrink-0">
+                  <button
+                    type="button"
+                    aria-current={item.id === selectedId ? 'true' : undefined}
+                    onClick={() => {
+                      setSelectedId(item.id);
+                      setReviewing(false);
+                    }}
+                    className={`block w-28 rounded-md border-2 bg-white p-1 text-left ${
+                      item.id === selectedId
+                        ? 'border-indigo-700'
+                        : 'border-transparent hover:border-slate-300'
+                    }`}
+                  >
+                    {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
+                    <img
+                      src={item.done?.outputUrl ?? item.previewUrl}
+                      alt=""
+                      className="h-20 w-full rounded object-cover"
+                    />
+                    <span className="mt-1 block truncate text-xs font-medium">{item.file.name}</span>
+                    <span className="block text-xs text-slate-700">{statusText(item)}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+
+        {selected ? (
+          <section
+            aria-labelledby={`${titleId}-result`}
+            className="space-y-4 rounded-lg border border-slate-200 bg-white p-4"
+          >
+            <div className="flex flex-wrap items-start justify-between gap-2">
+              <h2
+                id={`${titleId}-result`}
+                ref={resultHeading}
+                tabIndex={-1}
+                className="text-lg font-semibold break-all"
+              >
+                {selected.file.name}
+              </h2>
+              <button
+                type="button"
+                onClick={() => removeItem(selected.id)}
+                className="min-h-11 rounded-md px-2 text-sm font-medium text-slate-800 underline hover:bg-slate-100"
+              >
+                {t('remove')}
+              </button>
+            </div>
+            {renderSelected(selected)}
+          </section>
+        ) : null}
+      </div>
+
+      <div className="lg:order-1">
+        <OptionsPanel
+          options={effective}
+          engine={engine}
+          onChange={changeOptions}
+          onEngine={changeEngine}
+          onReset={() => {
+            touched.current = false;
+            changeOptions(defaults());
+          }}
+        />
+      </div>
+    </div>
+  );
+
+  function statusText(item: Item): string {
+    switch (item.status) {
+      case 'waiting':
+        return t('statusWaiting');
+      case 'processing':
+        return t('statusProcessing');
+      case 'error':
+        return t('statusError');
+      case 'done':
+        return item.done ? summary(item.done) : '';
+    }
+  }
+
+  function renderSelected(item: Item) {
+    if (item.status === 'waiting' || item.status === 'processing') {
+      return (
+        <div className="space-y-3">
+          <div className="flex items-center gap-3" data-testid="processing">
+            <span
+              aria-hidden="true"
+              className="size-5 animate-spin rounded-full border-2 border-indigo-700 border-t-transparent"
+            />
+            <p>{engine === 'device' ? t('processingDevice') : t('processing')}</p>
+          </div>
+          {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
+          <img
+            src={item.previewUrl}
+            alt={t('originalAlt', { name: item.file.name })}
+            className="max-h-96 w-auto rounded opacity-70"
+          />
+        </div>
+      );
+    }
+    if (item.status === 'error') {
+      return (
+        <div className="space-y-3">
+          <p
+            role="alert"
+            className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900"
+            data-testid="error"
+          >
+            {errorMessage(item.error, locale, appConfig.limits)}
+          </p>
+          <button
+            type="button"
+            onClick={() => patch(item.id, (i) => ({ ...i, status: 'waiting' }))}
+            className="min-h-11 rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800"
+          >
+            {t('retry')}
+          </button>
+        </div>
+      );
+    }
+    const done = item.done!;
+    const { result } = done;
+    if (reviewing) {
+      return (
+        <ReviewEditor
+          original={item.previewUrl}
+          name={item.file.name}
+          image={result.image}
+          initial={item.reviewed ?? fromDetections(result.detections)}
+          busy={false}
+          onApply={applyReview}
+          onCancel={() => setReviewing(false)}
+        />
+      );
+    }
+    const timing = (key: 'decode' | 'detect' | 'redact' | 'encode' | 'total', ms: number) => (
+      <div key={key} className="flex justify-between gap-2 border-b border-slate-100 py-1">
+        <dt>{t(`timing_${key}`)}</dt>
+        <dd className="tabular-nums">{t('ms', { value: Math.round(ms) })}</dd>
+      </div>
+    );
+    return (
+      <div className="space-y-4">
+        {done.task === 'anonymize' && done.outputUrl ? (
+          <BeforeAfter original={item.previewUrl} anonymized={done.outputUrl} name={item.file.name} />
+        ) : (
+          <DetectionOverlay
+            original={item.previewUrl}
+            name={item.file.name}
+            width={result.image.width}
+            height={result.image.height}
+            detections={result.detections}
+          />
+        )}
+
+        <div className="grid gap-4 sm:grid-cols-2">
+          <section aria-labelledby={`${item.id}-counts`}>
+            <h3 id={`${item.id}-counts`} className="font-semibold">
+              {t('found')}
+            </h3>
+            <ul className="mt-1 flex flex-wrap gap-2" data-testid="counts">
+              {LABELS.map((l) => (
+                <li
+                  key={l}
+                  data-testid={`count-${l}`}
+                  data-count={result.counts[l]}
+                  className="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium"
+                >
+                  {t(l === 'face' ? 'countFaces' : 'countPlates', { count: result.counts[l] })}
+                </li>
+              ))}
+            </ul>
+            <p className="mt-2 text-sm text-slate-700">
+              {t('ranOn', {
+                engine: done.engine === 'server' ? t('engineServer') : t('engineDevice'),
+                name: result.engine,
+              })}
+              {item.reviewed ? ` ${t('reviewedNote')}` : ''}
+            </p>
+          </section>
+          <section aria-labelledby={`${item.id}-timings`}>
+            <h3 id={`${item.id}-timings`} className="font-semibold">
+              {t('timings')}
+            </h3>
+            <dl className="mt-1 text-sm" data-testid="timings">
+              {timing('decode', result.timings.decodeMs)}
+              {timing('detect', result.timings.detectMs)}
+              {done.task === 'anonymize' ? timing('redact', result.timings.redactMs) : null}
+              {done.task === 'anonymize' ? timing('encode', result.timings.encodeMs) : null}
+              <div className="flex justify-between gap-2 border-b border-slate-100 py-1">
+                <dt>{t('timing_network')}</dt>
+                <dd className="tabular-nums">
+                  {done.networkMs === undefined ? t('networkNone') : t('ms', { value: done.networkMs })}
+                </dd>
+              </div>
+              {timing('total', result.timings.totalMs)}
+            </dl>
+          </section>
+        </div>
+
+        <div className="flex flex-wrap gap-2">
+          <button
+            type="button"
+            onClick={() => setReviewing(true)}
+            className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50"
+          >
+            {t('review')}
+          </button>
+          {done.task === 'anonymize' && done.outputUrl && done.image ? (
+            <a
+              href={done.outputUrl}
+              download={anonymizedName(item.file.name, done.image.mimeType)}
+              className="inline-flex min-h-11 items-center rounded-md bg-indigo-700 px-4 text-sm font-medium text-white hover:bg-indigo-800"
+            >
+              {t('download')}
+            </a>
+          ) : (
+            <button
+              type="button"
+              onClick={() => {
+                const blob = new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' });
+                const url = URL.createObjectURL(blob);
+                const link = document.createElement('a');
+                link.href = url;
+                link.download = detectionsName(item.file.name);
+                link.click();
+                setTimeout(() => URL.revokeObjectURL(url), 10_000);
+              }}
+              className="min-h-11 rounded-md bg-indigo-700 px-4 text-sm font-medium text-white hover:bg-indigo-800"
+            >
+              {t('downloadJson')}
+            </button>
+          )}
+          <button
+            type="button"
+            onClick={() => void compare(item)}
+            disabled={item.compare?.state === 'running'}
+            className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50 disabled:opacity-50"
+          >
+            {item.compare?.state === 'running' ? t('compareRunning') : t('compare')}
+          </button>
+        </div>
+
+        {item.compare?.state === 'done' ? <ComparePanel outcome={item.compare.outcome} /> : null}
+        {item.compare?.state === 'error' ? (
+          <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">
+            {errorMessage(item.compare.error, locale, appConfig.limits)}
+          </p>
+        ) : null}
+      </div>
+    );
+  }
 }

@@ -25,6 +25,7 @@ export function fallbackAppConfig(): AppConfig & { loaded: false } {
       keepMetadata: c.output.keepMetadata,
     },
     limits: { ...c.limits },
+    auth: { mode: c.auth.mode },
   };
 }
 

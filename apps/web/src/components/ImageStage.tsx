@@ -1,0 +1,176 @@
+'use client';
+
+import type { Detection } from '@nestor/core';
+import { type ReactNode, useId, useState } from 'react';
+import { useT } from '../lib/i18n.tsx';
+
+const ZOOMS = [1, 1.5, 2, 3, 4] as const;
+
+/** A zoomable, keyboard-scrollable frame around an image-sized stage. */
+export function ZoomFrame({ label, children }: { label: string; children: ReactNode }) {
+  const t = useT('studio');
+  const [level, setLevel] = useState(0);
+  const zoom = ZOOMS[level]!;
+  const button =
+    'min-h-11 min-w-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50 disabled:opacity-50';
+  return (
+    <div>
+      <fieldset className="mb-2 flex items-center gap-2">
+        <legend className="sr-only">{t('zoom')}</legend>
+        <button
+          type="button"
+          className={button}
+          onClick={() => setLevel((l) => Math.max(0, l - 1))}
+          disabled={level === 0}
+        >
+          <span aria-hidden="true">−</span>
+          <span className="sr-only">{t('zoomOut')}</span>
+        </button>
+        <span className="min-w-14 text-center text-sm tabular-nums" aria-live="polite">
+          {Math.round(zoom * 100)} %
+        </span>
+        <button
+          type="button"
+          className={button}
+          onClick={() => setLevel((l) => Math.min(ZOOMS.length - 1, l + 1))}
+          disabled={level === ZOOMS.length - 1}
+        >
+          <span aria-hidden="true">+</span>
+          <span className="sr-only">{t('zoomIn')}</span>
+        </button>
+        <button type="button" className={button} onClick={() => setLevel(0)} disabled={level === 0}>
+          {t('zoomFit')}
+        </button>
+      </fieldset>
+      <section
+        aria-label={label}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        tabIndex={0}
+        className="max-h-[75vh] overflow-auto rounded-lg border border-slate-300 bg-slate-200 focus-visible:outline-2 focus-visible:outline-indigo-700"
+      >
+        <div style={{ width: `${zoom * 100}%` }} className="relative">
+          {children}
+        </div>
+      </section>
+    </div>
+  );
+}
+
+/** The anonymized image over the original; the slider uncovers the original from the right. */
+export function BeforeAfter(props: { original: string; anonymized: string; name: string }) {
+  const t = useT('studio');
+  const [split, setSplit] = useState(100);
+  const id = useId();
+  return (
+    <div>
+      <ZoomFrame label={t('resultImage')}>
+        {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
+        <img
+          src={props.original}
+          alt={t('originalAlt', { name: props.name })}
+          className="block h-auto w-full"
+        />
+        {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
+        <img
+          src={props.anonymized}
+          alt={t('anonymizedAlt', { name: props.name })}
+          data-testid="anonymized-image"
+          className="absolute inset-0 block h-auto w-full"
+          style={{ clipPath: `inset(0 ${100 - split}% 0 0)` }}
+        />
+        <div
+          aria-hidden="true"
+          className="pointer-events-none absolute inset-y-0 w-0.5 bg-white shadow-[0_0_0_1px_rgba(0,0,0,0.5)]"
+          style={{ left: `${split}%`, display: split > 0 && split < 100 ? 'block' : 'none' }}
+        />
+      </ZoomFrame>
+      <div className="mt-2">
+        <div className="flex justify-between text-sm text-slate-700">
+          <span>{t('original')}</span>
+          <label htmlFor={id} className="font-semibold text-slate-900">
+            {t('beforeAfter')}
+          </label>
+          <span>{t('anonymized')}</span>
+        </div>
+        <input
+          id={id}
+          type="range"
+          min={0}
+          max={100}
+          value={split}
+          onChange={(event) => setSplit(Number(event.target.value))}
+          aria-valuetext={t('beforeAfterValue', { percent: split })}
+          className="w-full accent-indigo-700"
+        />
+      </div>
+    </div>
+  );
+}
+
+const COLORS = { face: '#f59e0b', plate: '#22d3ee' } as const;
+
+/** Detect mode: the original, unchanged, with each detection's box, label and score drawn over it. */
+export function DetectionOverlay(props: {
+  original: string;
+  name: string;
+  width: number;
+  height: number;
+  detections: readonly Detection[];
+}) {
+  const t = useT('studio');
+  const stroke = Math.max(2, Math.round(Math.max(props.width, props.height) / 400));
+  const font = Math.max(12, Math.round(Math.max(props.width, props.height) / 60));
+  return (
+    <ZoomFrame label={t('resultImage')}>
+      {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
+      <img
+        src={props.original}
+        alt={t('originalAlt', { name: props.name })}
+        className="block h-auto w-full"
+      />
+      <svg
+        className="absolute inset-0 h-full w-full"
+        viewBox={`0 0 ${props.width} ${props.height}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={t('overlayAlt', { count: props.detections.length })}
+        data-testid="detection-overlay"
+      >
+        {props.detections.map((d, i) => {
+          const text = `${t(d.label === 'face' ? 'labelFace' : 'labelPlate')} ${Math.round(d.score * 100)} %`;
+          const labelY = d.box.y > font * 1.4 ? d.box.y - font * 1.3 : d.box.y + d.box.height;
+          return (
+            // biome-ignore lint/suspicious/noArrayIndexKey: detections have no identity of their own
+            <g key={i} data-testid="detection-box">
+              <rect
+                x={d.box.x}
+                y={d.box.y}
+                width={d.box.width}
+                height={d.box.height}
+                fill="none"
+                stroke={COLORS[d.label]}
+                strokeWidth={stroke}
+              />
+              <rect
+                x={d.box.x}
+                y={labelY}
+                width={text.length * font * 0.62 + font * 0.6}
+                height={font * 1.3}
+                fill="#0f172a"
+              />
+              <text
+                x={d.box.x + font * 0.3}
+                y={labelY + font}
+                fill="#ffffff"
+                fontSize={font}
+                fontFamily="system-ui, sans-serif"
+              >
+                {text}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </ZoomFrame>
+  );
+}

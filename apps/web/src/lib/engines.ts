@@ -1,0 +1,133 @@
+import type { DetectionResult, ImageFormat, Label, Pipeline, Preset, RedactionMethod } from '@nestor/core';
+import type { RequestOptions } from '@nestor/sdk';
+import { api } from './api.ts';
+
+/** Where the detectors run: the Nestor server (API) or this browser (onnxruntime-web). */
+export type EngineKind = 'server' | 'device';
+export type Task = 'anonymize' | 'detect';
+
+/** The options form; the same names as the API's options. */
+export interface StudioOptions {
+  readonly task: Task;
+  readonly preset: Preset;
+  readonly targets: readonly Label[];
+  readonly method: RedactionMethod;
+  readonly strength: number;
+  readonly minScore: Readonly<Record<Label, number>>;
+  readonly format: 'same' | ImageFormat;
+  readonly quality: number;
+  readonly keepMetadata: boolean;
+}
+
+/** A region a person reviewed: exactly what the final image covers. */
+export interface ReviewedRegion {
+  readonly label: Label;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly shape: 'ellipse' | 'rect';
+}
+
+/** What one run gives, whatever the engine. */
+export interface RunOutput {
+  readonly result: DetectionResult;
+  /** The anonymized image (anonymize task only). */
+  readonly image?: { readonly blob: Blob; readonly mimeType: string };
+  /** Time on the wire and in queues: the round trip minus the server's own total (server only). */
+  readonly networkMs?: number;
+  /** The whole run as the page saw it. */
+  readonly wallMs: number;
+}
+
+/**
+ * The request options for a run. Reviewed regions replace the detector's: they are added as
+ * manual regions, and a suppress rectangle over the whole image drops every model detection.
+ */
+export function requestOptions(
+  options: StudioOptions,
+  reviewed?: { readonly regions: readonly ReviewedRegion[]; readonly width: number; readonly height: number },
+): RequestOptions {
+  const out: RequestOptions = {
+    preset: options.preset,
+    targets: [...options.targets],
+    method: options.method,
+    strength: options.strength,
+    minScore: { ...options.minScore },
+    format: options.format,
+    quality: options.quality,
+    keepMetadata: options.keepMetadata,
+  };
+  if (!reviewed) return out;
+  return {
+    ...out,
+    addRegions: reviewed.regions.map((r) => ({ ...r })),
+    suppress: [{ x: 0, y: 0, width: reviewed.width, height: reviewed.height }],
+  };
+}
+
+const elapsed = (start: number) => Math.round((performance.now() - start) * 10) / 10;
+
+function base64ToBlob(base64: string, mimeType: string): Blob {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Blob([bytes], { type: mimeType });
+}
+
+/** One run on the server: the image goes over the network to this origin's API. */
+export async function runOnServer(file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
+  const start = performance.now();
+  if (task === 'detect') {
+    const result = await api().detect(file, options);
+    const wallMs = elapsed(start);
+    return { result, wallMs, networkMs: Math.max(0, Math.round(wallMs - result.timings.totalMs)) };
+  }
+  const { output, ...result } = await api().anonymizeJson(file, options);
+  const wallMs = elapsed(start);
+  return {
+    result,
+    image: { blob: base64ToBlob(output.base64, output.mimeType), mimeType: output.mimeType },
+    wallMs,
+    networkMs: Math.max(0, Math.round(wallMs - result.timings.totalMs)),
+  };
+}
+
+let device: Promise<Pipeline> | undefined;
+
+/** The on-device pipeline, created once: onnxruntime-web and the models come from this server. */
+export function devicePipeline(): Promise<Pipeline> {
+  device ??= import('@nestor/engine-web').then(({ createWebNestor }) =>
+    createWebNestor({ assetsBaseUrl: `${window.location.origin}/`, preferWebGpu: true }),
+  );
+  // A failed start (no WebAssembly, models missing) is retried on the next run.
+  device.catch(() => {
+    device = undefined;
+  });
+  return device;
+}
+
+/** One run in this browser: nothing of the image is sent anywhere. */
+export async function runOnDevice(file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
+  const start = performance.now();
+  const nestor = await devicePipeline();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (task === 'detect') {
+    const result = await nestor.detect(bytes, options);
+    return { result, wallMs: elapsed(start) };
+  }
+  const out = await nestor.anonymize(bytes, options);
+  const copy = new Uint8Array(out.bytes);
+  return {
+    result: out.result,
+    image: { blob: new Blob([copy], { type: out.mimeType }), mimeType: out.mimeType },
+    wallMs: elapsed(start),
+  };
+}
+
+export function run(engine: EngineKind, file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
+  return engine === 'server' ? runOnServer(file, task, options) : runOnDevice(file, task, options);
+}
+
+/** Formats the browser can write: on this device the output is limited to them. */
+export const DEVICE_FORMATS: readonly ('same' | ImageFormat)[] = ['same', 'jpeg', 'png', 'webp'];
