@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@nestor/engine-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { checkPolicies, renderedConfig } from './k8s-policy.ts';
@@ -281,6 +282,36 @@ describe('what each country gets', () => {
       expect(config(o).server.host).toBe('0.0.0.0');
     },
   );
+
+  it.each(OVERLAYS)('%s: the server loads its config as deployed (ConfigMap + env from the Secret)', (o) => {
+    const server = find(rendered[o]!, 'Deployment', 'nestor-server');
+    const container = get(server, 'spec', 'template', 'spec', 'containers', 0) as JsonObject;
+    const secret = (key: string) => `secret:${key}`;
+    const env = Object.fromEntries(
+      (container.env as JsonObject[]).map((e) => {
+        const key = get(e, 'valueFrom', 'secretKeyRef', 'key');
+        return [String(e.name), typeof key === 'string' ? secret(key) : String(e.value)];
+      }),
+    );
+    const mounted = tree({
+      'nestor-ai-config.json': String(
+        get(find(rendered[o]!, 'ConfigMap', 'nestor-config'), 'data', 'nestor-ai-config.json'),
+      ),
+    });
+    const { config } = loadConfig({
+      env: { ...env, NESTOR_CONFIG: path.join(mounted, 'nestor-ai-config.json') },
+    });
+    expect(config.database.url).toBe(secret('database-url'));
+    expect(config.redis.url).toBe(secret('redis-url'));
+    expect(config.auth.secretKey).toBe(secret('secret-key'));
+    expect(config.auth.mode).toBe('accounts');
+    expect([config.server.host, config.server.port, config.server.metricsPort]).toEqual([
+      '0.0.0.0',
+      5050,
+      9464,
+    ]);
+    expect(config.features).toEqual(renderedConfig(rendered[o]!).features);
+  });
 
   it('a broken manifest is caught by each check', async () => {
     const broken = structuredClone(rendered.us!);

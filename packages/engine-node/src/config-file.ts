@@ -31,6 +31,10 @@ const ENV_OVERRIDES: Readonly<Record<string, (c: Record<string, unknown>, v: str
   NESTOR_DATABASE_URL: (c, v) => {
     c.database = { ...(c.database as object), url: v };
   },
+  // Like the database URL it may hold a password, so deployments pass it from a Secret.
+  NESTOR_REDIS_URL: (c, v) => {
+    c.redis = { ...(c.redis as object), url: v };
+  },
 };
 
 export interface LoadedConfig {
