@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { VIDEO_FILE_EXTENSIONS } from './video.ts';
 
 /** Extensions considered images when walking folders (content is still sniffed, never trusted). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif'];
@@ -20,7 +21,7 @@ export interface MissingInput {
   readonly given: string;
 }
 
-/** Expands files, folders (recursively, images only) and globs, in argument order, without duplicates. */
+/** Expands files, folders (recursively, images and videos) and globs, in argument order, without duplicates. */
 export async function expandInputs(
   args: readonly string[],
   cwd = process.cwd(),
@@ -37,7 +38,7 @@ export async function expandInputs(
     const absolute = path.resolve(cwd, arg);
     if (existsSync(absolute) && statSync(absolute).isDirectory()) {
       const found = await glob(
-        IMAGE_EXTENSIONS.map((e) => `**/*${e}`),
+        [...IMAGE_EXTENSIONS, ...VIDEO_FILE_EXTENSIONS].map((e) => `**/*${e}`),
         { cwd: absolute, caseSensitiveMatch: false, dot: false },
       );
       for (const rel of found.sort()) {

@@ -16,6 +16,7 @@ import {
   toNestorError,
 } from '@nestor/core';
 import { createNodeNestor, loadConfig } from '@nestor/engine-node';
+import type { FramePipeline, VideoResult } from '@nestor/video';
 import { Command, CommanderError, Option } from 'commander';
 import { runBench } from './bench.ts';
 import { runEval } from './eval.ts';
@@ -23,6 +24,7 @@ import { expandInputs, type InputFile } from './inputs.ts';
 import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
 import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
 import { Progress } from './progress.ts';
+import { isVideoFile, processVideoFile } from './video.ts';
 
 /** Exit codes: documented in `nestor --help` and the README. */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, fatal: 3 } as const;
@@ -293,6 +295,7 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
   return withProcessor(flags, io, async (nestor, options) => {
     const results: (
       | ({ file: string } & DetectionResult)
+      | ({ file: string } & VideoResult)
       | { file: string; error: { code: string; message: string } }
     )[] = [];
     const outcomes = await forEachInput(
@@ -301,6 +304,18 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
       quiet || Boolean(flags.json && !io.stderr.isTTY),
       'detect',
       async (file) => {
+        if (isVideoFile(file.absolute)) {
+          const video = await processVideoFile(
+            framesOf(nestor),
+            file,
+            options,
+            { outDir: undefined, rules: { inputs: new Set(), overwrite: false }, detectOnly: true },
+            { stderr: io.stderr, quiet },
+          );
+          results.push({ file: file.given, ...video.result });
+          if (!flags.json) io.stdout.write(`${file.given}: ${videoSummary(video.result)}\n`);
+          return;
+        }
         const result = await nestor.detect(await readInput(file), options);
         results.push({ file: file.given, ...result });
         if (!flags.json) {
@@ -317,14 +332,41 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
   });
 }
 
+/** Videos are decoded and redacted here: with `--server` only images are sent. */
+function framesOf(processor: Processor): FramePipeline {
+  if (!processor.frames) {
+    throw new NestorError('E_INVALID_OPTION', 'Videos are processed locally; --server sends images only');
+  }
+  return processor.frames;
+}
+
+function videoSummary(r: VideoResult): string {
+  const counts = LABELS.map((l) => `${r.counts[l]} ${l} track${r.counts[l] === 1 ? '' : 's'}`).join(', ');
+  return `${r.video.frames} frames, ${counts}, ${r.timings.fps} fps (${(r.timings.totalMs / 1000).toFixed(1)} s)`;
+}
+
 async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
   const quiet = Boolean(flags.quiet);
   return withProcessor(flags, io, async (nestor, options) => {
     const { files } = await expandInputs(inputs, io.cwd);
     const inputSet = new Set(files.map((f) => path.resolve(f.absolute)));
     const outDir = typeof flags.out === 'string' ? path.resolve(io.cwd, flags.out) : undefined;
-    const results: ({ file: string; output: string } & DetectionResult)[] = [];
+    const results: ({ file: string; output: string } & (DetectionResult | VideoResult))[] = [];
     const outcomes = await forEachInput(inputs, io, quiet, 'anonymize', async (file) => {
+      if (isVideoFile(file.absolute)) {
+        const rules = { inputs: inputSet, overwrite: Boolean(flags.overwrite) };
+        const video = await processVideoFile(
+          framesOf(nestor),
+          file,
+          options,
+          { outDir, rules, detectOnly: false },
+          { stderr: io.stderr, quiet },
+        );
+        const output = video.output ?? '';
+        results.push({ file: file.given, output: path.relative(io.cwd, output) || output, ...video.result });
+        if (!quiet) io.stderr.write(`${file.given}: ${videoSummary(video.result)}\n`);
+        return;
+      }
       const bytes = await readInput(file);
       const sniffed = sniffImageFormat(bytes);
       // Decide the target before the work so that a refused output costs nothing.

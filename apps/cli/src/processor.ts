@@ -7,11 +7,14 @@ import type {
   ProcessOptions,
 } from '@nestor/core';
 import { createClient } from '@nestor/sdk';
+import type { FramePipeline } from '@nestor/video';
 
 /** What detect and anonymize need: the local pipeline, or a Nestor server reached through the SDK. */
 export interface Processor {
   /** The output format used when the request names none. */
   readonly defaultFormat: Config['output']['format'];
+  /** Frame-level access for videos (local pipeline only). */
+  readonly frames?: FramePipeline;
   detect(bytes: Uint8Array, options: ProcessOptions): Promise<DetectionResult>;
   anonymize(bytes: Uint8Array, options: ProcessOptions): Promise<AnonymizeResult>;
   dispose(): Promise<void>;
@@ -20,6 +23,7 @@ export interface Processor {
 export function localProcessor(nestor: Nestor): Processor {
   return {
     defaultFormat: nestor.config.output.format,
+    frames: nestor,
     detect: (bytes, options) => nestor.detect(bytes, options),
     anonymize: (bytes, options) => nestor.anonymize(bytes, options),
     dispose: () => nestor.dispose(),
