@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1.7
+# The Nestor worker: runs queued jobs (videos, batches) from Redis; no web app, no port.
+# Build from the repository root:
+#   docker build -f deploy/docker/worker.Dockerfile -t nestor-worker .
+# Base images are pinned by digest; deploy/docker/pin-digests.sh refreshes the digests.
+
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:2b53f96a42f114f02591f28c37e40d14a8a1e64eb0ef7d2aef0a51824b4fbc68
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV CI=true NEXT_TELEMETRY_DISABLED=1 ONNXRUNTIME_NODE_INSTALL=skip
+COPY . .
+# npm ci installs exactly the lock file; its postinstall verifies every model (sha256) into /app/models.
+RUN npm ci --no-audit --no-fund \
+  && npm prune --omit=dev --no-audit --no-fund \
+  && npm cache clean --force \
+  && rm -rf apps/web
+
+FROM ${NODE_IMAGE} AS runtime
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends ffmpeg \
+  && rm -rf /var/lib/apt/lists/* \
+  && groupadd --system --gid 10001 nestor \
+  && useradd --system --uid 10001 --gid nestor --home-dir /nonexistent --shell /usr/sbin/nologin nestor
+WORKDIR /app
+ENV NODE_ENV=production NESTOR_MODELS_DIR=/app/models
+COPY --from=build --chown=root:root /app /app
+USER 10001:10001
+# A worker that cannot reach its queue is unhealthy.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "deploy/docker/healthcheck.mjs", "worker"]
+STOPSIGNAL SIGTERM
+CMD ["node", "apps/cli/bin/nestor.js", "worker"]
