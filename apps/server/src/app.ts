@@ -18,6 +18,10 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { assetRoutes } from './assets.ts';
+import { enforceAccess, recordCounts } from './auth/access.ts';
+import type { Accounts } from './auth/accounts.ts';
+import { secureCookies } from './auth/mode.ts';
+import { accountRoutes } from './auth/routes.ts';
 import { toHttpError } from './errors.ts';
 import { enforceFeatures } from './features.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
@@ -39,6 +43,16 @@ export interface AppOptions {
   readonly config: Config;
   /** fastify's logger settings; silent when absent. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Accounts over the database: required when `auth.mode` is `accounts`. */
+  readonly accounts?: Accounts;
+}
+
+/** Prometheus text of an app; in accounts mode only this serves it (on the internal listener). */
+const metricsRenderers = new WeakMap<FastifyInstance, () => Promise<{ contentType: string; body: string }>>();
+export function renderMetrics(app: FastifyInstance): Promise<{ contentType: string; body: string }> {
+  const render = metricsRenderers.get(app);
+  if (!render) throw new Error('Not an app made by buildApp');
+  return render();
 }
 
 type Readiness =
@@ -52,7 +66,7 @@ const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
 const documentOnly = () => () => true;
 
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
-export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstance {
+export function buildApp({ nestor, config, logger, accounts }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
   const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
 
@@ -81,6 +95,21 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
   });
   // After the metrics hooks, so a refused request is still counted (and in-flight stays balanced).
   enforceFeatures(app, config.features);
+  if (config.auth.mode === 'accounts' && !accounts) {
+    throw new NestorError('E_INVALID_CONFIG', 'auth.mode "accounts" needs the accounts database');
+  }
+  // Every route declares its role (registration fails otherwise); each request is checked against it.
+  const access = enforceAccess(
+    app,
+    config.auth.mode === 'accounts' && accounts
+      ? {
+          mode: 'accounts',
+          accounts,
+          apiKeys: config.features.technicalApi,
+          processingPerMinute: config.auth.processingPerMinute,
+        }
+      : { mode: 'local' },
+  );
 
   let readiness: Readiness = { state: 'starting' };
   app.addHook('onReady', async () => {
@@ -128,6 +157,8 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     metrics.error(error.code);
     // A retry is worth it once some of the queue has drained.
     if (error.code === 'E_BUSY' || error.code === 'E_TIMEOUT') reply.header('retry-after', '2');
+    const retryAfter = error.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     if (status >= 500) request.log.error({ err: error }, error.code);
     else request.log.info({ code: error.code }, 'request refused');
     return reply.status(status).type('application/json').send(body);
@@ -139,30 +170,42 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
   app.register(async (routes) => {
     routes.get(
       '/healthz',
-      { schema: { summary: 'Liveness', tags: ['health'], response: { 200: statusSchema } } },
+      {
+        config: { role: 'public' },
+        schema: { summary: 'Liveness', tags: ['health'], response: { 200: statusSchema } },
+      },
       async () => ({ status: 'ok' }),
     );
 
-    routes.get(
-      '/metrics',
-      {
-        schema: {
-          summary:
-            'Prometheus metrics (requests, latency per route and stage, detections, errors, event loop)',
-          tags: ['health'],
-          produces: ['text/plain'],
+    const metricsText = async () => {
+      metrics.queued.set(limiter.waiting);
+      metrics.queueAge.set(limiter.oldestWaitMs / 1000);
+      return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+    };
+    metricsRenderers.set(app, metricsText);
+    // With accounts, metrics leave the public port for the internal listener (main.ts).
+    if (config.auth.mode === 'local')
+      routes.get(
+        '/metrics',
+        {
+          config: { role: 'public' },
+          schema: {
+            summary:
+              'Prometheus metrics (requests, latency per route and stage, detections, errors, event loop)',
+            tags: ['health'],
+            produces: ['text/plain'],
+          },
         },
-      },
-      async (_request, reply) => {
-        metrics.queued.set(limiter.waiting);
-        metrics.queueAge.set(limiter.oldestWaitMs / 1000);
-        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-      },
-    );
+        async (_request, reply) => {
+          const { contentType, body } = await metricsText();
+          return reply.type(contentType).send(body);
+        },
+      );
 
     routes.get(
       '/readyz',
       {
+        config: { role: 'public' },
         schema: {
           summary: 'Readiness: 200 once the models are loaded',
           tags: ['health'],
@@ -180,7 +223,10 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
 
     routes.get(
       '/v1/models',
-      { schema: { summary: 'The model manifest', tags: ['models'], response: { 200: modelsSchema } } },
+      {
+        config: { role: 'public' },
+        schema: { summary: 'The model manifest', tags: ['models'], response: { 200: modelsSchema } },
+      },
       async () => {
         const active = new Set(
           config.targets.flatMap((l) => {
@@ -211,6 +257,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
 
     const detect = {
       ...processing,
+      config: { role: 'user', scope: 'detect' } as const,
       schema: {
         summary: 'Find faces and plates; returns the detections JSON',
         tags: ['images'],
@@ -223,6 +270,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       const { bytes, options } = await readRequest(request);
       const result = await limited(() => nestor.detect(bytes, options));
       metrics.result(result);
+      recordCounts(request, result);
       return result;
     };
     routes.post('/v1/detect', detect, detectHandler);
@@ -234,6 +282,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
 
     const anonymize = {
       ...processing,
+      config: { role: 'user', scope: 'anonymize' } as const,
       schema: {
         summary: 'Redact faces and plates; returns the image, or JSON with Accept: application/json',
         tags: ['images'],
@@ -257,6 +306,7 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
       const out = await limited(() => nestor.anonymize(bytes, options));
       const { result } = out;
       metrics.result(result);
+      recordCounts(request, result);
       reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
       if (wantsJson(request)) {
         return {
@@ -281,6 +331,13 @@ export function buildApp({ nestor, config, logger }: AppOptions): FastifyInstanc
     );
   });
 
+  // Sign-in, one-time credentials, API keys, users and the audit log (JSON bodies only here).
+  app.register(accountRoutes, {
+    config,
+    accounts,
+    principalOf: access.principalOf,
+    secureCookies: secureCookies(config),
+  });
   // Models and the onnxruntime-web runtime for the on-device engine.
   app.register(assetRoutes);
   // The web app (apps/web/out) and GET /v1/app-config on the same port.

@@ -119,7 +119,9 @@ describe('features.dashboard', () => {
     for (const dashboard of [false, true]) {
       const app = buildApp({ nestor: fakePipeline(), config: parseConfig({ features: { dashboard } }) });
       apps.push(app);
-      app.get('/v1/dashboard-probe', { config: { feature: 'dashboard' } }, async () => ({ ok: true }));
+      app.get('/v1/dashboard-probe', { config: { role: 'public', feature: 'dashboard' } }, async () => ({
+        ok: true,
+      }));
       await app.ready();
       const res = await app.inject({ method: 'GET', url: '/v1/dashboard-probe' });
       expect(res.statusCode, `dashboard ${dashboard}`).toBe(dashboard ? 200 : 404);

@@ -1,62 +1,114 @@
-import { isIP } from 'node:net';
-import { type Config, NestorError, type Pipeline, toNestorError } from '@nestor/core';
+import { createServer, type Server } from 'node:http';
+import { type Config, type Pipeline, toNestorError } from '@nestor/core';
 import { loadConfig } from '@nestor/engine-node';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp } from './app.ts';
+import { buildApp, renderMetrics } from './app.ts';
+import type { Accounts } from './auth/accounts.ts';
+import { runAdminCommand } from './auth/cli.ts';
+import { checkExposure } from './auth/mode.ts';
+import { type AccountsRuntime, openAccounts } from './auth/setup.ts';
 import { processingSlots } from './limiter.ts';
 import { createPipelinePool } from './pool.ts';
 
-/** Until authentication exists the API may only be reached from this machine. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1' || host === '[::1]';
-}
+export { isLoopback } from './auth/mode.ts';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
   /** e.g. `http://127.0.0.1:5050` */
   readonly url: string;
+  /** Accounts mode: where /metrics is served instead of the public port. */
+  readonly metricsUrl?: string;
 }
 
-/** Builds the app and listens on `config.server` (port 0 = any free port); refuses non-loopback hosts. */
+/**
+ * Builds the app and listens on `config.server` (port 0 = any free port). A non-loopback host
+ * needs `auth.mode: "accounts"` (E_INVALID_CONFIG otherwise); in accounts mode /metrics is served
+ * on `server.metricsHost:metricsPort` only, closed with the app.
+ */
 export async function startServer(options: {
   nestor: Pipeline;
   config: Config;
   logger?: FastifyServerOptions['logger'];
+  accounts?: Accounts;
 }): Promise<RunningServer> {
-  const { host, port } = options.config.server;
-  if (!isLoopback(host)) {
-    throw new NestorError(
-      'E_INVALID_CONFIG',
-      `Refusing to listen on ${host}: the API has no authentication yet, so only loopback hosts (127.0.0.1, ::1, localhost) are allowed`,
-    );
-  }
+  const { config } = options;
+  checkExposure(config);
   const app = buildApp(options);
-  const url = await app.listen({ host, port });
-  return { app, url };
+  const url = await app.listen({ host: config.server.host, port: config.server.port });
+  if (config.auth.mode === 'local') return { app, url };
+  try {
+    const metricsUrl = await listenForMetrics(app, config.server.metricsHost, config.server.metricsPort);
+    return { app, url, metricsUrl };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
 }
 
-/** Runs the server until SIGINT/SIGTERM; resolves to the process exit code. */
-export async function main(): Promise<number> {
+/** A bare HTTP listener that answers GET /metrics and 404 to anything else. */
+async function listenForMetrics(app: FastifyInstance, host: string, port: number): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    renderMetrics(app).then(
+      ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'metrics failed');
+        response.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics failed\n');
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  app.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+}
+
+/** Runs an administration command, or the server until SIGINT/SIGTERM; resolves to the exit code. */
+export async function main(argv: readonly string[] = []): Promise<number> {
   let nestor: Pipeline | undefined;
+  let runtime: AccountsRuntime | undefined;
   try {
+    const command = await runAdminCommand(argv, (line) => process.stdout.write(`${line}\n`));
+    if (command !== undefined) return command;
     const loaded = loadConfig();
+    checkExposure(loaded.config);
+    if (loaded.config.auth.mode === 'accounts') runtime = await openAccounts(loaded.config, loaded.file);
     // Each pool worker processes one image at a time, so the pool is as large as the concurrency limit.
     nestor = createPipelinePool({
       size: processingSlots(loaded.config.server.concurrency),
       config: loaded.config,
       modelsDir: loaded.modelsDir,
     });
+    // Videos and batches: in-process, or BullMQ when redis.url is set (workers: `nestor worker`).
     // buildApp starts loading the models once listening; /readyz says when they are in.
-    const { app } = await startServer({ nestor, config: loaded.config, logger: { level: 'info' } });
+    const { app, metricsUrl } = await startServer({
+      nestor,
+      config: loaded.config,
+      logger: { level: 'info' },
+      ...(runtime ? { accounts: runtime.accounts } : {}),
+    });
+    if (metricsUrl) app.log.info({ metricsUrl }, 'metrics served on the internal listener');
+    if (runtime && (await runtime.accounts.countUsers()) === 0) {
+      app.log.warn('No accounts yet: create the first admin with `nestor-server user create --admin <name>`');
+    }
     const running = nestor;
+    const accountsRuntime = runtime;
     return await new Promise<number>((resolve) => {
       const shutdown = (signal: NodeJS.Signals) => {
         app.log.info({ signal }, 'shutting down');
         app
           .close()
           .then(() => running.dispose())
+          .then(() => accountsRuntime?.close())
           .then(
             () => resolve(0),
             (error: unknown) => {
@@ -74,6 +126,7 @@ export async function main(): Promise<number> {
     if (e.code === 'E_INTERNAL' && e.cause)
       process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
     await nestor?.dispose();
-    return e.code === 'E_INVALID_CONFIG' ? 2 : 1;
+    await runtime?.close();
+    return e.code === 'E_INVALID_CONFIG' || e.code === 'E_INVALID_OPTION' ? 2 : 1;
   }
 }

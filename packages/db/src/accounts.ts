@@ -180,12 +180,16 @@ export function accountsRepository(db: Sql) {
       await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [id]);
     },
 
-    /** New password and TOTP secret: the old ones stop working, and so do every session and link. */
+    /**
+     * New password and TOTP secret: the old ones stop working, and so do every session and link. The
+     * TOTP step resets: the new secret's codes have never been used.
+     */
     async replaceCredentials(id: string, credentials: NewCredentials): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.query(
           `UPDATE users SET password_hash = $2, totp_secret = $3, credentials_issued_at = $4,
-             credentials_expire_at = $5, failed_logins = 0, locked_until = NULL
+             credentials_expire_at = $5, failed_logins = 0, locked_until = NULL,
+             last_totp_step = 0
            WHERE id = $1`,
           [id, credentials.passwordHash, credentials.totpSecret, credentials.issuedAt, credentials.expireAt],
         );
