@@ -25,6 +25,7 @@ import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
 import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
 import { Progress } from './progress.ts';
 import { isVideoFile, processVideoFile } from './video.ts';
+import { workerCommand } from './worker.ts';
 
 /** Exit codes: documented in `nestor --help` and the README. */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, fatal: 3 } as const;
@@ -142,6 +143,18 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
           io,
         ),
       );
+    });
+
+  program
+    .command('worker')
+    .description('run video and batch jobs queued in Redis (BullMQ) until stopped (needs redis.url)')
+    .option('-c, --config <file>', 'config file (default: nestor-ai-config.json found upward)')
+    .action(async (flags: Flags) => {
+      try {
+        exitCode = await workerCommand(str(flags.config), io.cwd, (line) => io.stderr.write(`${line}\n`));
+      } catch (error) {
+        exitCode = reportFatal(error, io);
+      }
     });
 
   try {

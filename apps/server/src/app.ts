@@ -10,7 +10,7 @@ import {
   type ProcessOptions,
   toNestorError,
 } from '@nestor/core';
-import { MODELS } from '@nestor/models';
+import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -24,6 +24,7 @@ import { secureCookies } from './auth/mode.ts';
 import { accountRoutes } from './auth/routes.ts';
 import { toHttpError } from './errors.ts';
 import { enforceFeatures } from './features.ts';
+import { createJobs, type Jobs, jobRoutes } from './jobs/index.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { optionsFromFields } from './options.ts';
@@ -43,6 +44,8 @@ export interface AppOptions {
   readonly config: Config;
   /** fastify's logger settings; silent when absent. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Job queue and storage (main.ts builds them); default: in-process, models from the default folder. */
+  readonly jobs?: Jobs;
   /** Accounts over the database: required when `auth.mode` is `accounts`. */
   readonly accounts?: Accounts;
 }
@@ -66,7 +69,7 @@ const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
 const documentOnly = () => () => true;
 
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
-export function buildApp({ nestor, config, logger, accounts }: AppOptions): FastifyInstance {
+export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
   const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
 
@@ -343,6 +346,8 @@ export function buildApp({ nestor, config, logger, accounts }: AppOptions): Fast
   // The web app (apps/web/out) and GET /v1/app-config on the same port.
   app.register(webApp, { config });
 
+  // Long work (videos, batches): POST/GET/DELETE /v1/jobs.
+  app.register(jobRoutes, { config, metrics, ...(jobs ?? createJobs(config, DEFAULT_MODELS_DIR)) });
   return app;
 }
 

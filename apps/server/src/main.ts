@@ -7,6 +7,7 @@ import type { Accounts } from './auth/accounts.ts';
 import { runAdminCommand } from './auth/cli.ts';
 import { checkExposure } from './auth/mode.ts';
 import { type AccountsRuntime, openAccounts } from './auth/setup.ts';
+import { createJobs, type Jobs } from './jobs/index.ts';
 import { processingSlots } from './limiter.ts';
 import { createPipelinePool } from './pool.ts';
 
@@ -29,6 +30,7 @@ export async function startServer(options: {
   nestor: Pipeline;
   config: Config;
   logger?: FastifyServerOptions['logger'];
+  jobs?: Jobs;
   accounts?: Accounts;
 }): Promise<RunningServer> {
   const { config } = options;
@@ -89,11 +91,14 @@ export async function main(argv: readonly string[] = []): Promise<number> {
       modelsDir: loaded.modelsDir,
     });
     // Videos and batches: in-process, or BullMQ when redis.url is set (workers: `nestor worker`).
+    const jobs = createJobs(loaded.config, loaded.modelsDir);
+    // Videos and batches: in-process, or BullMQ when redis.url is set (workers: `nestor worker`).
     // buildApp starts loading the models once listening; /readyz says when they are in.
     const { app, metricsUrl } = await startServer({
       nestor,
       config: loaded.config,
       logger: { level: 'info' },
+      jobs,
       ...(runtime ? { accounts: runtime.accounts } : {}),
     });
     if (metricsUrl) app.log.info({ metricsUrl }, 'metrics served on the internal listener');

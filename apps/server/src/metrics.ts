@@ -77,6 +77,24 @@ export function createMetrics() {
     labelNames: ['code'] as const,
     registers,
   });
+  let jobCounts: (() => Promise<Record<string, number>>) | undefined;
+  new Gauge({
+    name: 'nestor_jobs',
+    help: 'Jobs by state (queued, active, completed, failed) in the job queue',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const counts = await jobCounts?.();
+      for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
+    },
+  });
+  const jobDuration = new Histogram({
+    name: 'nestor_job_duration_seconds',
+    help: 'Time jobs took to run, by kind and outcome',
+    labelNames: ['kind', 'state'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+    registers,
+  });
   for (const label of LABELS) detections.inc({ label }, 0);
 
   return {
@@ -113,6 +131,14 @@ export function createMetrics() {
     },
     error(code: string): void {
       errors.inc({ code });
+    },
+    /** Where the job gauges read the queue's counts from at each scrape. */
+    watchJobs(counts: () => Promise<Record<string, number>>): void {
+      jobCounts = counts;
+    },
+    /** Records one finished job. */
+    jobFinished(kind: string, state: 'completed' | 'failed', seconds: number): void {
+      jobDuration.observe({ kind, state }, seconds);
     },
   };
 }

@@ -1,0 +1,42 @@
+/** Jobs: long work (videos, batches of images) in a queue, in-process or BullMQ + Redis. */
+import type { Config } from '@nestor/core';
+import { createNodeNestor } from '@nestor/engine-node';
+import { createBullQueue, startBullWorker } from './bullmq.ts';
+import { createInProcessQueue } from './in-process.ts';
+import { JobStorage } from './storage.ts';
+import type { JobQueue } from './types.ts';
+
+export { type JobRoutesOptions, jobRoutes } from './routes.ts';
+export { JobStorage } from './storage.ts';
+export type { JobKind, JobOutput, JobQueue, JobSpec, JobState, JobStatus } from './types.ts';
+
+export interface Jobs {
+  readonly queue: JobQueue;
+  readonly storage: JobStorage;
+}
+
+/** The queue the config asks for: BullMQ when `redis.url` is set (workers run `nestor worker`), else in-process. */
+export function createJobs(config: Config, modelsDir: string): Jobs {
+  const storage = JobStorage.fromConfig(config);
+  const queue = config.redis.url
+    ? createBullQueue({ config, storage })
+    : createInProcessQueue({ config, storage, nestor: () => createNodeNestor(config, modelsDir) });
+  return { queue, storage };
+}
+
+/** `nestor worker`: runs BullMQ jobs until `signal` aborts. */
+export async function runWorker(config: Config, modelsDir: string, signal: AbortSignal): Promise<void> {
+  const storage = JobStorage.fromConfig(config);
+  const nestor = createNodeNestor(config, modelsDir);
+  await nestor.warmUp();
+  const worker = startBullWorker({ config, storage, nestor });
+  try {
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await worker.close();
+    await nestor.dispose();
+  }
+}

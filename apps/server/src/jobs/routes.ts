@@ -1,0 +1,308 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { type Config, NestorError, sniffImageFormat } from '@nestor/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Metrics } from '../metrics.ts';
+import { optionsFromFields } from '../options.ts';
+import { errorSchema, optionsProperties } from '../schemas.ts';
+import { DETECTIONS_FILE } from './process.ts';
+import { JobStorage } from './storage.ts';
+import type { JobKind, JobQueue, JobStatus } from './types.ts';
+
+export interface JobRoutesOptions {
+  readonly config: Config;
+  readonly queue: JobQueue;
+  readonly storage: JobStorage;
+  readonly metrics?: Metrics;
+  /** The identity of a request (its account), recorded as the job's owner; only the owner sees a job. */
+  readonly ownerOf?: (request: FastifyRequest) => string | undefined;
+}
+
+/** Every job route needs a signed-in user (or local mode). */
+const USER_ROUTE = { role: 'user' } as const;
+const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', format: 'uuid' } },
+} as const;
+
+export const jobStatusSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'state', 'progress', 'attempts'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['video', 'images'] },
+    state: { type: 'string', enum: ['queued', 'active', 'completed', 'failed'] },
+    progress: { type: 'number', minimum: 0, maximum: 1 },
+    etaSeconds: { type: 'number' },
+    attempts: { type: 'integer', description: 'Runs so far (a retried job counts each)' },
+    error: errorSchema.properties.error,
+    output: {
+      type: 'object',
+      properties: { fileName: { type: 'string' }, mimeType: { type: 'string' }, bytes: { type: 'integer' } },
+    },
+  },
+} as const;
+
+/** Magic bytes of the video containers (MP4/MOV `ftyp`, Matroska/WebM EBML). */
+function sniffVideo(head: Uint8Array): boolean {
+  const ascii = (from: number, text: string) => [...text].every((c, i) => head[from + i] === c.charCodeAt(0));
+  const ebml = head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3;
+  return ebml || ascii(4, 'ftyp') || ascii(4, 'moov') || ascii(4, 'mdat') || ascii(4, 'wide');
+}
+
+async function readHead(file: string): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const head = new Uint8Array(32);
+    const { bytesRead } = await handle.read(head, 0, 32, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Jobs for long work: `POST /v1/jobs` (multipart: one video, or several images, plus the options
+ * of /v1/anonymize) answers 202 with an id; `GET /v1/jobs/:id` tells state, progress and ETA;
+ * `GET /v1/jobs/:id/result` streams the anonymized video (or a ZIP of the images) and then deletes
+ * everything of the job; `?part=detections` gives the detections JSON (fetch it first).
+ */
+export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions): Promise<void> {
+  const { config, queue, storage, metrics } = options;
+  if (metrics) {
+    metrics.watchJobs(() => queue.counts());
+    queue.onFinished((kind, state, seconds) => metrics.jobFinished(kind, state, seconds));
+  }
+  app.addHook('onClose', async () => {
+    await queue.close();
+  });
+
+  const visible = async (request: FastifyRequest, id: string): Promise<JobStatus> => {
+    const status = JobStorage.isId(id) ? await queue.get(id) : undefined;
+    const owner = options.ownerOf?.(request);
+    if (!status || (status.owner !== undefined && status.owner !== owner)) {
+      throw new NestorError('E_NOT_FOUND', 'No such job (finished jobs are deleted once delivered)');
+    }
+    return status;
+  };
+  const noStore = async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('cache-control', 'no-store');
+  };
+
+  app.post(
+    '/v1/jobs',
+    {
+      config: USER_ROUTE,
+      onRequest: noStore,
+      // Options are validated by parseProcessOptions (one message format); the schema documents them.
+      validatorCompiler: () => () => true,
+      schema: {
+        summary: 'Start a job: one video, or a batch of images (multipart field "file", repeated)',
+        tags: ['jobs'],
+        body: {
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['file'],
+                properties: {
+                  file: { type: 'array', items: { type: 'string', format: 'binary' } },
+                  task: { type: 'string', enum: ['anonymize', 'detect'] },
+                  ...optionsProperties,
+                },
+              },
+            },
+          },
+        },
+        response: {
+          202: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        throw new NestorError('E_BAD_REQUEST', 'Send the files as multipart/form-data, field "file"');
+      }
+      const id = JobStorage.newId();
+      await storage.create(id);
+      try {
+        const fields: Record<string, unknown> = { ...(request.query as Record<string, unknown>) };
+        const inputs: string[] = [];
+        const kinds = new Set<JobKind>();
+        let total = 0;
+        const parts = request.parts({
+          limits: {
+            fileSize: config.jobs.maxUploadBytes,
+            files: config.jobs.maxImages,
+            fields: 32,
+            parts: config.jobs.maxImages + 32,
+          },
+        });
+        try {
+          for await (const part of parts) {
+            if (part.type === 'field') {
+              fields[part.fieldname] = part.value;
+              continue;
+            }
+            if (part.fieldname !== 'file') {
+              throw new NestorError(
+                'E_BAD_REQUEST',
+                `Files go in the multipart field "file", not "${part.fieldname}"`,
+              );
+            }
+            // Stored under a neutral name: what the client called the file never reaches the disk.
+            const name = `${String(inputs.length).padStart(5, '0')}${path
+              .extname(part.filename ?? '')
+              .toLowerCase()
+              .replace(/[^.a-z0-9]/g, '')}`;
+            const file = path.join(storage.inputDir(id), name);
+            await pipeline(part.file, createWriteStream(file, { mode: 0o600 }));
+            if (part.file.truncated) {
+              throw new NestorError(
+                'E_INPUT_TOO_LARGE',
+                `A file is larger than the limit of ${config.jobs.maxUploadBytes} bytes`,
+              );
+            }
+            total += part.file.bytesRead;
+            if (total > config.jobs.maxUploadBytes) {
+              throw new NestorError(
+                'E_INPUT_TOO_LARGE',
+                `The upload is larger than the limit of ${config.jobs.maxUploadBytes} bytes`,
+              );
+            }
+            const head = await readHead(file);
+            if (head.length === 0) throw new NestorError('E_EMPTY_INPUT', 'A file is empty');
+            if (sniffImageFormat(head)) kinds.add('images');
+            else if (sniffVideo(head)) kinds.add('video');
+            else
+              throw new NestorError(
+                'E_UNSUPPORTED_MEDIA',
+                'A file is neither an image nor a video Nestor reads',
+              );
+            inputs.push(name);
+          }
+        } catch (error) {
+          const coded =
+            error instanceof NestorError || (error as { code?: unknown } | null)?.code !== undefined;
+          throw coded
+            ? error
+            : new NestorError('E_BAD_REQUEST', 'The multipart body is malformed', { cause: error });
+        }
+        if (inputs.length === 0) throw new NestorError('E_EMPTY_INPUT', 'The request has no field "file"');
+        if (kinds.size > 1 || (kinds.has('video') && inputs.length > 1)) {
+          throw new NestorError('E_BAD_REQUEST', 'A job is one video, or images only');
+        }
+        const kind: JobKind = kinds.has('video') ? 'video' : 'images';
+        const owner = options.ownerOf?.(request);
+        await queue.add({
+          id,
+          kind,
+          inputs,
+          options: optionsFromFields(fields),
+          ...(owner ? { owner } : {}),
+        });
+        return reply.status(202).header('location', `/v1/jobs/${id}`).send({ id });
+      } catch (error) {
+        await storage.remove(id);
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id',
+    {
+      config: USER_ROUTE,
+      onRequest: noStore,
+      schema: {
+        summary: 'State, progress (0-1), ETA and error of a job',
+        tags: ['jobs'],
+        params: idParams,
+        response: { 200: jobStatusSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { owner: _owner, ...status } = await visible(request, (request.params as { id: string }).id);
+      return status;
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/result',
+    {
+      config: USER_ROUTE,
+      onRequest: noStore,
+      schema: {
+        summary:
+          'The result: the anonymized video or a ZIP of the images (then the job is deleted); ?part=detections for the detections JSON',
+        tags: ['jobs'],
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { part: { type: 'string', enum: ['file', 'detections'], default: 'file' } },
+        },
+        response: {
+          200: {
+            description: 'The file (video/*, application/zip) or the detections JSON',
+            content: {
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'application/json': { schema: { type: 'object' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const status = await visible(request, id);
+      if (status.state !== 'completed' || !status.output) {
+        throw new NestorError('E_JOB_NOT_READY', `The job is ${status.state}`);
+      }
+      const detections = (request.query as { part?: string }).part === 'detections';
+      const fileName = detections ? DETECTIONS_FILE : status.output.fileName;
+      const file = path.join(storage.outputDir(id), fileName);
+      const stream = createReadStream(file);
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', () =>
+          reject(new NestorError('E_JOB_NOT_READY', 'The result was already delivered or has expired')),
+        );
+      });
+      if (!detections || fileName === status.output.fileName) {
+        // Delivered: nothing of the job is kept (retention.resultsSeconds covers results never fetched).
+        reply.raw.once('finish', () => {
+          void queue.remove(id).catch(() => {});
+        });
+      }
+      return reply
+        .type(detections ? 'application/json' : status.output.mimeType)
+        .header('content-disposition', `attachment; filename="${fileName}"`)
+        .send(stream);
+    },
+  );
+
+  app.delete(
+    '/v1/jobs/:id',
+    {
+      config: USER_ROUTE,
+      schema: {
+        summary: 'Cancel a job and delete its files',
+        tags: ['jobs'],
+        params: idParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      await visible(request, id);
+      await queue.remove(id);
+      return reply.status(204).send();
+    },
+  );
+}
