@@ -12,6 +12,8 @@ const config: NextConfig = {
   turbopack: { root: fileURLToPath(new URL('../..', import.meta.url)) },
   outputFileTracingRoot: fileURLToPath(new URL('../..', import.meta.url)),
   devIndicators: false,
+  // The root layout lives under [locale]; the 404 page brings its own <html> (src/app/global-not-found.tsx).
+  experimental: { globalNotFound: true },
   poweredByHeader: false,
 };
 

@@ -170,7 +170,9 @@ function sendFixed(
     .header('x-content-type-options', 'nosniff')
     // Public, fixed files: pages on other origins and cross-origin-isolated pages (COEP) may load them.
     .header('access-control-allow-origin', '*')
-    .header('cross-origin-resource-policy', 'cross-origin');
+    .header('cross-origin-resource-policy', 'cross-origin')
+    // ORT's worker script must itself be cross-origin isolated to start from an isolated page (web.ts).
+    .header('cross-origin-embedder-policy', 'require-corp');
   const match = request.headers['if-none-match'];
   if (match && (match.trim() === '*' || match.split(',').some((t) => t.trim() === etag))) {
     return reply.code(304).send();

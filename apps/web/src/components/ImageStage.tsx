@@ -56,11 +56,16 @@ export function ZoomFrame({ label, children }: { label: string; children: ReactN
   );
 }
 
-/** The anonymized image over the original; the slider uncovers the original from the right. */
+/**
+ * Before / after: the original shows left of the divider, the anonymized image right of it. The
+ * divider starts at the left edge, so nothing of the original shows until the person asks.
+ */
 export function BeforeAfter(props: { original: string; anonymized: string; name: string }) {
   const t = useT('studio');
-  const [split, setSplit] = useState(100);
+  const [split, setSplit] = useState(0);
   const id = useId();
+  const badge =
+    'pointer-events-none absolute top-2 rounded bg-slate-900/80 px-2 py-0.5 text-xs font-medium text-white';
   return (
     <div>
       <ZoomFrame label={t('resultImage')}>
@@ -76,22 +81,30 @@ export function BeforeAfter(props: { original: string; anonymized: string; name:
           alt={t('anonymizedAlt', { name: props.name })}
           data-testid="anonymized-image"
           className="absolute inset-0 block h-auto w-full"
-          style={{ clipPath: `inset(0 ${100 - split}% 0 0)` }}
+          style={{ clipPath: `inset(0 0 0 ${split}%)` }}
         />
-        <div
-          aria-hidden="true"
-          className="pointer-events-none absolute inset-y-0 w-0.5 bg-white shadow-[0_0_0_1px_rgba(0,0,0,0.5)]"
-          style={{ left: `${split}%`, display: split > 0 && split < 100 ? 'block' : 'none' }}
-        />
+        {split > 0 ? (
+          <>
+            <div
+              aria-hidden="true"
+              className="pointer-events-none absolute inset-y-0 w-0.5 bg-white shadow-[0_0_0_1px_rgba(0,0,0,0.5)]"
+              style={{ left: `${split}%` }}
+            />
+            <span aria-hidden="true" className={`${badge} left-2`}>
+              {t('original')}
+            </span>
+          </>
+        ) : null}
+        {split < 100 ? (
+          <span aria-hidden="true" className={`${badge} right-2`}>
+            {t('anonymized')}
+          </span>
+        ) : null}
       </ZoomFrame>
       <div className="mt-2">
-        <div className="flex justify-between text-sm text-slate-700">
-          <span>{t('original')}</span>
-          <label htmlFor={id} className="font-semibold text-slate-900">
-            {t('beforeAfter')}
-          </label>
-          <span>{t('anonymized')}</span>
-        </div>
+        <label htmlFor={id} className="block text-sm font-semibold text-slate-900">
+          {t('beforeAfter')}
+        </label>
         <input
           id={id}
           type="range"

@@ -135,7 +135,7 @@ export function OptionsPanel({ options, engine, onChange, onEngine, onReset }: P
         />
       ))}
 
-      <div className="mt-4 grid grid-cols-2 gap-3">
+      <div className="mt-4 grid grid-cols-1 gap-3 min-[420px]:grid-cols-2 lg:grid-cols-2">
         <label className="block text-sm font-semibold">
           {t('format')}
           <select

@@ -3,6 +3,9 @@ import { defineMessages } from './define.ts';
 /** The frame of every page: header, language picker, footer. */
 export const common = defineMessages({
   en: {
+    notFoundTitle: 'Page not found',
+    notFoundText: 'This page does not exist.',
+    home: 'Go to Nestor in English',
     appName: 'Nestor',
     tagline: 'Blur faces and licence plates in your photos',
     skipToContent: 'Skip to main content',
@@ -15,6 +18,9 @@ export const common = defineMessages({
     close: 'Close',
   },
   fr: {
+    notFoundTitle: 'Page introuvable',
+    notFoundText: 'Cette page n’existe pas.',
+    home: 'Aller à Nestor en français',
     appName: 'Nestor',
     tagline: 'Floutez les visages et les plaques d’immatriculation de vos photos',
     skipToContent: 'Aller au contenu principal',
@@ -28,6 +34,9 @@ export const common = defineMessages({
     close: 'Fermer',
   },
   de: {
+    notFoundTitle: 'Seite nicht gefunden',
+    notFoundText: 'Diese Seite existiert nicht.',
+    home: 'Zu Nestor auf Deutsch',
     appName: 'Nestor',
     tagline: 'Gesichter und Kennzeichen in Ihren Fotos unkenntlich machen',
     skipToContent: 'Zum Hauptinhalt springen',
@@ -41,6 +50,9 @@ export const common = defineMessages({
     close: 'Schließen',
   },
   it: {
+    notFoundTitle: 'Pagina non trovata',
+    notFoundText: 'Questa pagina non esiste.',
+    home: 'Vai a Nestor in italiano',
     appName: 'Nestor',
     tagline: 'Sfoca volti e targhe nelle tue foto',
     skipToContent: 'Vai al contenuto principale',

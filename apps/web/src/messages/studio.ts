@@ -49,8 +49,8 @@ export const studio = defineMessages({
     anonymized: 'Anonymized',
     originalAlt: 'Original photo {name}',
     anonymizedAlt: 'Anonymized photo {name}',
-    beforeAfter: 'Before / after',
-    beforeAfterValue: '{percent} % anonymized shown',
+    beforeAfter: 'Before / after: slide to uncover the original',
+    beforeAfterValue: 'original shown on {percent} % of the width',
     overlayAlt: 'Detected regions drawn over the photo: {count}',
     reviewTitle: 'Review regions',
     reviewHelp:
@@ -162,8 +162,8 @@ export const studio = defineMessages({
     anonymized: 'Anonymisée',
     originalAlt: 'Photo originale {name}',
     anonymizedAlt: 'Photo anonymisée {name}',
-    beforeAfter: 'Avant / après',
-    beforeAfterValue: '{percent} % de la version anonymisée affichée',
+    beforeAfter: 'Avant / après : faites glisser pour découvrir l’original',
+    beforeAfterValue: 'original affiché sur {percent} % de la largeur',
     overlayAlt: 'Zones détectées dessinées sur la photo : {count}',
     reviewTitle: 'Vérifier les zones',
     reviewHelp:
@@ -273,8 +273,8 @@ export const studio = defineMessages({
     anonymized: 'Anonymisiert',
     originalAlt: 'Originalfoto {name}',
     anonymizedAlt: 'Anonymisiertes Foto {name}',
-    beforeAfter: 'Vorher / nachher',
-    beforeAfterValue: '{percent} % der anonymisierten Fassung sichtbar',
+    beforeAfter: 'Vorher / nachher: schieben, um das Original aufzudecken',
+    beforeAfterValue: 'Original auf {percent} % der Breite sichtbar',
     overlayAlt: 'Erkannte Bereiche über dem Foto: {count}',
     reviewTitle: 'Bereiche prüfen',
     reviewHelp:
@@ -386,8 +386,8 @@ export const studio = defineMessages({
     anonymized: 'Anonimizzata',
     originalAlt: 'Foto originale {name}',
     anonymizedAlt: 'Foto anonimizzata {name}',
-    beforeAfter: 'Prima / dopo',
-    beforeAfterValue: '{percent} % della versione anonimizzata visibile',
+    beforeAfter: 'Prima / dopo: scorri per scoprire l’originale',
+    beforeAfterValue: 'originale visibile sul {percent} % della larghezza',
     overlayAlt: 'Aree rilevate disegnate sulla foto: {count}',
     reviewTitle: 'Controlla le aree',
     reviewHelp:

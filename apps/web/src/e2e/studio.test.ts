@@ -1,0 +1,201 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Harness,
+  hasChromium,
+  hasDevSet,
+  MOBILE,
+  newPage,
+  photo,
+  screenshot,
+  shownImageHash,
+  startHarness,
+} from './harness.ts';
+
+if (!hasChromium) console.warn('web e2e skipped: /usr/bin/chromium is missing (apt-get install chromium)');
+if (!hasDevSet) console.warn('web e2e: ../shared/eval/dev is missing, using a generated photo without faces');
+
+let harness: Harness;
+
+/** Axe with the WCAG 2.0/2.1 A and AA rules; every violation listed on failure. */
+async function expectAccessible(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  const summary = violations.map(
+    (v) => `${state}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(summary).toEqual([]);
+}
+
+/** Uploads through the file picker and waits for the selected photo's result. */
+async function upload(page: Page, file: Awaited<ReturnType<typeof photo>>): Promise<void> {
+  await page.getByTestId('file-input').setInputFiles(file);
+  await page.getByTestId('counts').or(page.getByTestId('error')).first().waitFor({ timeout: 90_000 });
+  expect(await page.getByTestId('error').count()).toBe(0);
+}
+
+const count = async (page: Page, label: 'face' | 'plate') =>
+  Number(await page.getByTestId(`count-${label}`).getAttribute('data-count'));
+
+describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)', () => {
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('/ redirects by Accept-Language; the language picker switches page and language', async () => {
+    const { context, page } = await newPage(harness.browser, undefined, 'de-DE');
+    await page.goto(`${harness.baseUrl}/`);
+    expect(new URL(page.url()).pathname).toBe('/de/');
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Fotos anonymisieren');
+    await page.getByRole('link', { name: /Français/ }).click();
+    await page.waitForURL(/\/fr\/$/);
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Anonymiser des photos',
+    );
+    // The choice is remembered for the next visit to /.
+    await page.goto(`${harness.baseUrl}/`);
+    expect(new URL(page.url()).pathname).toBe('/fr/');
+    await context.close();
+  });
+
+  it('every locale page and the 404 page have no axe violations (desktop and 375 px)', async () => {
+    for (const viewport of [undefined, MOBILE]) {
+      const { context, page } = await newPage(harness.browser, viewport);
+      for (const locale of ['en', 'fr', 'de', 'it']) {
+        await page.goto(`${harness.baseUrl}/${locale}/`);
+        await page.getByRole('heading', { level: 1 }).waitFor();
+        await expectAccessible(page, `${locale} ${viewport ? 'mobile' : 'desktop'}`);
+      }
+      await page.goto(`${harness.baseUrl}/en/nothing-here/`);
+      await expectAccessible(page, '404');
+      if (viewport) {
+        await page.goto(`${harness.baseUrl}/en/`);
+        await screenshot(page, 'empty-mobile');
+      }
+      await context.close();
+    }
+  });
+
+  it('a real photo is anonymized on the server: result, counts, timings; detect draws the overlay', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await screenshot(page, 'empty-desktop');
+    await upload(page, await photo('face-0003.jpg'));
+    if (hasDevSet) expect(await count(page, 'face')).toBeGreaterThanOrEqual(2);
+    await page.getByTestId('anonymized-image').waitFor();
+    expect(await page.getByTestId('timings').textContent()).toMatch(
+      /Decode.*Detect.*Redact.*Encode.*Network.*Total/,
+    );
+    await screenshot(page, 'anonymized-desktop');
+    await expectAccessible(page, 'result');
+
+    // Detect mode: the original with the boxes drawn over it.
+    await page.getByText('Only detect', { exact: true }).click();
+    await page.getByRole('button', { name: 'Run again with these options' }).click();
+    await page.getByTestId('detection-overlay').waitFor({ timeout: 60_000 });
+    const faces = await count(page, 'face');
+    expect(await page.getByTestId('detection-box').count()).toBe(faces + (await count(page, 'plate')));
+    if (hasDevSet) expect(await page.getByTestId('detection-overlay').textContent()).toMatch(/Face \d+ %/);
+    await screenshot(page, 'detect-desktop');
+    await expectAccessible(page, 'detect');
+    await context.close();
+  });
+
+  it('adding and removing a region in review changes the output image', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await upload(page, await photo('face-0003.jpg'));
+    const before = await count(page, 'face');
+    const first = await shownImageHash(page);
+
+    await page.getByRole('button', { name: 'Review regions' }).click();
+    await page.getByRole('button', { name: 'Add a face' }).click();
+    // Keyboard only: move the new region (focused by Tab order, it is the last one) and enlarge it.
+    const added = page.getByRole('button', { name: /added by hand/ }).last();
+    await added.focus();
+    await added.press('ArrowLeft');
+    await added.press('Alt+ArrowRight');
+    await screenshot(page, 'review-desktop');
+    await expectAccessible(page, 'review');
+    await page.getByRole('button', { name: /Apply and re-render/ }).click();
+    await page.getByTestId('anonymized-image').waitFor({ timeout: 60_000 });
+    await expect.poll(() => count(page, 'face'), { timeout: 60_000 }).toBe(before + 1);
+    const second = await shownImageHash(page);
+    expect(second).not.toBe(first);
+
+    await page.getByRole('button', { name: 'Review regions' }).click();
+    await page
+      .getByRole('button', { name: /added by hand/ })
+      .last()
+      .focus();
+    await page.keyboard.press('Delete');
+    await page.getByRole('button', { name: /Apply and re-render/ }).click();
+    await expect.poll(() => count(page, 'face'), { timeout: 60_000 }).toBe(before);
+    await page.getByTestId('anonymized-image').waitFor();
+    const third = await shownImageHash(page);
+    expect(third).not.toBe(second);
+    await context.close();
+  });
+
+  it('on this device: same count as the server, and no image leaves the browser', async () => {
+    const { context, page } = await newPage(harness.browser);
+    const requests: { method: string; path: string }[] = [];
+    await page.goto(`${harness.baseUrl}/en/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    const file = await photo('face-0003.jpg');
+    await upload(page, file);
+    const server = { face: await count(page, 'face'), plate: await count(page, 'plate') };
+
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.protocol.startsWith('http')) requests.push({ method: request.method(), path: url.pathname });
+    });
+    await page.getByRole('button', { name: 'Remove all' }).click();
+    await page.getByText('On this device', { exact: true }).click();
+    await upload(page, file);
+    expect({ face: await count(page, 'face'), plate: await count(page, 'plate') }).toEqual(server);
+    expect(await page.getByTestId('timings').textContent()).toContain('none (on this device)');
+    await screenshot(page, 'device-desktop');
+    expect(requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(
+      requests.filter((r) => !/^\/(models|ort|_next|en)\//.test(r.path) && r.path !== '/v1/app-config'),
+    ).toEqual([]);
+    expect(requests.some((r) => r.path.startsWith('/models/'))).toBe(true);
+    await context.close();
+  });
+
+  it('compare runs both engines and reports agreement and both timings', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await upload(page, await photo('face-0003.jpg'));
+    await page.getByRole('button', { name: 'Compare both engines' }).click();
+    const verdict = page.getByTestId('compare-verdict');
+    await verdict.waitFor({ timeout: 90_000 });
+    expect(await verdict.getAttribute('data-agree')).toBe('true');
+    expect(await page.getByTestId('compare').textContent()).toMatch(/onnxruntime-node.*onnxruntime-web/s);
+    await screenshot(page, 'compare-desktop');
+    await expectAccessible(page, 'compare');
+    await context.close();
+  });
+
+  it('is usable at 375 px: upload, result and review fit the width', async () => {
+    const { context, page } = await newPage(harness.browser, MOBILE);
+    await page.goto(`${harness.baseUrl}/fr/`);
+    await upload(page, await photo('face-0003.jpg'));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'anonymized-mobile');
+    await expectAccessible(page, 'mobile result');
+    await page.getByRole('button', { name: 'Vérifier les zones' }).click();
+    await screenshot(page, 'review-mobile');
+    await expectAccessible(page, 'mobile review');
+    await context.close();
+  });
+});
