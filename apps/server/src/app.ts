@@ -347,7 +347,16 @@ export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions)
   app.register(webApp, { config });
 
   // Long work (videos, batches): POST/GET/DELETE /v1/jobs.
-  app.register(jobRoutes, { config, metrics, ...(jobs ?? createJobs(config, DEFAULT_MODELS_DIR)) });
+  app.register(jobRoutes, {
+    config,
+    metrics,
+    ...(jobs ?? createJobs(config, DEFAULT_MODELS_DIR)),
+    // A job belongs to the account that started it (local mode: nobody, so everyone on loopback).
+    ownerOf: async (request) => {
+      const principal = await access.principalOf(request);
+      return principal && principal.kind !== 'local' ? principal.user.id : undefined;
+    },
+  });
   return app;
 }
 

@@ -17,11 +17,11 @@ export interface JobRoutesOptions {
   readonly storage: JobStorage;
   readonly metrics?: Metrics;
   /** The identity of a request (its account), recorded as the job's owner; only the owner sees a job. */
-  readonly ownerOf?: (request: FastifyRequest) => string | undefined;
+  readonly ownerOf?: (request: FastifyRequest) => Promise<string | undefined>;
 }
 
-/** Every job route needs a signed-in user (or local mode). */
-const USER_ROUTE = { role: 'user' } as const;
+/** Every job route needs a signed-in user (or local mode); API keys need the anonymize scope. */
+const USER_ROUTE = { role: 'user', scope: 'anonymize' } as const;
 const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
 const idParams = {
   type: 'object',
@@ -83,7 +83,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
 
   const visible = async (request: FastifyRequest, id: string): Promise<JobStatus> => {
     const status = JobStorage.isId(id) ? await queue.get(id) : undefined;
-    const owner = options.ownerOf?.(request);
+    const owner = await options.ownerOf?.(request);
     if (!status || (status.owner !== undefined && status.owner !== owner)) {
       throw new NestorError('E_NOT_FOUND', 'No such job (finished jobs are deleted once delivered)');
     }
@@ -198,7 +198,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
           throw new NestorError('E_BAD_REQUEST', 'A job is one video, or images only');
         }
         const kind: JobKind = kinds.has('video') ? 'video' : 'images';
-        const owner = options.ownerOf?.(request);
+        const owner = await options.ownerOf?.(request);
         await queue.add({
           id,
           kind,
