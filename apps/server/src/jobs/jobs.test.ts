@@ -1,60 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Config, parseConfig } from '@nestor/core';
-import { createNodeNestor, createSharpCodec } from '@nestor/engine-node';
-import { DEFAULT_MODELS_DIR } from '@nestor/models';
+import { parseConfig } from '@nestor/core';
 import { HAS_FFMPEG, movingBoxClip, probeStreams } from '@nestor/video/test-clips';
 import type { FastifyInstance } from 'fastify';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
-import { createJobs } from './index.ts';
-import type { JobStatus } from './types.ts';
+import { noiseJpeg, startApp, submit, waitFor } from './test-support.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-jobs-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A JPEG of noise (no faces, no text). */
-async function noiseJpeg(): Promise<Uint8Array> {
-  const image = { width: 96, height: 64, channels: 3 as const, data: new Uint8Array(96 * 64 * 3) };
-  for (let i = 0; i < image.data.length; i++) image.data[i] = (i * 7919) % 251;
-  return createSharpCodec().encode(
-    image,
-    { format: 'jpeg', quality: 80, keepMetadata: false },
-    { image, format: 'jpeg', source: new Uint8Array() },
-  );
-}
-
-export async function startApp(config: Config): Promise<{ app: FastifyInstance; url: string }> {
-  const jobs = createJobs(config, DEFAULT_MODELS_DIR);
-  const nestor = createNodeNestor(config, DEFAULT_MODELS_DIR);
-  const app = buildApp({ nestor, config, jobs });
-  app.addHook('onClose', () => nestor.dispose());
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, url };
-}
-
-export async function submit(
-  url: string,
-  files: { name: string; bytes: Uint8Array }[],
-  fields: Record<string, string> = {},
-) {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  for (const f of files) form.append('file', new Blob([new Uint8Array(f.bytes)]), f.name);
-  return fetch(`${url}/v1/jobs`, { method: 'POST', body: form });
-}
-
-export async function waitFor(url: string, id: string, done: (s: JobStatus) => boolean, timeoutMs = 60_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const status = (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as JobStatus;
-    if (done(status)) return status;
-    if (Date.now() > until) throw new Error(`job ${id} still ${status.state}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('jobs (in-process queue)', () => {
   let server: { app: FastifyInstance; url: string };
