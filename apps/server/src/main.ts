@@ -36,10 +36,12 @@ export async function startServer(options: {
   const { config } = options;
   checkExposure(config);
   const app = buildApp(options);
+  // Created before listening: hooks cannot be added to a listening app.
+  const metricsServer = config.auth.mode === 'accounts' ? metricsListener(app) : undefined;
   const url = await app.listen({ host: config.server.host, port: config.server.port });
-  if (config.auth.mode === 'local') return { app, url };
+  if (!metricsServer) return { app, url };
   try {
-    const metricsUrl = await listenForMetrics(app, config.server.metricsHost, config.server.metricsPort);
+    const metricsUrl = await listen(metricsServer, config.server.metricsHost, config.server.metricsPort);
     return { app, url, metricsUrl };
   } catch (error) {
     await app.close();
@@ -47,8 +49,8 @@ export async function startServer(options: {
   }
 }
 
-/** A bare HTTP listener that answers GET /metrics and 404 to anything else. */
-async function listenForMetrics(app: FastifyInstance, host: string, port: number): Promise<string> {
+/** A bare HTTP server that answers GET /metrics and 404 to anything else; closed with the app. */
+function metricsListener(app: FastifyInstance): Server {
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
@@ -62,12 +64,16 @@ async function listenForMetrics(app: FastifyInstance, host: string, port: number
       },
     );
   });
+  app.addHook('onClose', async () => {
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return server;
+}
+
+async function listen(server: Server, host: string, port: number): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
-  });
-  app.addHook('onClose', async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
@@ -92,7 +98,6 @@ export async function main(argv: readonly string[] = []): Promise<number> {
     });
     // Videos and batches: in-process, or BullMQ when redis.url is set (workers: `nestor worker`).
     const jobs = createJobs(loaded.config, loaded.modelsDir);
-    // Videos and batches: in-process, or BullMQ when redis.url is set (workers: `nestor worker`).
     // buildApp starts loading the models once listening; /readyz says when they are in.
     const { app, metricsUrl } = await startServer({
       nestor,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { NestorError } from '@nestor/core';
 import { accountsRepository } from '@nestor/db';
 import { loadConfig } from '@nestor/engine-node';
@@ -20,14 +21,15 @@ export const ADMIN_USAGE = `Account administration (auth.mode "accounts"):
 export async function runAdminCommand(
   argv: readonly string[],
   out: (line: string) => void,
+  where: ConfigLocation = {},
 ): Promise<number | undefined> {
   const [command, sub] = argv;
   if (command === 'keygen') {
     out(generateSecretKey());
     return 0;
   }
-  if (command === 'user' && sub === 'create') return createUser(argv.slice(2), out);
-  if (command === 'rotate-key') return rotateKey(argv.slice(1), out);
+  if (command === 'user' && sub === 'create') return createUser(argv.slice(2), out, where);
+  if (command === 'rotate-key') return rotateKey(argv.slice(1), out, where);
   if (command === 'help' || command === '--help' || command === '-h') {
     out(ADMIN_USAGE);
     return 0;
@@ -35,6 +37,12 @@ export async function runAdminCommand(
   if (command !== undefined)
     throw new NestorError('E_INVALID_OPTION', `Unknown command "${command}"\n${ADMIN_USAGE}`);
   return undefined;
+}
+
+/** Where the config is looked for (tests point at a folder; the command uses the process's). */
+export interface ConfigLocation {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 function flagValue(args: readonly string[], flag: string): string | undefined {
@@ -45,11 +53,15 @@ function flagValue(args: readonly string[], flag: string): string | undefined {
   return value;
 }
 
-async function createUser(args: readonly string[], out: (line: string) => void): Promise<number> {
+async function createUser(
+  args: readonly string[],
+  out: (line: string) => void,
+  where: ConfigLocation,
+): Promise<number> {
   const baseUrlFlag = flagValue(args, '--base-url');
   const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--base-url');
   if (names.length !== 1) throw new NestorError('E_INVALID_OPTION', `Name one user\n${ADMIN_USAGE}`);
-  const loaded = loadConfig();
+  const loaded = loadConfig(where);
   const { config } = loaded;
   const key = await loadSecretKey(config, loaded.file);
   const db = await openConfiguredDatabase(config, loaded.file);
@@ -71,12 +83,17 @@ async function createUser(args: readonly string[], out: (line: string) => void):
   }
 }
 
-async function rotateKey(args: readonly string[], out: (line: string) => void): Promise<number> {
+async function rotateKey(
+  args: readonly string[],
+  out: (line: string) => void,
+  where: ConfigLocation,
+): Promise<number> {
   const file = flagValue(args, '--new-key-file');
   if (!file) throw new NestorError('E_INVALID_OPTION', `--new-key-file FILE is required\n${ADMIN_USAGE}`);
-  const loaded = loadConfig();
+  const loaded = loadConfig(where);
   const oldKey = await loadSecretKey(loaded.config, loaded.file);
-  const newKey = parseSecretKey(await readFile(file, 'utf8'), file);
+  const newKeyFile = path.resolve(where.cwd ?? '.', file);
+  const newKey = parseSecretKey(await readFile(newKeyFile, 'utf8'), newKeyFile);
   if (newKey.id === oldKey.id) throw new NestorError('E_INVALID_OPTION', 'The new key is the configured key');
   const db = await openConfiguredDatabase(loaded.config, loaded.file);
   try {

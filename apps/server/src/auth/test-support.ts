@@ -35,8 +35,10 @@ export interface Harness {
   readonly logs: string[];
   /** Every response body and Set-Cookie header, for the no-secret checks. */
   readonly seen: { url: string; text: string }[];
+  /** Every route the app registered, with its declared role and key scope. */
+  readonly routes: { method: string; url: string; role: string | undefined; scope: string | undefined }[];
   request(options: {
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+    method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
     url: string;
     json?: unknown;
     session?: Session;
@@ -76,6 +78,17 @@ export async function harness(
     accounts,
     logger: { level: 'trace', stream },
   });
+  const routes: Harness['routes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) {
+      routes.push({
+        method,
+        url: route.url ?? route.path,
+        role: route.config?.role,
+        scope: route.config?.scope,
+      });
+    }
+  });
   await app.ready();
   const seen: { url: string; text: string }[] = [];
   return {
@@ -85,6 +98,7 @@ export async function harness(
     clock,
     logs,
     seen,
+    routes,
     async request({ method, url, json, session, headers = {}, body }) {
       const all: Record<string, string> = { ...headers };
       if (session) {
