@@ -151,7 +151,12 @@ export function DetectionOverlay(props: {
       >
         {props.detections.map((d, i) => {
           const text = `${t(d.label === 'face' ? 'labelFace' : 'labelPlate')} ${Math.round(d.score * 100)} %`;
-          const labelY = d.box.y > font * 1.4 ? d.box.y - font * 1.3 : d.box.y + d.box.height;
+          const labelWidth = Math.min(props.width, text.length * font * 0.6 + font * 0.6);
+          const labelX = Math.max(0, Math.min(d.box.x, props.width - labelWidth));
+          const labelY =
+            d.box.y > font * 1.4
+              ? d.box.y - font * 1.3
+              : Math.min(d.box.y + d.box.height, props.height - font * 1.3);
           return (
             // biome-ignore lint/suspicious/noArrayIndexKey: detections have no identity of their own
             <g key={i} data-testid="detection-box">
@@ -164,16 +169,12 @@ export function DetectionOverlay(props: {
                 stroke={COLORS[d.label]}
                 strokeWidth={stroke}
               />
-              <rect
-                x={d.box.x}
-                y={labelY}
-                width={text.length * font * 0.62 + font * 0.6}
-                height={font * 1.3}
-                fill="#0f172a"
-              />
+              <rect x={labelX} y={labelY} width={labelWidth} height={font * 1.3} fill="#0f172a" />
               <text
-                x={d.box.x + font * 0.3}
+                x={labelX + font * 0.3}
                 y={labelY + font}
+                textLength={labelWidth - font * 0.6}
+                lengthAdjust="spacingAndGlyphs"
                 fill="#ffffff"
                 fontSize={font}
                 fontFamily="system-ui, sans-serif"
