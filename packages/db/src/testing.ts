@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -13,7 +13,17 @@ import pg from 'pg';
 import type { Database } from './database.ts';
 import { openDatabase } from './index.ts';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Debian's versioned server binaries (`/usr/lib/postgresql/15/bin` on bookworm), the newest there. */
+const PG_BIN = findPostgresBin('/usr/lib/postgresql');
+
+function findPostgresBin(root: string): string {
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v) && existsSync(path.join(root, v, 'bin', 'postgres')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  return path.join(root, versions[0] ?? '15', 'bin');
+}
 
 export interface PostgresServer {
   /** `postgres://postgres@127.0.0.1:PORT/postgres` */
