@@ -7,6 +7,7 @@ import { AppConfigProvider, useAppConfig } from '../lib/app-config.tsx';
 import { LocaleProvider, useT } from '../lib/i18n.tsx';
 import { localizedPath } from '../lib/locales.ts';
 import { translate } from '../lib/translate.ts';
+import { AccountMenu } from './account/AccountMenu.tsx';
 
 /** Header (name, language picker), main landmark and footer around every page. */
 export function Shell({ locale, children }: { locale: Locale; children: ReactNode }) {
@@ -35,7 +36,10 @@ function Frame({ locale, children }: { locale: Locale; children: ReactNode }) {
             <span className="text-xl font-bold tracking-tight text-indigo-700">{t('appName')}</span>
             <span className="hidden text-sm text-slate-600 sm:inline">{t('tagline')}</span>
           </a>
-          <LanguagePicker locale={locale} />
+          <div className="flex flex-wrap items-center gap-2">
+            <AccountMenu />
+            <LanguagePicker locale={locale} />
+          </div>
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto max-w-6xl px-4 py-6 focus:outline-none">

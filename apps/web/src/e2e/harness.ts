@@ -94,7 +94,7 @@ export async function photo(name: string): Promise<{ name: string; mimeType: str
   })
     .jpeg()
     .toBuffer();
-  return { name: 'generated.jpg', mimeType: 'image/jpeg', buffer };
+  return { name, mimeType: 'image/jpeg', buffer };
 }
 
 /** sha-256 of the anonymized image the page shows (read back from its blob: URL). */

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import AxeBuilder from '@axe-core/playwright';
+import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -141,6 +143,37 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await page.getByTestId('anonymized-image').waitFor();
     const third = await shownImageHash(page);
     expect(third).not.toBe(second);
+    await context.close();
+  });
+
+  it('a batch: several files at once, a translated error for a non-image, a ZIP of the results', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    const notAnImage = {
+      name: 'notes.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from('not an image at all'),
+    };
+    const photos = [await photo('face-0003.jpg'), await photo('face-0006.jpg')];
+    await page.getByTestId('file-input').setInputFiles([...photos, notAnImage]);
+    await expect
+      .poll(() => page.getByText(/^(Faces: \d+, Plates: \d+|Failed)$/).count(), { timeout: 90_000 })
+      .toBe(3);
+    await page.getByRole('button', { name: /notes\.jpg/ }).click();
+    expect(await page.getByTestId('error').textContent()).toBe(
+      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, TIFF or GIF.',
+    );
+    await screenshot(page, 'batch-error-desktop');
+    await expectAccessible(page, 'error');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download all as ZIP (2)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('nestor-anonymized.zip');
+    const files = unzipSync(new Uint8Array(await readFile(await download.path())));
+    expect(Object.keys(files).sort()).toEqual(['face-0003.anonymized.jpg', 'face-0006.anonymized.jpg']);
+    for (const bytes of Object.values(files)) expect([...bytes.subarray(0, 2)]).toEqual([0xff, 0xd8]);
     await context.close();
   });
 
