@@ -71,6 +71,13 @@ describe('createClient against the real server', () => {
     expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(true);
   });
 
+  it('appConfig gives the deployment settings the web app starts from', async () => {
+    const answer = await client.appConfig();
+    expect(answer.locales).toEqual(['en', 'fr', 'de', 'it']);
+    expect(answer.defaults).toMatchObject({ method: 'gaussian', targets: ['face', 'plate'], format: 'same' });
+    expect(answer.auth.mode).toBe('local');
+  });
+
   it('detect sends bytes and options as the server reads them', async () => {
     const result = await client.detect(jpeg, { targets: ['face'], addRegions: [FACE] });
     expect(result.image).toEqual({ width: WIDTH, height: HEIGHT, format: 'jpeg' });
@@ -182,6 +189,35 @@ describe('fetch injection', () => {
     expect(seen).toEqual([
       { url: `${baseUrl}/v1/detect`, accept: 'application/json', token: 'secret' },
       { url: `${baseUrl}/v1/anonymize`, accept: 'image/*', token: 'secret' },
+    ]);
+  });
+
+  it('calls a headers function per request (a CSRF token) and passes credentials on', async () => {
+    const seen: { method: string; path: string; csrf: string | null; credentials: string | undefined }[] = [];
+    let token = 'one';
+    const spy = createClient({
+      baseUrl,
+      credentials: 'same-origin',
+      headers: ({ method }) => (method === 'POST' ? { 'x-csrf-token': token } : {}),
+      fetch: (url, init) => {
+        const headers = new Headers(init.headers);
+        seen.push({
+          method: init.method ?? 'GET',
+          path: new URL(url).pathname,
+          csrf: headers.get('x-csrf-token'),
+          credentials: init.credentials,
+        });
+        return fetch(url, init);
+      },
+    });
+    await spy.health();
+    await spy.detect(jpeg, { preset: 'fast' });
+    token = 'two';
+    await spy.detect(jpeg, { preset: 'fast' });
+    expect(seen).toEqual([
+      { method: 'GET', path: '/healthz', csrf: null, credentials: 'same-origin' },
+      { method: 'POST', path: '/v1/detect', csrf: 'one', credentials: 'same-origin' },
+      { method: 'POST', path: '/v1/detect', csrf: 'two', credentials: 'same-origin' },
     ]);
   });
 
