@@ -23,6 +23,7 @@ const PUBLIC_ROUTES = [
   /^\/models\/:file$/,
   /^\/ort\/:file$/,
   /^\/v1\/auth\/(session|login|register|credentials|renew)$/,
+  /^\/credentials\/$/,
 ];
 
 const concrete = (url: string) =>
@@ -90,6 +91,16 @@ describe('every route declares its role, and non-public ones refuse the wrong ca
       expect(urls, url).toContain(url);
     expect(h.routes.every((r) => r.role !== undefined)).toBe(true);
     expect(urls).not.toContain('/metrics');
+  });
+
+  it("one-time links open the credentials page in the visitor's language", async () => {
+    const res = await h.request({
+      method: 'GET',
+      url: '/credentials/',
+      headers: { 'accept-language': 'de-CH,de;q=0.9' },
+    });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/de/credentials/');
   });
 
   it('only the listed routes are public', () => {

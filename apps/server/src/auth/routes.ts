@@ -2,6 +2,7 @@ import { type Config, NestorError } from '@nestor/core';
 import type { AuditFilter, AuditOutcome } from '@nestor/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorSchema } from '../schemas.ts';
+import { chooseLocale, LOCALE_COOKIE } from '../web.ts';
 import { CSRF_COOKIE, RENEWAL_COOKIE, readCookies, SESSION_COOKIE } from './access.ts';
 import { type Accounts, API_KEY_SCOPES, type Principal, ROLES } from './accounts.ts';
 import { bool, oneOf, readFields, someOf, str } from './body.ts';
@@ -108,6 +109,16 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
       };
     },
   );
+
+  // One-time links are `/credentials/#token`: the fragment survives the redirect to the visitor's language.
+  app.get('/credentials/', { config: { role: 'public' }, schema: { hide: true } }, async (request, reply) => {
+    const locale = chooseLocale(
+      request.headers['accept-language'],
+      readCookies(request)[LOCALE_COOKIE],
+      config.locales,
+    );
+    return noStore(reply).redirect(`/${locale}/credentials/`, 302);
+  });
 
   app.post(
     '/v1/auth/login',
