@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Nestor, NestorError, type ProcessOptions, type Timings } from '@nestor/core';
 import { resizedJpeg, timeDecodeEncode } from '@nestor/engine-node';
+import { benchVideo, type VideoBenchRow } from './bench-video.ts';
 import type { Io } from './main.ts';
 
 export interface BenchFlags {
@@ -10,6 +12,8 @@ export interface BenchFlags {
   readonly runs: number;
   readonly json: boolean;
   readonly cwd: string;
+  /** Only the photo or only the video part. */
+  readonly only?: 'photos' | 'video';
 }
 
 /** Photo sizes benchmarked, 4:3 like most cameras. */
@@ -43,6 +47,11 @@ export async function runBench(
   flags: BenchFlags,
   io: Io,
 ): Promise<number> {
+  const video = flags.only === 'photos' ? [] : await videoRows(nestor, options, flags, io);
+  if (flags.only === 'video') {
+    printVideo(video, flags, io);
+    return 0;
+  }
   const photos =
     flags.images.length > 0
       ? flags.images.map((f) => path.resolve(flags.cwd, f))
@@ -95,5 +104,36 @@ export async function runBench(
     }
     io.stdout.write('ratio = total / (JPEG decode + encode of the same image), medians\n');
   }
+  printVideo(video, flags, io);
   return 0;
+}
+
+async function videoRows(
+  nestor: Nestor,
+  options: ProcessOptions,
+  flags: BenchFlags,
+  io: Io,
+): Promise<VideoBenchRow[]> {
+  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) {
+    io.stderr.write('bench: ffmpeg is not installed, the video part is skipped\n');
+    return [];
+  }
+  return benchVideo(nestor, options, flags.runs);
+}
+
+function printVideo(rows: readonly VideoBenchRow[], flags: BenchFlags, io: Io): void {
+  if (rows.length === 0) return;
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ video: rows })}\n`);
+    return;
+  }
+  io.stdout.write('\nvideo  frames  every  x264    nestor s  fps    plain s  fps    speed ratio\n');
+  for (const r of rows) {
+    io.stdout.write(
+      `${r.size.padEnd(6)} ${String(r.frames).padStart(6)}  ${String(r.detectEvery).padStart(5)}  ${r.x264Preset.padEnd(7)} ${String(r.nestorSeconds).padStart(8)}  ${String(r.nestorFps).padStart(5)}  ${String(r.plainSeconds).padStart(7)}  ${String(r.plainFps).padStart(5)}  ${r.ratio.toFixed(2).padStart(11)}\n`,
+    );
+  }
+  io.stdout.write(
+    'speed ratio = plain ffmpeg decode+encode time / Nestor time, same encoder settings, medians\n',
+  );
 }

@@ -130,16 +130,25 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     });
 
   common(program.command('bench'))
-    .description('time each stage on ~1, 3 and 12 MP photos and compare with JPEG decode+encode')
+    .description(
+      'time each stage on ~1, 3 and 12 MP photos and compare with JPEG decode+encode; videos at 720p and 1080p against a plain ffmpeg transcode',
+    )
     .argument('[images...]', 'photos to use (default: one from ../shared/eval/dev, resized)')
     .option('--runs <n>', 'timed runs per size', '3')
+    .addOption(new Option('--only <part>', 'only the photo or the video part').choices(['photos', 'video']))
     .option('--json', 'print the results as JSON')
     .action(async (images: string[], flags: Flags) => {
       exitCode = await withNestor(flags, io, (nestor, options) =>
         runBench(
           nestor,
           options,
-          { images, runs: Number(flags.runs), json: Boolean(flags.json), cwd: io.cwd },
+          {
+            images,
+            runs: Number(flags.runs),
+            json: Boolean(flags.json),
+            cwd: io.cwd,
+            ...(flags.only === 'photos' || flags.only === 'video' ? { only: flags.only } : {}),
+          },
           io,
         ),
       );

@@ -6,13 +6,13 @@ import {
   type Nestor,
   NestorError,
   type ProcessOptions,
-  type RawImage,
   type TrackedDetection,
   Tracker,
   type TrackSummary,
 } from '@nestor/core';
 import { createEncoder, decodeFrames, type FrameEncoder } from './ffmpeg.ts';
 import { probeVideo, type VideoContainer, type VideoInfo } from './probe.ts';
+import { evenRect, writeRgbChanges, yuvLayout, yuvToRgb } from './yuv.ts';
 
 /** What video anonymization needs of a pipeline. */
 export type FramePipeline = Pick<Nestor, 'detectPixels' | 'redactPixels' | 'modelIds' | 'config'>;
@@ -138,13 +138,13 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
   let read = 0;
   let done = 0;
 
-  const image = (data: Buffer): RawImage => ({ width: info.width, height: info.height, channels: 3, data });
+  const layout = yuvLayout(info.width, info.height);
   const startRun = (frame: Frame) => {
     detectorRuns++;
     const run: Run = {
       index: frame.index,
       done: false,
-      detections: nestor.detectPixels(image(frame.data), detectOptions).finally(() => {
+      detections: nestor.detectPixels(yuvToRgb(frame.data, layout), detectOptions).finally(() => {
         run.done = true;
       }),
     };
@@ -162,13 +162,7 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
     }
     if (regions.length > 0) {
       frames.push({ index: frame.index, timeMs: Math.round(frame.index * frameMs), detections: regions });
-      if (encoder) {
-        nestor.redactPixels(
-          image(frame.data),
-          regions.map((r) => ({ ...r, source: r.source === 'manual' ? 'manual' : 'model' })),
-          options,
-        );
-      }
+      if (encoder) for (const region of regions) redact(frame.data, region);
     }
     if (encoder) await encoder.write(frame.data);
     tracker.forget(frame.index);
@@ -181,6 +175,26 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
       fps,
       etaSeconds: Math.max(0, info.frames - done) / Math.max(fps, 1e-3),
     });
+  };
+
+  /** Redacts one region: only the pixels around it go to RGB and back (with context for the blur). */
+  const redact = (data: Buffer, d: FrameDetection) => {
+    const rect = evenRect(d.region, Math.max(d.region.width, d.region.height) / 2 + 2, layout);
+    const rgb = yuvToRgb(data, layout, rect);
+    const before = rgb.data.slice();
+    const shift = <T extends { x: number; y: number }>(b: T): T => ({
+      ...b,
+      x: b.x - rect.x0,
+      y: b.y - rect.y0,
+    });
+    const local: Detection = {
+      ...d,
+      box: shift(d.box),
+      region: shift(d.region),
+      source: d.source === 'manual' ? 'manual' : 'model',
+    };
+    nestor.redactPixels(rgb, [local], options);
+    writeRgbChanges(data, layout, rect, before, rgb.data);
   };
 
   /** Observes finished runs in order and emits every frame whose regions are final. */

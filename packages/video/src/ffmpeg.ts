@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { NestorError } from '@nestor/core';
 import { toolMissing, type VideoContainer, type VideoInfo } from './probe.ts';
+import { yuvLayout } from './yuv.ts';
 
 /** How the anonymized video is encoded. */
 export interface EncoderSettings {
@@ -65,8 +66,8 @@ async function exitOf(child: ChildProcess): Promise<number> {
 }
 
 /**
- * Decoded frames of the first video stream, RGB 8-bit, each `width * height * 3` bytes, in
- * presentation order; every stored frame exactly once (no rate conversion). Reading is pulled:
+ * Decoded frames of the first video stream, planar YUV 4:2:0 (see yuv.ts), in presentation
+ * order; every stored frame exactly once (no rate conversion). Reading is pulled:
  * ffmpeg is paused while the consumer is busy, so at most one frame plus a pipe buffer is held.
  */
 export async function* decodeFrames(
@@ -74,7 +75,7 @@ export async function* decodeFrames(
   info: VideoInfo,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
-  const frameBytes = info.width * info.height * 3;
+  const frameBytes = yuvLayout(info.width, info.height).bytes;
   const child = spawnTool(
     [
       '-i',
@@ -86,7 +87,7 @@ export async function* decodeFrames(
       '-f',
       'rawvideo',
       '-pix_fmt',
-      'rgb24',
+      'yuv420p',
       'pipe:1',
     ],
     ['ignore', 'pipe', 'pipe'],
@@ -150,7 +151,7 @@ export function createEncoder(
       '-f',
       'rawvideo',
       '-pix_fmt',
-      'rgb24',
+      'yuv420p',
       '-s',
       `${info.width}x${info.height}`,
       '-framerate',

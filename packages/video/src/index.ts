@@ -26,3 +26,4 @@ export {
   type VideoContainer,
   type VideoInfo,
 } from './probe.ts';
+export { evenRect, type PixelRect, writeRgbChanges, type YuvLayout, yuvLayout, yuvToRgb } from './yuv.ts';

@@ -11,7 +11,7 @@ import { boxAt, HAS_FFMPEG, magentaPipeline, movingBoxClip, probeStreams } from 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-video-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Mean brightness of a box shrunk by 3 px (codec edges), on an RGB frame. */
+/** Mean luma of a box shrunk by 3 px (codec edges), on a YUV 4:2:0 frame. */
 function meanInside(
   frame: Buffer,
   width: number,
@@ -21,9 +21,8 @@ function meanInside(
   let n = 0;
   for (let y = box.y + 3; y < box.y + box.height - 3; y++) {
     for (let x = box.x + 3; x < box.x + box.width - 3; x++) {
-      const i = (y * width + x) * 3;
-      sum += frame[i]! + frame[i + 1]! + frame[i + 2]!;
-      n += 3;
+      sum += frame[y * width + x]!;
+      n++;
     }
   }
   return sum / n;
