@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,9 +63,40 @@ export async function buildWeb(log: (line: string) => void = () => {}): Promise<
   await writeFile(STAMP, `${new Date().toISOString()}\n`);
 }
 
+/** Held while one process builds: test files run in parallel and must not build into one folder at once. */
+const LOCK = join(WEB_DIR, '.build-lock');
+/** A lock older than this was left by a killed build. */
+const STALE_LOCK_MS = 15 * 60_000;
+
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      await mkdir(LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(LOCK).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
+      if (held > STALE_LOCK_MS) await rm(LOCK, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(LOCK, { recursive: true, force: true });
+  }
+}
+
 /** Builds the web app when it is missing or stale; a fast no-op otherwise. */
 export async function ensureWebBuild(log: (line: string) => void = () => {}): Promise<boolean> {
   if (!(await isBuildStale())) return false;
-  await buildWeb(log);
-  return true;
+  return withBuildLock(async () => {
+    // Another process may have built it while this one waited.
+    if (!(await isBuildStale())) return false;
+    await buildWeb(log);
+    return true;
+  });
 }
