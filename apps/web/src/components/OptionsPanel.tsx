@@ -17,9 +17,11 @@ interface Props {
   readonly onChange: (options: StudioOptions) => void;
   readonly onEngine: (engine: EngineKind) => void;
   readonly onReset: () => void;
+  /** How the on-device engine is doing (loading, ready, failed). */
+  readonly deviceNote?: string | undefined;
 }
 
-export function OptionsPanel({ options, engine, onChange, onEngine, onReset }: Props) {
+export function OptionsPanel({ options, engine, onChange, onEngine, onReset, deviceNote }: Props) {
   const t = useT('studio');
   const id = useId();
   const set = <K extends keyof StudioOptions>(key: K, value: StudioOptions[K]) =>
@@ -55,6 +57,11 @@ export function OptionsPanel({ options, engine, onChange, onEngine, onReset }: P
         ]}
         hint={engine === 'device' ? t('engineDeviceHint') : t('engineServerHint')}
       />
+      {deviceNote ? (
+        <p className="mt-1 text-sm font-medium text-slate-800" role="status" data-testid="device-status">
+          {deviceNote}
+        </p>
+      ) : null}
 
       <fieldset className="mt-4">
         <legend className={legend}>{t('targets')}</legend>

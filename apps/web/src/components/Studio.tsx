@@ -7,6 +7,7 @@ import { useAppConfig } from '../lib/app-config.tsx';
 import { anonymizedName, detectionsName, zipFiles } from '../lib/download.ts';
 import {
   DEVICE_FORMATS,
+  devicePipeline,
   type EngineKind,
   type RunOutput,
   requestOptions,
@@ -74,6 +75,11 @@ export function Studio() {
   const [reviewing, setReviewing] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [stale, setStale] = useState(false);
+  const [device, setDevice] = useState<
+    { state: 'idle' | 'loading' | 'ready' } | { state: 'error'; error: unknown }
+  >({
+    state: 'idle',
+  });
   const touched = useRef(false);
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const titleId = useId();
@@ -158,6 +164,16 @@ export function Studio() {
   const changeEngine = (value: EngineKind) => {
     setEngine(value);
     if (items.length > 0) setStale(true);
+    if (value === 'device' && (device.state === 'idle' || device.state === 'error')) {
+      // Fetch the runtime and the models now (GETs only), so the first photo does not wait for them.
+      setDevice({ state: 'loading' });
+      devicePipeline()
+        .then((nestor) => nestor.warmUp())
+        .then(
+          () => setDevice({ state: 'ready' }),
+          (error: unknown) => setDevice({ state: 'error', error }),
+        );
+    }
   };
   const rerunAll = () => {
     setStale(false);
@@ -354,6 +370,17 @@ export function Studio() {
           engine={engine}
           onChange={changeOptions}
           onEngine={changeEngine}
+          deviceNote={
+            engine !== 'device'
+              ? undefined
+              : device.state === 'error'
+                ? errorMessage(device.error, locale)
+                : device.state === 'loading'
+                  ? t('deviceLoading')
+                  : device.state === 'ready'
+                    ? t('deviceReady')
+                    : undefined
+          }
           onReset={() => {
             touched.current = false;
             changeOptions(defaults());

@@ -193,6 +193,9 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await page.getByRole('button', { name: 'Remove all' }).click();
     await page.getByText('On this device', { exact: true }).click();
     await upload(page, file);
+    await expect
+      .poll(() => page.getByTestId('device-status').textContent(), { timeout: 60_000 })
+      .toBe('The models are loaded in this browser.');
     expect({ face: await count(page, 'face'), plate: await count(page, 'plate') }).toEqual(server);
     expect(await page.getByTestId('timings').textContent()).toContain('none (on this device)');
     await screenshot(page, 'device-desktop');

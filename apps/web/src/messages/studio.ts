@@ -3,6 +3,8 @@ import { defineMessages } from './define.ts';
 /** The studio page: upload, options, results, manual review, engines and their comparison. */
 export const studio = defineMessages({
   en: {
+    deviceLoading: 'Loading the models into this browser…',
+    deviceReady: 'The models are loaded in this browser.',
     title: 'Anonymize photos',
     uploadTitle: 'Add photos',
     uploadHint: 'Drop photos here, paste them, or choose files. JPEG, PNG, WebP, AVIF, TIFF or GIF.',
@@ -113,6 +115,8 @@ export const studio = defineMessages({
     downloadJson: 'Download detections (JSON)',
   },
   fr: {
+    deviceLoading: 'Chargement des modèles dans ce navigateur…',
+    deviceReady: 'Les modèles sont chargés dans ce navigateur.',
     title: 'Anonymiser des photos',
     uploadTitle: 'Ajouter des photos',
     uploadHint:
@@ -226,6 +230,8 @@ export const studio = defineMessages({
     downloadJson: 'Télécharger les détections (JSON)',
   },
   de: {
+    deviceLoading: 'Die Modelle werden in diesen Browser geladen…',
+    deviceReady: 'Die Modelle sind in diesem Browser geladen.',
     title: 'Fotos anonymisieren',
     uploadTitle: 'Fotos hinzufügen',
     uploadHint: 'Fotos hier ablegen, einfügen oder Dateien auswählen. JPEG, PNG, WebP, AVIF, TIFF oder GIF.',
@@ -337,6 +343,8 @@ export const studio = defineMessages({
     downloadJson: 'Erkennungen herunterladen (JSON)',
   },
   it: {
+    deviceLoading: 'Caricamento dei modelli in questo browser…',
+    deviceReady: 'I modelli sono caricati in questo browser.',
     title: 'Anonimizza foto',
     uploadTitle: 'Aggiungi foto',
     uploadHint: 'Trascina qui le foto, incollale o scegli dei file. JPEG, PNG, WebP, AVIF, TIFF o GIF.',
