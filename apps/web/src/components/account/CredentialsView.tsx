@@ -89,7 +89,14 @@ export function CredentialsView() {
           {c.password}
         </code>
         {/* biome-ignore lint/performance/noImgElement: a data URL made by the server; nothing to optimise */}
-        <img src={c.qr.password} alt={t('passwordQrAlt')} width={200} height={200} className="mt-3" />
+        <img
+          src={c.qr.password}
+          alt={t('passwordQrAlt')}
+          width={200}
+          height={200}
+          className="mt-3"
+          data-testid="password-qr"
+        />
       </section>
       <p>{t('expiresOn', { date: formatDate(c.credentialsExpireAt, locale) })}</p>
       <a href={`/${locale}/login/`} className={buttonClass}>

@@ -38,7 +38,11 @@ export const secondaryButtonClass =
 export function Alert({ message }: { message: string | undefined }) {
   if (!message) return null;
   return (
-    <p role="alert" className="mt-4 rounded border border-red-300 bg-red-50 px-3 py-2 text-red-900">
+    <p
+      role="alert"
+      data-testid="account-error"
+      className="mt-4 rounded border border-red-300 bg-red-50 px-3 py-2 text-red-900"
+    >
       {message}
     </p>
   );
