@@ -44,6 +44,8 @@ export interface BrowserSession {
   /** Page state after start: engine name, cross-origin isolation, ORT threads. */
   readonly info: { engine: string; crossOriginIsolated: boolean; threads: number };
   detect(bytes: Uint8Array, options?: ProcessOptions): Promise<DetectionResult>;
+  /** The same, handing the page's pipeline a Blob (as from a file input). */
+  detectBlob(bytes: Uint8Array, options?: ProcessOptions): Promise<DetectionResult>;
   anonymize(
     bytes: Uint8Array,
     options?: ProcessOptions,
@@ -74,6 +76,7 @@ globalThis.nestorHarness = {
     return { engine: probe.engine, crossOriginIsolated: globalThis.crossOriginIsolated === true, threads: threadCount(0) };
   },
   detect: (base64, options) => nestor.detect(bytesOf(base64), options),
+  detectBlob: (base64, options) => nestor.detect(new Blob([bytesOf(base64)]), options),
   async anonymize(base64, options) {
     const out = await nestor.anonymize(bytesOf(base64), options);
     return { format: out.format, mimeType: out.mimeType, result: out.result, base64: base64Of(out.bytes) };
@@ -198,6 +201,7 @@ export async function openBrowserSession(options: {
       info: started,
       pageResources: () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name)),
       detect: (bytes, o = {}) => call<DetectionResult>('detect', toBase64(bytes), o),
+      detectBlob: (bytes, o = {}) => call<DetectionResult>('detectBlob', toBase64(bytes), o),
       async anonymize(bytes, o = {}) {
         const out = await call<Omit<AnonymizeResult, 'bytes'> & { base64: string }>(
           'anonymize',

@@ -2,11 +2,12 @@
  * Measures how the on-device engine (onnxruntime-web in headless Chromium, CanvasCodec) agrees with
  * the server engine (onnxruntime-node, sharp) on dev-set photos, and how long each takes.
  *
- *   node --import tsx packages/engine-web/bin/compare-engines.ts [--every 10] [--large] [--quarter] [--plain]
+ *   node --import tsx packages/engine-web/bin/compare-engines.ts [--every 10] [--large] [--halve] [--plain]
  *
  * --every N   every Nth photo of ../shared/eval/dev (default 10)
  * --large     only the photos of 4 MP and more (where the node codec adds a quarter-size copy)
- * --quarter   the browser codec makes a quarter-size copy too (CanvasCodec quarterCopy)
+ * --halve     no quarter-size copy from the browser codec (quarterCopy false): the coarse views
+ *             halve the full image in JavaScript instead
  * --plain     the page is not cross-origin isolated (one WebAssembly thread)
  */
 import { readFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ const { values } = parseArgs({
   options: {
     every: { type: 'string', default: '10' },
     large: { type: 'boolean', default: false },
-    quarter: { type: 'boolean', default: false },
+    halve: { type: 'boolean', default: false },
     plain: { type: 'boolean', default: false },
   },
 });
@@ -49,11 +50,11 @@ const session = await openBrowserSession({
   config,
   probe,
   isolated: !values.plain,
-  web: { codec: { quarterCopy: values.quarter } },
+  web: { codec: { quarterCopy: !values.halve } },
 });
 await node.warmUp();
 console.log(
-  `browser: ${session.info.engine}, cross-origin isolated: ${session.info.crossOriginIsolated}, threads: ${session.info.threads}, quarter copy: ${values.quarter}`,
+  `browser: ${session.info.engine}, cross-origin isolated: ${session.info.crossOriginIsolated}, threads: ${session.info.threads}, quarter copy: ${!values.halve}`,
 );
 console.log('file\tsize\tnode ms\tweb ms\tnode n\tweb n\tmax Δpx\tagree');
 const rows: { nodeMs: number; webMs: number; agree: boolean; delta: number; countsEqual: boolean }[] = [];

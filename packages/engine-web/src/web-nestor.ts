@@ -1,6 +1,7 @@
 import {
   type AnonymizeResult,
   type ConfigInput,
+  type DetectionResult,
   Nestor,
   type NestorDeps,
   type ProcessOptions,
@@ -25,15 +26,25 @@ export interface WebNestorOptions {
   readonly codec?: CanvasCodecOptions;
 }
 
-/** The pipeline on device: keepMetadata is refused before any work, since no browser encoder keeps it. */
+/**
+ * The pipeline on device. Takes bytes or a Blob/File; keepMetadata is refused before any work,
+ * since no browser encoder can keep it.
+ */
 export class WebNestor extends Nestor {
-  override async anonymize(bytes: Uint8Array, options: ProcessOptions = {}): Promise<AnonymizeResult> {
+  override async detect(input: Uint8Array | Blob, options: ProcessOptions = {}): Promise<DetectionResult> {
+    return super.detect(await toBytes(input), options);
+  }
+
+  override async anonymize(input: Uint8Array | Blob, options: ProcessOptions = {}): Promise<AnonymizeResult> {
     if (resolveSettings(this.config, { ...options, task: 'anonymize' }).keepMetadata) {
       throw keepMetadataUnsupported();
     }
-    return super.anonymize(bytes, options);
+    return super.anonymize(await toBytes(input), options);
   }
 }
+
+const toBytes = (input: Uint8Array | Blob): Promise<Uint8Array> | Uint8Array =>
+  input instanceof Uint8Array ? input : blobBytes(input);
 
 /**
  * Nestor in the browser: loads onnxruntime-web from `${assetsBaseUrl}ort/`, picks WASM or WebGPU,
