@@ -1,12 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
 import { parseConfig } from '@nestor/core';
-import { type Database, openDatabase } from '@nestor/db';
 import type { FastifyInstance } from 'fastify';
 import jsQRModule from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../../../packages/db/src/index.ts';
 import { buildApp } from '../../../server/src/app.ts';
 import { type Accounts, createAccounts } from '../../../server/src/auth/accounts.ts';
 import { generateSecretKey, parseSecretKey } from '../../../server/src/auth/secrets.ts';
