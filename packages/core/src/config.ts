@@ -181,7 +181,7 @@ export const configSchema = z
     video: z
       .object({
         /** The detector runs on every Nth frame; the tracker covers the frames between. */
-        detectEvery: z.number().int().min(1).max(30).default(3),
+        detectEvery: z.number().int().min(1).max(30).default(5),
         /** Detection effort on frames (cheaper than photos: frames are many, objects move). */
         preset: z.enum(PRESETS).default('fast'),
         tracking: z
