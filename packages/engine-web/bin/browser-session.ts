@@ -73,7 +73,7 @@ globalThis.nestorHarness = {
     nestor = await createWebNestor(options);
     await nestor.warmUp();
     const probe = await nestor.detect(bytesOf(options.probe));
-    return { engine: probe.engine, crossOriginIsolated: globalThis.crossOriginIsolated === true, threads: threadCount(0) };
+    return { engine: probe.engine, crossOriginIsolated: globalThis.crossOriginIsolated === true, threads: threadCount(options.config?.engine?.threads ?? 0) };
   },
   detect: (base64, options) => nestor.detect(bytesOf(base64), options),
   detectBlob: (base64, options) => nestor.detect(new Blob([bytesOf(base64)]), options),

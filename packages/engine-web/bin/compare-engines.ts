@@ -2,13 +2,14 @@
  * Measures how the on-device engine (onnxruntime-web in headless Chromium, CanvasCodec) agrees with
  * the server engine (onnxruntime-node, sharp) on dev-set photos, and how long each takes.
  *
- *   node --import tsx packages/engine-web/bin/compare-engines.ts [--every 10] [--large] [--halve] [--plain]
+ *   node --import tsx packages/engine-web/bin/compare-engines.ts [--every 10] [--large] [--halve] [--plain] [--threads N]
  *
  * --every N   every Nth photo of ../shared/eval/dev (default 10)
  * --large     only the photos of 4 MP and more (where the node codec adds a quarter-size copy)
  * --halve     no quarter-size copy from the browser codec (quarterCopy false): the coarse views
  *             halve the full image in JavaScript instead
  * --plain     the page is not cross-origin isolated (one WebAssembly thread)
+ * --threads N WebAssembly threads in an isolated page (config engine.threads; default half the cores)
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     large: { type: 'boolean', default: false },
     halve: { type: 'boolean', default: false },
     plain: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '0' },
   },
 });
 if (!HAS_CHROMIUM) throw new Error('/usr/bin/chromium is missing');
@@ -50,7 +52,7 @@ const session = await openBrowserSession({
   config,
   probe,
   isolated: !values.plain,
-  web: { codec: { quarterCopy: !values.halve } },
+  web: { codec: { quarterCopy: !values.halve }, config: { engine: { threads: Number(values.threads) } } },
 });
 await node.warmUp();
 console.log(

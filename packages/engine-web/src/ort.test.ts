@@ -29,8 +29,9 @@ describe('threadCount', () => {
   it.each([
     { isolated: false, requested: 0, cores: 8, want: 1 },
     { isolated: false, requested: 6, cores: 8, want: 1 },
-    { isolated: true, requested: 0, cores: 8, want: 4 },
-    { isolated: true, requested: 0, cores: 2, want: 2 },
+    { isolated: true, requested: 0, cores: 16, want: 4 },
+    { isolated: true, requested: 0, cores: 6, want: 3 },
+    { isolated: true, requested: 0, cores: 2, want: 1 },
     { isolated: true, requested: 3, cores: 8, want: 3 },
   ])(
     'isolated $isolated, requested $requested, $cores cores → $want',

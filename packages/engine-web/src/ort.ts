@@ -60,13 +60,17 @@ export async function loadOrt(options: {
   return ort;
 }
 
-/** 0 = one per core (at most 4), only when cross-origin isolated; 1 otherwise. */
+/**
+ * Threads only when cross-origin isolated (1 otherwise). 0 = half the cores, at most 4 (ORT's own
+ * default): the page's thread also works (sampling views, decoding outputs), and on 2 loaded cores
+ * a second WebAssembly thread was measured to slow detection down.
+ */
 export function threadCount(requested: number): number {
   const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
   if (!isolated) return 1;
   if (requested > 0) return requested;
   const cores = typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency || 1;
-  return Math.max(1, Math.min(4, cores));
+  return Math.max(1, Math.min(4, Math.ceil(cores / 2)));
 }
 
 /** A URL that ends in `/`, resolved against the page (or worker) location when relative. */
