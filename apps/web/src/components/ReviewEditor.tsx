@@ -26,7 +26,6 @@ interface Props {
   readonly name: string;
   readonly image: Size;
   readonly initial: readonly EditableRegion[];
-  readonly busy: boolean;
   readonly onApply: (regions: EditableRegion[]) => void;
   readonly onCancel: () => void;
 }
@@ -38,7 +37,7 @@ const pct = (value: number, of: number) => `${(value / of) * 100}%`;
  * entirely by keyboard (each region is a button: arrows move, Alt+arrows resize, Delete removes;
  * the selected region's numbers can also be typed). Applying re-renders with exactly these regions.
  */
-export function ReviewEditor({ original, name, image, initial, busy, onApply, onCancel }: Props) {
+export function ReviewEditor({ original, name, image, initial, onApply, onCancel }: Props) {
   const t = useT('studio');
   const help = useId();
   const [regions, setRegions] = useState<EditableRegion[]>(() => [...initial]);
@@ -284,9 +283,8 @@ export function ReviewEditor({ original, name, image, initial, busy, onApply, on
       <div className="flex flex-wrap gap-2">
         <button
           type="button"
-          disabled={busy}
           onClick={() => onApply(regions)}
-          className="min-h-11 rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800 disabled:opacity-60"
+          className="min-h-11 rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800"
         >
           {t('applyReview', { count: regions.length })}
         </button>

@@ -258,7 +258,7 @@ export function Studio() {
   const doneCount = items.filter((i) => i.status === 'done').length;
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[20rem_minmax(0,1fr)]">
+    <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
       <h1 id={titleId} className="text-2xl font-bold lg:col-span-2">
         {t('title')}
       </h1>
@@ -266,7 +266,7 @@ export function Studio() {
         {announcement}
       </p>
 
-      <div className="space-y-4 lg:order-2">
+      <div className="space-y-4">
         <UploadArea onFiles={addFiles} compact={items.length > 0} />
 
         {stale ? (
@@ -364,7 +364,7 @@ export function Studio() {
         ) : null}
       </div>
 
-      <div className="lg:order-1">
+      <div>
         <OptionsPanel
           options={effective}
           engine={engine}
@@ -452,7 +452,6 @@ export function Studio() {
           name={item.file.name}
           image={result.image}
           initial={item.reviewed ?? fromDetections(result.detections)}
-          busy={false}
           onApply={applyReview}
           onCancel={() => setReviewing(false)}
         />
