@@ -146,7 +146,7 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
       );
     }
     if (role === 'admin' && user.role !== 'admin') throw await refuse('Administrators only');
-    if (scope === 'detect' || scope === 'anonymize') {
+    if (isProcessing(request)) {
       const verdict = limiter.take([`ip:${request.ip}`, `user:${user.id}`]);
       if (!verdict.allowed) {
         reply.header('retry-after', String(verdict.retryAfterSeconds));
@@ -163,8 +163,8 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
 
   // Processing requests are audited with their outcome and counts, never anything of the image.
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { scope } = request.routeOptions.config;
-    if (scope !== 'detect' && scope !== 'anonymize') return;
+    if (!isProcessing(request)) return;
+    const scope = request.routeOptions.config.scope as 'detect' | 'anonymize';
     const principal = principals.get(request);
     if (!principal || principal.kind === 'local') return;
     const status = reply.statusCode;
@@ -173,6 +173,7 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
       actor: principal.user.username,
       ip: request.ip,
       detail: {
+        route: request.routeOptions.url ?? '',
         status,
         via: principal.kind === 'key' ? `key ${principal.key.prefix}` : 'session',
         ...(found ? Object.fromEntries(LABELS.map((l) => [l, found[l]])) : {}),
@@ -181,6 +182,12 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
   });
 
   return { principalOf };
+}
+
+/** Work on images (POST to a detect or anonymize route, jobs included): limited and audited; polls are not. */
+function isProcessing(request: FastifyRequest): boolean {
+  const { scope } = request.routeOptions.config;
+  return request.method === 'POST' && (scope === 'detect' || scope === 'anonymize');
 }
 
 async function resolve(
