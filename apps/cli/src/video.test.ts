@@ -1,0 +1,44 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HAS_FFMPEG, movingBoxClip, probeStreams } from '@nestor/video/test-clips';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT, main } from './main.ts';
+import { captureIo } from './test-support.ts';
+
+describe.skipIf(!HAS_FFMPEG)('nestor with videos', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-cli-video-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('anonymizes a folder of videos (MKV, MP4), mirroring it, with the video detections in --json', async () => {
+    mkdirSync(path.join(dir, 'in/clips'), { recursive: true });
+    movingBoxClip(path.join(dir, 'in/clips/box.mkv'), { frames: 10 });
+    // Not a known extension: a folder walk leaves it alone.
+    copyFileSync(path.join(dir, 'in/clips/box.mkv'), path.join(dir, 'in/notes.txt'));
+    movingBoxClip(path.join(dir, 'in/still.mp4'), { frames: 2 });
+    const io = captureIo(dir);
+    const code = await main(
+      ['anonymize', 'in', '-o', 'out', '--json', '--targets', 'face', '--preset', 'fast'],
+      io,
+    );
+    expect(code, io.err()).toBe(EXIT.ok);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['clips', 'still.mp4']);
+    expect(probeStreams(path.join(dir, 'out/clips/box.mkv')).map((s) => s.codec_type)).toEqual([
+      'video',
+      'audio',
+    ]);
+    const { results } = JSON.parse(io.out()) as { results: { file: string; video?: { frames: number } }[] };
+    expect(results.find((r) => r.file.endsWith('box.mkv'))?.video?.frames).toBe(10);
+    expect(io.err()).toMatch(/10 frames, 0 face tracks/);
+  });
+
+  it('refuses a video with --server (videos are processed locally)', async () => {
+    movingBoxClip(path.join(dir, 'alone.mp4'), { frames: 2 });
+    const io = captureIo(dir);
+    const code = await main(['detect', 'alone.mp4', '--server', 'http://127.0.0.1:9'], io);
+    expect(code).toBe(EXIT.someFailed);
+    expect(io.err()).toContain('E_INVALID_OPTION');
+  });
+});
+
+it.skipIf(HAS_FFMPEG)('skipped: ffmpeg/ffprobe are not installed', () => {});
