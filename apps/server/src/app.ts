@@ -71,7 +71,7 @@ const documentOnly = () => () => true;
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
 export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
-  const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes });
+  const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes, trustProxy: config.server.trustProxy });
 
   const metrics = createMetrics();
   const limiter = createLimiter({

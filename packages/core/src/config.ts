@@ -141,6 +141,11 @@ export const configSchema = z
         /** In accounts mode /metrics leaves the public port for this internal listener (0 = any free port). */
         metricsHost: z.string().min(1).default('127.0.0.1'),
         metricsPort: z.number().int().min(0).max(65_535).default(9464),
+        /**
+         * Behind a reverse proxy: trust its X-Forwarded-For for the client address (rate limits,
+         * audit). `true` (any proxy) or the proxies' addresses/CIDRs ("10.0.0.0/8,127.0.0.1").
+         */
+        trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
       })
       .strict()
       .prefault({}),

@@ -306,6 +306,28 @@ describe('accounts mode on a real socket', () => {
     }
   });
 
+  it('behind a trusted proxy, limits and the audit use the forwarded client address', async () => {
+    const h = await harness(db, { server: { trustProxy: '127.0.0.1' }, auth: { loginPerMinute: 1 } });
+    try {
+      const attempt = (ip: string, username: string) =>
+        h.request({
+          method: 'POST',
+          url: '/v1/auth/login',
+          headers: { 'x-forwarded-for': ip },
+          json: { username, password: 'x', code: '000000' },
+        });
+      expect((await attempt('203.0.113.7', 'u1')).statusCode).toBe(401);
+      expect((await attempt('203.0.113.7', 'u2')).statusCode).toBe(429);
+      expect((await attempt('203.0.113.8', 'u3')).statusCode).toBe(401);
+      const ips = await db.query<{ ip: string }>(
+        "SELECT DISTINCT ip FROM audit_log WHERE action = 'login' AND ip LIKE '203.0.113.%' ORDER BY ip",
+      );
+      expect(ips.map((r) => r.ip)).toEqual(['203.0.113.7', '203.0.113.8']);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('pseudonymous audit stores keyed hashes instead of usernames and addresses; admins still filter by name', async () => {
     const h = await harness(db, { retention: { pseudonymousAudit: true } });
     try {
