@@ -85,13 +85,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
 }
 
-/** A photo from the dev set, or a generated one (no face) when the dev set is absent. */
+/** A photo from the dev set, or a generated pattern (no face) when the dev set is absent. */
 export async function photo(name: string): Promise<{ name: string; mimeType: string; buffer: Buffer }> {
   if (hasDevSet) return { name, mimeType: 'image/jpeg', buffer: await readFile(`${DEV_IMAGES}/${name}`) };
   const { default: sharp } = await import('sharp');
-  const buffer = await sharp({
-    create: { width: 320, height: 240, channels: 3, background: { r: 180, g: 160, b: 140 } },
-  })
+  // A checkerboard, so that a redacted region visibly changes the pixels.
+  const width = 320;
+  const height = 240;
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++)
+      pixels.fill(((x >> 3) + (y >> 3)) % 2 ? 230 : 40, (y * width + x) * 3, (y * width + x + 1) * 3);
+  }
+  const buffer = await sharp(pixels, { raw: { width, height, channels: 3 } })
     .jpeg()
     .toBuffer();
   return { name, mimeType: 'image/jpeg', buffer };
