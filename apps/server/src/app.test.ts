@@ -165,6 +165,10 @@ describe('health and metadata', () => {
         'post /detect',
         'post /v1/anonymize',
         'post /predict',
+        'post /v1/jobs',
+        'get /v1/jobs/{id}',
+        'delete /v1/jobs/{id}',
+        'get /v1/jobs/{id}/result',
       ].sort(),
     );
     expect(JSON.stringify(doc.paths['/v1/anonymize'])).toContain('multipart/form-data');
