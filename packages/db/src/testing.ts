@@ -48,6 +48,7 @@ function postgresUid(): { uid: number; gid: number } | undefined {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
+    // `id` fails when the user does not exist: then there is nobody to run PostgreSQL as.
     return undefined;
   }
 }
@@ -156,6 +157,7 @@ async function waitUntilAccepting(url: string, child: ChildProcess): Promise<voi
       await client.end();
       return;
     } catch {
+      // Not accepting connections yet: close the half-open client and try again shortly.
       await client.end().catch(() => undefined);
       await new Promise((r) => setTimeout(r, 100));
     }

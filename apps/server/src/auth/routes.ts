@@ -1,4 +1,4 @@
-import { type Config, NestorError } from '@nestor/core';
+import { type Config, isNestorError, NestorError } from '@nestor/core';
 import type { AuditFilter, AuditOutcome } from '@nestor/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorSchema } from '../schemas.ts';
@@ -96,7 +96,11 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     async (request, reply) => {
       noStore(reply);
       const base = { mode: auth.mode, selfService: auth.mode === 'accounts' && auth.selfService };
-      const principal = await principalOf(request).catch(() => undefined);
+      // A revoked key or a malformed Authorization header simply means: nobody is signed in.
+      const principal = await principalOf(request).catch((error: unknown) => {
+        if (isNestorError(error) && error.code === 'E_UNAUTHENTICATED') return undefined;
+        throw error;
+      });
       if (!principal) return { ...base, user: null };
       if (principal.kind === 'local') return { ...base, user: { username: 'local', role: 'admin' } };
       return {
