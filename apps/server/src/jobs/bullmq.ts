@@ -48,6 +48,7 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
   const connection = connect(config);
   const queue = new Queue(QUEUE_NAME, { connection, prefix: config.redis.prefix });
   let events: QueueEvents | undefined;
+  let eventsConnection: Redis | undefined;
   const keepSeconds = config.retention.resultsSeconds + 3600;
   const sweeper = setInterval(
     () => {
@@ -118,7 +119,8 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
     },
     onFinished(listener) {
       // Workers run elsewhere: their completions reach the server through Redis' event stream.
-      events ??= new QueueEvents(QUEUE_NAME, { connection: connect(config), prefix: config.redis.prefix });
+      eventsConnection ??= connect(config);
+      events ??= new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: config.redis.prefix });
       const report = async (jobId: string, state: 'completed' | 'failed') => {
         const job = (await queue.getJob(jobId)) as Job<JobSpec> | undefined;
         if (job?.processedOn && job.finishedOn)
@@ -130,6 +132,7 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
     async close() {
       clearInterval(sweeper);
       await events?.close();
+      eventsConnection?.disconnect();
       await queue.close();
       connection.disconnect();
     },
