@@ -4,6 +4,7 @@ import {
   type DetectionResult,
   Nestor,
   type NestorDeps,
+  NestorError,
   type ProcessOptions,
   parseConfig,
   resolveSettings,
@@ -32,19 +33,29 @@ export interface WebNestorOptions {
  */
 export class WebNestor extends Nestor {
   override async detect(input: Uint8Array | Blob, options: ProcessOptions = {}): Promise<DetectionResult> {
-    return super.detect(await toBytes(input), options);
+    return super.detect(await this.bytesOf(input), options);
   }
 
   override async anonymize(input: Uint8Array | Blob, options: ProcessOptions = {}): Promise<AnonymizeResult> {
     if (resolveSettings(this.config, { ...options, task: 'anonymize' }).keepMetadata) {
       throw keepMetadataUnsupported();
     }
-    return super.anonymize(await toBytes(input), options);
+    return super.anonymize(await this.bytesOf(input), options);
+  }
+
+  /** A Blob too large is refused before it is read into memory. */
+  private async bytesOf(input: Uint8Array | Blob): Promise<Uint8Array> {
+    if (input instanceof Uint8Array) return input;
+    const { maxBytes } = this.config.limits;
+    if (input.size > maxBytes) {
+      throw new NestorError(
+        'E_INPUT_TOO_LARGE',
+        `The input has ${input.size} bytes, more than the limit of ${maxBytes}`,
+      );
+    }
+    return blobBytes(input);
   }
 }
-
-const toBytes = (input: Uint8Array | Blob): Promise<Uint8Array> | Uint8Array =>
-  input instanceof Uint8Array ? input : blobBytes(input);
 
 /**
  * Nestor in the browser: loads onnxruntime-web from `${assetsBaseUrl}ort/`, picks WASM or WebGPU,

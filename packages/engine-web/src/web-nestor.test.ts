@@ -1,0 +1,54 @@
+import { type Engine, NestorError, parseConfig } from '@nestor/core';
+import { describe, expect, it } from 'vitest';
+import { createWebNestor, WebNestor, webNestorDeps } from './web-nestor.ts';
+
+/** An engine that must not be reached: these checks come before any work. */
+const unreachable: Engine = {
+  name: 'unreachable',
+  loadModel: () => Promise.reject(new NestorError('E_INTERNAL', 'the engine was reached')),
+};
+const code = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (e: NestorError) => e.code,
+  );
+
+describe('WebNestor', () => {
+  const nestor = new WebNestor(webNestorDeps(unreachable, parseConfig({ limits: { maxBytes: 10 } })));
+
+  it.each([
+    {
+      name: 'a Blob over maxBytes, before reading it',
+      run: () => nestor.detect(new Blob([new Uint8Array(11)])),
+      want: 'E_INPUT_TOO_LARGE',
+    },
+    { name: 'bytes over maxBytes', run: () => nestor.detect(new Uint8Array(11)), want: 'E_INPUT_TOO_LARGE' },
+    { name: 'an empty Blob', run: () => nestor.detect(new Blob([])), want: 'E_EMPTY_INPUT' },
+    {
+      name: 'a Blob that is no image',
+      run: () => nestor.anonymize(new Blob(['hello'])),
+      want: 'E_UNSUPPORTED_MEDIA',
+    },
+    {
+      name: 'keepMetadata',
+      run: () => nestor.anonymize(new Uint8Array(5), { keepMetadata: true }),
+      want: 'E_INVALID_OPTION',
+    },
+  ])('refuses $name with $want', async ({ run, want }) => {
+    expect(await code(run())).toBe(want);
+  });
+
+  it('explains why keepMetadata cannot be honoured, in the one option-error format', async () => {
+    await expect(nestor.anonymize(new Uint8Array(5), { keepMetadata: true })).rejects.toThrow(
+      'Expected false on this device (browser encoders cannot keep metadata) for keepMetadata but received true of type boolean',
+    );
+  });
+
+  it('createWebNestor refuses a config with output.keepMetadata before loading anything', async () => {
+    expect(
+      await code(
+        createWebNestor({ assetsBaseUrl: 'http://127.0.0.1:1/', config: { output: { keepMetadata: true } } }),
+      ),
+    ).toBe('E_INVALID_OPTION');
+  });
+});
