@@ -19,6 +19,7 @@ import { createNodeNestor, loadConfig } from '@nestor/engine-node';
 import type { FramePipeline, VideoResult } from '@nestor/video';
 import { Command, CommanderError, Option } from 'commander';
 import { runBench } from './bench.ts';
+import { dbCommand } from './db.ts';
 import { runEval } from './eval.ts';
 import { expandInputs, type InputFile } from './inputs.ts';
 import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
@@ -165,6 +166,33 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
         exitCode = reportFatal(error, io);
       }
     });
+
+  const db = program
+    .command('db')
+    .description('back up or restore the database (PGlite or PostgreSQL, from the config)');
+  for (const action of ['backup', 'restore'] as const) {
+    db.command(action)
+      .description(
+        action === 'backup'
+          ? 'write every table to <file> (JSON lines; gzip when it ends in .gz)'
+          : 'replace every row of the database with those of <file>, in one transaction',
+      )
+      .argument('<file>', 'backup file')
+      .option('-c, --config <file>', 'config file (default: nestor-ai-config.json found upward)')
+      .option('--yes', 'confirm that a restore replaces the current data')
+      .action(async (file: string, flags: Flags) => {
+        try {
+          exitCode = await dbCommand(
+            action,
+            file,
+            { config: str(flags.config), yes: flags.yes === true, cwd: io.cwd },
+            (line) => io.stderr.write(`${line}\n`),
+          );
+        } catch (error) {
+          exitCode = reportFatal(error, io);
+        }
+      });
+  }
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
