@@ -37,6 +37,7 @@ import {
   optionsQuerySchema,
   statusSchema,
 } from './schemas.ts';
+import { memoryStatsStore, recordResult, type StatsStore, statsPlugin } from './stats.ts';
 import { webApp } from './web.ts';
 
 export interface AppOptions {
@@ -48,6 +49,8 @@ export interface AppOptions {
   readonly jobs?: Jobs;
   /** Accounts over the database: required when `auth.mode` is `accounts`. */
   readonly accounts?: Accounts;
+  /** Where the dashboard's statistics are kept (the database's statsRepository); default: memory. */
+  readonly stats?: StatsStore;
 }
 
 /** Prometheus text of an app; in accounts mode only this serves it (on the internal listener). */
@@ -69,7 +72,7 @@ const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
 const documentOnly = () => () => true;
 
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
-export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions): FastifyInstance {
+export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
   const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes, trustProxy: config.server.trustProxy });
 
@@ -274,6 +277,7 @@ export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions)
       const result = await limited(() => nestor.detect(bytes, options));
       metrics.result(result);
       recordCounts(request, result);
+      recordResult(request, result);
       return result;
     };
     routes.post('/v1/detect', detect, detectHandler);
@@ -310,6 +314,7 @@ export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions)
       const { result } = out;
       metrics.result(result);
       recordCounts(request, result);
+      recordResult(request, result);
       reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
       if (wantsJson(request)) {
         return {
@@ -357,6 +362,8 @@ export function buildApp({ nestor, config, logger, accounts, jobs }: AppOptions)
       return principal && principal.kind !== 'local' ? principal.user.id : undefined;
     },
   });
+  // Counts processed requests for the dashboard and serves GET /v1/stats (admins, features.dashboard).
+  statsPlugin(app, { store: stats ?? memoryStatsStore(), config });
   return app;
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { type Config, type Pipeline, toNestorError } from '@nestor/core';
+import { statsRepository } from '@nestor/db';
 import { loadConfig } from '@nestor/engine-node';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp, renderMetrics } from './app.ts';
@@ -10,6 +11,7 @@ import { type AccountsRuntime, openAccounts } from './auth/setup.ts';
 import { createJobs, type Jobs } from './jobs/index.ts';
 import { processingSlots } from './limiter.ts';
 import { createPipelinePool } from './pool.ts';
+import type { StatsStore } from './stats.ts';
 
 export { isLoopback } from './auth/mode.ts';
 
@@ -32,6 +34,7 @@ export async function startServer(options: {
   logger?: FastifyServerOptions['logger'];
   jobs?: Jobs;
   accounts?: Accounts;
+  stats?: StatsStore;
 }): Promise<RunningServer> {
   const { config } = options;
   checkExposure(config);
@@ -104,7 +107,8 @@ export async function main(argv: readonly string[] = []): Promise<number> {
       config: loaded.config,
       logger: { level: 'info' },
       jobs,
-      ...(runtime ? { accounts: runtime.accounts } : {}),
+      // Statistics persist in the accounts database; without one (local mode) they live in memory.
+      ...(runtime ? { accounts: runtime.accounts, stats: statsRepository(runtime.db) } : {}),
     });
     if (metricsUrl) app.log.info({ metricsUrl }, 'metrics served on the internal listener');
     if (runtime && (await runtime.accounts.countUsers()) === 0) {
