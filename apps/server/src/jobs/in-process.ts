@@ -1,5 +1,5 @@
-import { type Config, type Nestor, toNestorError } from '@nestor/core';
-import { runJob } from './process.ts';
+import { type Config, toNestorError } from '@nestor/core';
+import type { RunJob } from './job-thread.ts';
 import type { JobStorage } from './storage.ts';
 import type { JobQueue, JobSpec, JobState, JobStatus } from './types.ts';
 
@@ -16,8 +16,10 @@ interface Entry {
 export function createInProcessQueue(options: {
   config: Config;
   storage: JobStorage;
-  /** The pipeline jobs run on, created on first use. */
-  nestor: () => Nestor;
+  /** Runs one job to its output (in the job thread). */
+  run: RunJob;
+  /** Stops what `run` started. */
+  closeRunner: () => Promise<void>;
 }): JobQueue {
   const { config, storage } = options;
   const jobs = new Map<string, Entry>();
@@ -27,8 +29,6 @@ export function createInProcessQueue(options: {
   const finished = (entry: Entry, state: 'completed' | 'failed', started: number) => {
     for (const listener of listeners) listener(entry.spec.kind, state, (performance.now() - started) / 1000);
   };
-  let nestor: Nestor | undefined;
-
   const update = (entry: Entry, patch: Partial<JobStatus>) => {
     entry.status = { ...entry.status, ...patch };
   };
@@ -38,9 +38,9 @@ export function createInProcessQueue(options: {
       const entry = waiting.shift()!;
       running++;
       update(entry, { state: 'active', attempts: 1 });
-      nestor ??= options.nestor();
       const started = performance.now();
-      runJob(nestor, storage, entry.spec, (p) => update(entry, p), entry.controller.signal)
+      options
+        .run(entry.spec, (p) => update(entry, p), entry.controller.signal)
         .then(
           async (output) => {
             await storage.markDone(entry.spec.id);
@@ -54,7 +54,11 @@ export function createInProcessQueue(options: {
             return storage.markDone(entry.spec.id);
           },
         )
-        .catch(() => {})
+        // Only files of a job deleted meanwhile can fail here; a job still listed reports it.
+        .catch((error: unknown) => {
+          if (jobs.has(entry.spec.id))
+            update(entry, { state: 'failed', error: toNestorError(error).toJSON() });
+        })
         .finally(() => {
           running--;
           pump();
@@ -120,7 +124,7 @@ export function createInProcessQueue(options: {
       clearInterval(sweeper);
       waiting.length = 0;
       for (const entry of jobs.values()) entry.controller.abort();
-      await nestor?.dispose();
+      await options.closeRunner();
       await storage.close();
     },
   };

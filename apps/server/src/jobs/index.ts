@@ -3,6 +3,7 @@ import type { Config } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
 import { createBullQueue, startBullWorker } from './bullmq.ts';
 import { createInProcessQueue } from './in-process.ts';
+import { createJobThread } from './job-thread.ts';
 import { JobStorage } from './storage.ts';
 import type { JobQueue } from './types.ts';
 
@@ -20,8 +21,13 @@ export function createJobs(config: Config, modelsDir: string): Jobs {
   const storage = JobStorage.fromConfig(config);
   const queue = config.redis.url
     ? createBullQueue({ config, storage })
-    : createInProcessQueue({ config, storage, nestor: () => createNodeNestor(config, modelsDir) });
+    : inProcess(config, modelsDir, storage);
   return { queue, storage };
+}
+
+function inProcess(config: Config, modelsDir: string, storage: JobStorage): JobQueue {
+  const thread = createJobThread({ config, modelsDir, storageRoot: storage.root });
+  return createInProcessQueue({ config, storage, run: thread.run, closeRunner: thread.close });
 }
 
 /** `nestor worker`: runs BullMQ jobs until `signal` aborts. */

@@ -33,6 +33,11 @@ export class JobStorage {
     return new JobStorage(mkdtempSync(path.join(os.tmpdir(), 'nestor-jobs-')), true);
   }
 
+  /** The storage a job thread opens on the folder its server created (not deleted on close). */
+  static at(root: string): JobStorage {
+    return new JobStorage(root, false);
+  }
+
   static newId(): string {
     return randomUUID();
   }
