@@ -1,5 +1,6 @@
 import { account } from './account.ts';
 import { common } from './common.ts';
+import { dashboard } from './dashboard.ts';
 import { errors } from './errors.ts';
 import { studio } from './studio.ts';
 
@@ -7,7 +8,7 @@ import { studio } from './studio.ts';
  * Every area of messages. To add one: create `./<area>.ts` exporting `defineMessages({ en, fr, de, it })`
  * and list it here.
  */
-export const MESSAGES = { account, common, errors, studio } as const;
+export const MESSAGES = { account, common, dashboard, errors, studio } as const;
 
 export type Area = keyof typeof MESSAGES;
 export type MessageKey<A extends Area> = keyof (typeof MESSAGES)[A]['en'] & string;
