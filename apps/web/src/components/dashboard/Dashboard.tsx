@@ -208,7 +208,7 @@ export function Dashboard() {
               }))}
               layout="grouped"
               locale={locale}
-              format={(v) => `${number(v)} ${t('milliseconds')}`}
+              format={number}
             />
             <LineChart
               title={t('errorsTitle')}
