@@ -97,6 +97,20 @@ describe('Grafana dashboard', () => {
 });
 
 describe('autoscaling metrics', () => {
+  it('the external metric the worker HPA scales on is exported', () => {
+    const hpa = render(path.join(DEPLOY, 'k8s/base')).find(
+      (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'nestor-worker',
+    );
+    const metrics = (
+      (hpa?.spec as { metrics?: { type: string; external?: { metric: { name: string } } }[] } | undefined)
+        ?.metrics ?? []
+    )
+      .filter((m) => m.type === 'External')
+      .map((m) => m.external!.metric.name);
+    expect(metrics).toEqual(['nestor_jobs']);
+    for (const name of metrics) expect(series.has(name), name).toBe(true);
+  });
+
   it('the per-pod metric the server HPA scales on is exported', () => {
     const hpa = render(path.join(DEPLOY, 'k8s/base')).find(
       (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'nestor-server',
