@@ -85,7 +85,7 @@ describe('GitHub workflows', () => {
     expect(countries.sort()).toEqual(['ch', 'fr', 'us']);
     for (const c of countries)
       expect(existsSync(path.join(ROOT, `deploy/k8s/overlays/${c}/kustomization.yaml`))).toBe(true);
-    expect(job.environment).toBe('${{ matrix.country }}');
+    expect(job.environment).toBe(`\${{ matrix.country }}`);
     expect(JSON.stringify(w.on)).toContain('images');
     expect(JSON.stringify(job)).toContain("startsWith(github.event.workflow_run.head_branch, 'v')");
     expect(runs(w)).toContain('kubectl apply -k');
