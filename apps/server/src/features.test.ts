@@ -1,11 +1,18 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ConfigInput, parseConfig } from '@nestor/core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import { fakePipeline } from './fake-pipeline.ts';
 import { featureOfPage, featureOfRoute, isDisabled } from './features.ts';
+import { DEFAULT_WEB_ROOT } from './web.ts';
 
 const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
+/** Pages are served from the built web app; without a build only the refusals can be checked. */
+const WEB_BUILT = existsSync(join(DEFAULT_WEB_ROOT, 'en', 'dashboard', 'index.html'));
+const NO_WEB = WEB_BUILT ? '' : ' (skipped: apps/web/out is not built; `npm run build -w @nestor/web`)';
+
 const apps: FastifyInstance[] = [];
 
 async function appWith(input: ConfigInput): Promise<FastifyInstance> {
@@ -126,5 +133,33 @@ describe('features.dashboard', () => {
       const res = await app.inject({ method: 'GET', url: '/v1/dashboard-probe' });
       expect(res.statusCode, `dashboard ${dashboard}`).toBe(dashboard ? 200 : 404);
     }
+  });
+});
+
+describe('features.dashboard page when on', () => {
+  it.skipIf(!WEB_BUILT)(`serves /en/dashboard/${NO_WEB}`, async () => {
+    const app = await appWith({ features: { dashboard: true } });
+    const res = await app.inject({ method: 'GET', url: '/en/dashboard/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+  });
+});
+
+describe('locales', () => {
+  it('pages of a locale not offered answer 404; app-config offers only the configured ones', async () => {
+    const app = await appWith({ locales: ['fr'] });
+    for (const url of ['/en/', '/de/', '/it/dashboard/']) {
+      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
+    }
+    const config = (await app.inject({ method: 'GET', url: '/v1/app-config' })).json<{ locales: string[] }>();
+    expect(config.locales).toEqual(['fr']);
+  });
+
+  it.skipIf(!WEB_BUILT)(`pages of an offered locale are served${NO_WEB}`, async () => {
+    const app = await appWith({ locales: ['fr', 'de', 'it'] });
+    for (const url of ['/fr/', '/de/', '/it/']) {
+      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    }
+    expect((await app.inject({ method: 'GET', url: '/en/' })).statusCode).toBe(404);
   });
 });
