@@ -14,6 +14,7 @@ import {
   shownImageHash,
   startHarness,
 } from './harness.ts';
+import { PAGES } from './pages.ts';
 
 if (!hasChromium) console.warn('web e2e skipped: /usr/bin/chromium is missing (apt-get install chromium)');
 if (!hasDevSet) console.warn('web e2e: ../shared/eval/dev is missing, using a generated photo without faces');
@@ -67,19 +68,25 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await context.close();
   });
 
-  it('every locale page and the 404 page have no axe violations (desktop and 375 px)', async () => {
+  it('every page (en, desktop and 375 px), the studio in each locale and the 404 page have no axe violations', async () => {
+    const visits = [
+      ...PAGES.flatMap((path) => [undefined, MOBILE].map((viewport) => ({ locale: 'en', path, viewport }))),
+      ...['fr', 'de', 'it'].map((locale) => ({ locale, path: '', viewport: undefined })),
+    ];
     for (const viewport of [undefined, MOBILE]) {
       const { context, page } = await newPage(harness.browser, viewport);
-      for (const locale of ['en', 'fr', 'de', 'it']) {
-        await page.goto(`${harness.baseUrl}/${locale}/`);
-        await page.getByRole('heading', { level: 1 }).waitFor();
-        await expectAccessible(page, `${locale} ${viewport ? 'mobile' : 'desktop'}`);
+      for (const visit of visits.filter((v) => v.viewport === viewport)) {
+        await page.goto(`${harness.baseUrl}/${visit.locale}/${visit.path}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await page.waitForLoadState('networkidle');
+        await expectAccessible(page, `/${visit.locale}/${visit.path} ${viewport ? 'mobile' : 'desktop'}`);
       }
-      await page.goto(`${harness.baseUrl}/en/nothing-here/`);
-      await expectAccessible(page, '404');
       if (viewport) {
         await page.goto(`${harness.baseUrl}/en/`);
         await screenshot(page, 'empty-mobile');
+      } else {
+        await page.goto(`${harness.baseUrl}/en/nothing-here/`);
+        await expectAccessible(page, '404');
       }
       await context.close();
     }
