@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConfigInput, parseConfig } from '@nestor/core';
+import type { Database } from '@nestor/db';
+import { openTestDatabase } from '@nestor/db/testing';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { code, type Harness, harness, type Session, secretOf, sessionFrom } from './auth/test-support.ts';
 import { fakePipeline } from './fake-pipeline.ts';
 import { featureOfPage, featureOfRoute, isDisabled } from './features.ts';
 import { DEFAULT_WEB_ROOT } from './web.ts';
@@ -161,5 +164,93 @@ describe('locales', () => {
       expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
     }
     expect((await app.inject({ method: 'GET', url: '/en/' })).statusCode).toBe(404);
+  });
+});
+
+describe('features.technicalApi in accounts mode: API keys and bearer authentication', () => {
+  let db: Database;
+  const on: { h?: Harness } = {};
+  const off: { h?: Harness } = {};
+  let admin: { on: Session; off: Session };
+  let apiKey: string;
+  const png = { 'content-type': 'image/png' };
+
+  async function signIn(h: Harness, name: string, password: string, otpauthUri: string): Promise<Session> {
+    h.clock.advance(31_000);
+    const res = await h.request({
+      method: 'POST',
+      url: '/v1/auth/login',
+      json: { username: name, password, code: code(secretOf(otpauthUri), h) },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return sessionFrom(res);
+  }
+
+  beforeAll(async () => {
+    db = await openTestDatabase('pglite');
+    on.h = await harness(db, { features: { technicalApi: true } });
+    off.h = await harness(db, { features: { technicalApi: false } });
+    // Each harness has its own secret key, so each signs in an admin it enrolled itself.
+    const enrol = async (h: Harness, name: string) => {
+      const { link } = await h.accounts.createUser(
+        { username: name, role: 'admin' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await h.accounts.claimCredentials(link.token, { ip: '127.0.0.1' });
+      return signIn(h, name, page.password, page.otpauthUri);
+    };
+    admin = { on: await enrol(on.h, 'ada'), off: await enrol(off.h, 'bob') };
+    const created = await on.h.request({
+      method: 'POST',
+      url: '/v1/keys',
+      json: { name: 'integrator', scopes: ['detect'] },
+      session: admin.on,
+    });
+    apiKey = created.json<{ key: string }>().key;
+  });
+  afterAll(async () => {
+    await on.h?.close();
+    await off.h?.close();
+    await db?.close();
+  });
+
+  it('on: an admin lists keys and a key calls /v1/detect', async () => {
+    expect((await on.h!.request({ method: 'GET', url: '/v1/keys', session: admin.on })).statusCode).toBe(200);
+    const res = await on.h!.request({
+      method: 'POST',
+      url: '/v1/detect',
+      headers: { ...png, authorization: `Bearer ${apiKey}` },
+      body: PNG,
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('off: the key routes answer 404 even to an admin, and the same key no longer authenticates', async () => {
+    for (const method of ['GET', 'POST'] as const) {
+      const res = await off.h!.request({
+        method,
+        url: '/v1/keys',
+        session: admin.off,
+        json: { name: 'x', scopes: [] },
+      });
+      expect(res.statusCode, `${method} /v1/keys`).toBe(404);
+    }
+    const res = await off.h!.request({
+      method: 'POST',
+      url: '/v1/detect',
+      headers: { ...png, authorization: `Bearer ${apiKey}` },
+      body: PNG,
+    });
+    expect(res.statusCode).toBe(401);
+    // The web app's session keeps /v1/detect.
+    const web = await off.h!.request({
+      method: 'POST',
+      url: '/v1/detect',
+      headers: png,
+      body: PNG,
+      session: admin.off,
+    });
+    expect(web.statusCode).toBe(200);
   });
 });
