@@ -1,11 +1,27 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { defaultConfig, type Nestor } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
 import { buildApp } from '@nestor/server';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type NestorClient, NestorError } from './index.ts';
+import {
+  type BatchDetections,
+  createClient,
+  type JobStatus,
+  type NestorClient,
+  NestorError,
+  type VideoDetections,
+} from './index.ts';
+
+const HAS_FFMPEG =
+  spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 &&
+  spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
+if (!HAS_FFMPEG) console.warn('sdk: video job test skipped: ffmpeg/ffprobe missing (apt-get install ffmpeg)');
 
 let nestor: Nestor;
 let app: ReturnType<typeof buildApp>;
@@ -55,6 +71,96 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await nestor?.dispose();
+});
+
+/** Polls a job until it is completed or failed. */
+async function finished(id: string): Promise<JobStatus> {
+  for (let i = 0; i < 1200; i++) {
+    const status = await client.job(id);
+    if (status.state === 'completed' || status.state === 'failed') return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${id} did not finish in 120 s`);
+}
+
+describe('jobs against the real server', () => {
+  it('a batch of images: status, detections JSON, the ZIP, then the job is gone', async () => {
+    const { id } = await client.createJob([jpeg, jpeg], { addRegions: [FACE], method: 'solid' });
+    const status = await finished(id);
+    expect(status).toMatchObject({ id, kind: 'images', state: 'completed', progress: 1 });
+    const detections = (await client.jobDetections(id)) as BatchDetections;
+    expect(detections.results).toHaveLength(2);
+    const result = await client.jobResult(id);
+    expect(result.mimeType).toBe('application/zip');
+    expect(result.fileName).toBe(status.output?.fileName);
+    expect(result.blob.size).toBe(status.output?.bytes);
+    expect((await rejection(client.job(id))).code).toBe('E_NOT_FOUND');
+  });
+
+  it.skipIf(!HAS_FFMPEG)(
+    'a video: progress to completed, detections per frame, the video, and a cancelled job',
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'nestor-sdk-'));
+      try {
+        const clip = path.join(dir, 'clip.mp4');
+        execFileSync('ffmpeg', [
+          ...['-hide_banner', '-loglevel', 'error', '-y'],
+          ...['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1'],
+          ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip],
+        ]);
+        const video = new Blob([new Uint8Array(await readFile(clip))], { type: 'video/mp4' });
+        const { id } = await client.createJob(video, { addRegions: [FACE] });
+        const status = await finished(id);
+        expect(status).toMatchObject({ kind: 'video', state: 'completed', progress: 1 });
+        const detections = (await client.jobDetections(id)) as VideoDetections;
+        expect(detections.video).toMatchObject({ container: 'mp4', frames: 10, width: 160, height: 120 });
+        expect(detections.frames).toHaveLength(10);
+        const result = await client.jobResult(id);
+        expect(result.mimeType).toBe('video/mp4');
+        const out = path.join(dir, 'out.mp4');
+        await writeFile(out, new Uint8Array(await result.blob.arrayBuffer()));
+        const frames = execFileSync('ffprobe', [
+          ...['-v', 'error', '-count_frames', '-select_streams', 'v:0'],
+          ...['-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out],
+        ]);
+        expect(Number(frames.toString().trim())).toBe(10);
+
+        const cancelled = await client.createJob(video);
+        await client.deleteJob(cancelled.id);
+        expect((await rejection(client.job(cancelled.id))).code).toBe('E_NOT_FOUND');
+        expect((await rejection(client.deleteJob(cancelled.id))).code).toBe('E_NOT_FOUND');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('sends only the extension of a file name, the task field, and the headers of DELETE', async () => {
+    const seen: { method: string; path: string; csrf: string | null; names: string[]; task: unknown }[] = [];
+    const spy = createClient({
+      baseUrl: 'http://nestor.test',
+      headers: ({ method }) => (method === 'GET' ? {} : { 'x-csrf-token': 'token' }),
+      fetch: async (url, init) => {
+        const form = init.body instanceof FormData ? init.body : undefined;
+        seen.push({
+          method: init.method ?? 'GET',
+          path: new URL(url).pathname,
+          csrf: new Headers(init.headers).get('x-csrf-token'),
+          names: (form?.getAll('file') ?? []).map((f) => (f as File).name),
+          task: form?.get('task') ?? null,
+        });
+        return init.method === 'DELETE'
+          ? new Response(null, { status: 204 })
+          : new Response(JSON.stringify({ id: 'a' }), { status: 202 });
+      },
+    });
+    await spy.createJob(new File([new Uint8Array(jpeg)], 'Holiday Mum.MP4'), { task: 'detect' });
+    await spy.deleteJob('a');
+    expect(seen).toEqual([
+      { method: 'POST', path: '/v1/jobs', csrf: 'token', names: ['upload.mp4'], task: 'detect' },
+      { method: 'DELETE', path: '/v1/jobs/a', csrf: 'token', names: [], task: null },
+    ]);
+  });
 });
 
 describe('createClient against the real server', () => {

@@ -1,4 +1,5 @@
 import {
+  type Detection,
   type DetectionResult,
   ERROR_CODES,
   type ErrorCode,
@@ -17,6 +18,8 @@ import {
 /** An image to send: a `File` or `Blob` (browsers) or its bytes. */
 export type ImageInput = Blob | Uint8Array;
 
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
 /** Per-request options: `ProcessOptions` without `task`, which each method decides. */
 export type RequestOptions = Omit<ProcessOptions, 'task'>;
 
@@ -28,7 +31,7 @@ export interface ClientOptions {
   /** Sent with every request; a function is called per request (e.g. a CSRF token read from a cookie). */
   readonly headers?:
     | Readonly<Record<string, string>>
-    | ((request: { method: 'GET' | 'POST'; path: string }) => Readonly<Record<string, string>>);
+    | ((request: { method: HttpMethod; path: string }) => Readonly<Record<string, string>>);
   /** Whether cookies go with requests (`fetch`'s `credentials`); browsers default to `same-origin`. */
   readonly credentials?: RequestCredentials;
 }
@@ -82,6 +85,81 @@ export type ReadyStatus =
   | { readonly status: 'starting' }
   | { readonly status: 'failed'; readonly error: NestorError };
 
+/** `POST /v1/jobs` options: those of an image, plus `task` (`detect` writes only the detections JSON). */
+export type JobOptions = RequestOptions & { readonly task?: 'anonymize' | 'detect' };
+
+/** `GET /v1/jobs/:id`: where a job stands. */
+export interface JobStatus {
+  readonly id: string;
+  readonly kind: 'video' | 'images';
+  readonly state: 'queued' | 'active' | 'completed' | 'failed';
+  /** 0–1. */
+  readonly progress: number;
+  readonly etaSeconds?: number;
+  /** Runs so far (a retried job counts each). */
+  readonly attempts: number;
+  /** Why a failed job failed (`code` is the server's, as in error answers). */
+  readonly error?: { readonly code: string; readonly message: string };
+  /** The result file, once completed. */
+  readonly output?: { readonly fileName: string; readonly mimeType: string; readonly bytes: number };
+}
+
+/** A region on one video frame: the detections schema, with the track it belongs to. */
+export interface FrameDetection extends Omit<Detection, 'source'> {
+  readonly source: 'model' | 'tracker' | 'manual';
+  readonly track?: number;
+}
+
+/** The detections JSON of a video job (product.md §4). */
+export interface VideoDetections {
+  readonly video: {
+    readonly width: number;
+    readonly height: number;
+    readonly container: 'mp4' | 'mov' | 'mkv' | 'webm';
+    readonly frameRate: string;
+    readonly variableFrameRate: boolean;
+    readonly rotation: number;
+    readonly frames: number;
+    readonly durationMs: number;
+    readonly audioStreams: number;
+  };
+  /** Frames with at least one region. */
+  readonly frames: readonly {
+    readonly index: number;
+    readonly timeMs: number;
+    readonly detections: readonly FrameDetection[];
+  }[];
+  readonly tracks: readonly {
+    readonly id: number;
+    readonly label: Label;
+    readonly firstFrame: number;
+    readonly lastFrame: number;
+    readonly sightings: number;
+    readonly misses: number;
+    readonly maxScore: number;
+  }[];
+  /** Tracks per class. */
+  readonly counts: Readonly<Record<Label, number>>;
+  readonly stats: Readonly<Record<string, number>>;
+  readonly timings: { readonly totalMs: number; readonly fps: number };
+  readonly models: Readonly<Partial<Record<Label, string>>>;
+}
+
+/** The detections JSON of a batch of images: one entry per file, a result or its error. */
+export interface BatchDetections {
+  readonly results: readonly ({ readonly file: string } & (
+    | DetectionResult
+    | { readonly error: { readonly code: string; readonly message: string } }
+  ))[];
+}
+
+/** `GET /v1/jobs/:id/result`: the anonymized video, or a ZIP of the images. */
+export interface JobResult {
+  readonly blob: Blob;
+  readonly mimeType: string;
+  readonly fileName: string;
+}
+
 export interface NestorClient {
   detect(image: ImageInput, options?: RequestOptions): Promise<DetectionResult>;
   anonymize(image: ImageInput, options?: RequestOptions): Promise<AnonymizedImage>;
@@ -90,6 +168,16 @@ export interface NestorClient {
   health(): Promise<{ status: 'ok' }>;
   ready(): Promise<ReadyStatus>;
   appConfig(): Promise<AppConfig>;
+  /** `POST /v1/jobs`: one video, or several images → the job's id (the work runs on the server). */
+  createJob(files: ImageInput | readonly ImageInput[], options?: JobOptions): Promise<{ id: string }>;
+  /** `GET /v1/jobs/:id`: state, progress, ETA, error. */
+  job(id: string): Promise<JobStatus>;
+  /** `GET /v1/jobs/:id/result?part=detections`: fetch it before `jobResult` (which deletes the job). */
+  jobDetections(id: string): Promise<VideoDetections | BatchDetections>;
+  /** `GET /v1/jobs/:id/result`: the file; the server then deletes the job. */
+  jobResult(id: string): Promise<JobResult>;
+  /** `DELETE /v1/jobs/:id`: cancels the job and deletes its files. */
+  deleteJob(id: string): Promise<void>;
 }
 
 type Field = readonly [name: string, value: string];
@@ -125,8 +213,8 @@ function encode<K extends keyof OptionValues>(name: K, value: OptionValues[K]): 
 
 const isOption = (name: string): name is keyof OptionValues => Object.hasOwn(ENCODERS, name);
 
-/** The multipart body: option fields, then the image in `file`. */
-function formData(image: ImageInput, options: RequestOptions): FormData {
+/** The multipart body: option fields, then the image(s) in `file`. */
+function formData(images: ImageInput | readonly ImageInput[], options: JobOptions): FormData {
   const form = new FormData();
   for (const [name, value] of Object.entries(options) as [string, unknown][]) {
     if (value === undefined) continue;
@@ -136,9 +224,19 @@ function formData(image: ImageInput, options: RequestOptions): FormData {
       : [[name, String(value)] as const];
     for (const [field, content] of fields) form.append(field, content);
   }
-  // Blob wants bytes on a plain ArrayBuffer; the copy also keeps later edits by the caller out.
-  form.append('file', image instanceof Blob ? image : new Blob([new Uint8Array(image)]), 'image');
+  const list: readonly ImageInput[] = Array.isArray(images) ? images : [images as ImageInput];
+  for (const image of list) {
+    // Blob wants bytes on a plain ArrayBuffer; the copy also keeps later edits by the caller out.
+    const blob = image instanceof Blob ? image : new Blob([new Uint8Array(image)]);
+    form.append('file', blob, `upload${extensionOf(image)}`);
+  }
   return form;
+}
+
+/** Only the extension of a file's name is sent (the server keeps that much of it); the name stays here. */
+function extensionOf(image: ImageInput): string {
+  const name = typeof File !== 'undefined' && image instanceof File ? image.name : '';
+  return /\.[a-z0-9]{1,5}$/i.exec(name)?.[0].toLowerCase() ?? '';
 }
 
 const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
@@ -217,9 +315,13 @@ export function createClient(options: ClientOptions): NestorClient {
   // Looked up per call, and never called as a method: browsers refuse `fetch` with another `this`.
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
 
-  async function send(path: string, accept: string, body?: FormData): Promise<Response> {
+  async function send(
+    path: string,
+    accept: string,
+    body?: FormData,
+    method: HttpMethod = body ? 'POST' : 'GET',
+  ): Promise<Response> {
     const url = `${base}${path}`;
-    const method = body ? 'POST' : 'GET';
     const extra = typeof options.headers === 'function' ? options.headers({ method, path }) : options.headers;
     const headers = new Headers(extra);
     headers.set('accept', accept);
@@ -280,6 +382,30 @@ export function createClient(options: ClientOptions): NestorClient {
     health: () => json<{ status: 'ok' }>('/healthz'),
 
     appConfig: () => json<AppConfig>('/v1/app-config'),
+
+    createJob: (files, opts = {}) => json<{ id: string }>('/v1/jobs', formData(files, opts)),
+
+    job: (id) => json<JobStatus>(`/v1/jobs/${encodeURIComponent(id)}`),
+
+    jobDetections: (id) =>
+      json<VideoDetections | BatchDetections>(`/v1/jobs/${encodeURIComponent(id)}/result?part=detections`),
+
+    async jobResult(id) {
+      const path = `/v1/jobs/${encodeURIComponent(id)}/result`;
+      const response = await send(path, '*/*');
+      if (!response.ok) throw toError(await readJson(response, base + path), response.status, base + path);
+      const mimeType = (response.headers.get('content-type') ?? 'application/octet-stream')
+        .split(';')[0]!
+        .trim();
+      const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '');
+      return { blob: await response.blob(), mimeType, fileName: disposition?.[1] ?? 'result' };
+    },
+
+    async deleteJob(id) {
+      const path = `/v1/jobs/${encodeURIComponent(id)}`;
+      const response = await send(path, 'application/json', undefined, 'DELETE');
+      if (!response.ok) throw toError(await readJson(response, base + path), response.status, base + path);
+    },
 
     async ready() {
       const answer = await json<{ status: string; error?: unknown }>('/readyz', undefined, [503]);
