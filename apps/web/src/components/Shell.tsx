@@ -37,6 +37,7 @@ function Frame({ locale, children }: { locale: Locale; children: ReactNode }) {
             <span className="hidden text-sm text-slate-600 sm:inline">{t('tagline')}</span>
           </a>
           <div className="flex flex-wrap items-center gap-2">
+            <MainNav locale={locale} />
             <AccountMenu />
             <LanguagePicker locale={locale} />
           </div>
@@ -47,6 +48,41 @@ function Frame({ locale, children }: { locale: Locale; children: ReactNode }) {
       </main>
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-sm text-slate-600">{t('footer')}</footer>
     </>
+  );
+}
+
+/** The app's own pages: photos (the studio) and video. */
+function MainNav({ locale }: { locale: Locale }) {
+  const t = useT('common');
+  const tVideo = useT('video');
+  const pathname = usePathname() ?? `/${locale}/`;
+  const links = [
+    { href: `/${locale}/`, label: tVideo('navPhotos') },
+    { href: `/${locale}/video/`, label: tVideo('navVideo') },
+  ];
+  return (
+    <nav aria-label={t('mainNav')}>
+      <ul className="flex gap-1">
+        {links.map((link) => {
+          const current = pathname === link.href || `${pathname}/` === link.href;
+          return (
+            <li key={link.href}>
+              <a
+                href={link.href}
+                aria-current={current ? 'page' : undefined}
+                className={`inline-block min-h-11 rounded px-2 py-3 text-sm font-medium ${
+                  current
+                    ? 'text-slate-900 underline decoration-2 underline-offset-4'
+                    : 'text-indigo-800 hover:bg-slate-100'
+                }`}
+              >
+                {link.label}
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
   );
 }
 

@@ -4,6 +4,7 @@
  */
 export const PAGES = [
   '',
+  'video/',
   'login/',
   'register/',
   'credentials/',

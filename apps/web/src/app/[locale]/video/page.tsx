@@ -1,0 +1,5 @@
+import { VideoStudio } from '../../../components/VideoStudio.tsx';
+
+export default function VideoPage() {
+  return <VideoStudio />;
+}

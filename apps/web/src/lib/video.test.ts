@@ -1,0 +1,133 @@
+import type { JobStatus, VideoDetections } from '@nestor/sdk';
+import { describe, expect, it } from 'vitest';
+import { jobFields } from './jobs.ts';
+import {
+  anonymizedVideoName,
+  errorFromAnswer,
+  isVideoFile,
+  jobFailure,
+  percentOf,
+  splitEta,
+  summarizeVideo,
+  videoDetectionsName,
+} from './video.ts';
+
+describe('video page helpers', () => {
+  it.each([
+    ['clip.mp4', '', true],
+    ['CLIP.MOV', '', true],
+    ['holiday.mkv', '', true],
+    ['a.webm', '', true],
+    ['no-extension', 'video/mp4', true],
+    ['photo.jpg', 'image/jpeg', false],
+    ['notes.txt', 'text/plain', false],
+  ])('isVideoFile(%s, %s) is %s', (name, type, expected) => {
+    expect(isVideoFile(name, type)).toBe(expected);
+  });
+
+  it.each([
+    ['clip.mov', 'anonymized.mov', 'clip.anonymized.mov'],
+    ['my.holiday.mp4', 'anonymized.mp4', 'my.holiday.anonymized.mp4'],
+    ['.mkv', 'anonymized.mkv', 'video.anonymized.mkv'],
+  ])('anonymizedVideoName(%s, %s) is %s', (original, result, expected) => {
+    expect(anonymizedVideoName(original, result)).toBe(expected);
+  });
+
+  it('names the detections file after the video', () => {
+    expect(videoDetectionsName('clip.webm')).toBe('clip.detections.json');
+  });
+
+  it.each([
+    [0, { minutes: 0, seconds: 0 }],
+    [4.2, { minutes: 0, seconds: 5 }],
+    [65, { minutes: 1, seconds: 5 }],
+    [-3, { minutes: 0, seconds: 0 }],
+  ])('splitEta(%s)', (seconds, expected) => {
+    expect(splitEta(seconds)).toEqual(expected);
+  });
+
+  it.each([
+    [0, 0],
+    [0.456, 45],
+    [0.999, 99],
+    [1, 100],
+    [1.2, 100],
+    [-1, 0],
+  ])('percentOf(%s) is %s', (fraction, expected) => {
+    expect(percentOf(fraction)).toBe(expected);
+  });
+
+  it('summarizes a video detections JSON', () => {
+    const detections = {
+      video: {
+        width: 320,
+        height: 240,
+        container: 'mp4',
+        frameRate: '25/1',
+        variableFrameRate: false,
+        rotation: 0,
+        frames: 50,
+        durationMs: 2000,
+        audioStreams: 1,
+      },
+      frames: [
+        { index: 3, timeMs: 120, detections: [] },
+        { index: 4, timeMs: 160, detections: [] },
+      ],
+      tracks: [
+        { id: 1, label: 'face', firstFrame: 3, lastFrame: 4, sightings: 1, misses: 0, maxScore: 0.9 },
+        { id: 2, label: 'plate', firstFrame: 3, lastFrame: 3, sightings: 1, misses: 0, maxScore: 0.8 },
+      ],
+      counts: { face: 1, plate: 1 },
+      stats: {},
+      timings: { totalMs: 4000, fps: 12.345 },
+      models: {},
+    } satisfies VideoDetections;
+    expect(summarizeVideo(detections)).toEqual({
+      frames: 50,
+      durationSeconds: 2,
+      framesWithRegions: 2,
+      tracks: 2,
+      counts: { face: 1, plate: 1 },
+      fps: 12.3,
+    });
+  });
+
+  it('turns error answers and failed jobs into coded errors', () => {
+    const known = errorFromAnswer(
+      413,
+      JSON.stringify({ error: { code: 'E_INPUT_TOO_LARGE', message: 'big' } }),
+    );
+    expect([known.code, known.message, known.details]).toEqual([
+      'E_INPUT_TOO_LARGE',
+      'big',
+      { status: 413, code: 'E_INPUT_TOO_LARGE' },
+    ]);
+    const future = errorFromAnswer(400, JSON.stringify({ error: { code: 'E_NEW', message: 'new' } }));
+    expect([future.code, future.details?.code]).toEqual(['E_INTERNAL', 'E_NEW']);
+    expect(errorFromAnswer(502, '<h1>Bad gateway</h1>').code).toBe('E_INTERNAL');
+    const failed: JobStatus = {
+      id: 'x',
+      kind: 'video',
+      state: 'failed',
+      progress: 0.2,
+      attempts: 1,
+      error: { code: 'E_UNSUPPORTED_MEDIA', message: 'not a video' },
+    };
+    expect(jobFailure(failed).code).toBe('E_UNSUPPORTED_MEDIA');
+  });
+
+  it('sends the method and strength only when anonymizing', () => {
+    const options = { targets: ['face', 'plate'], method: 'pixelate', strength: 2 } as const;
+    expect(jobFields({ ...options, task: 'anonymize' })).toEqual([
+      ['task', 'anonymize'],
+      ['targets', 'face,plate'],
+      ['method', 'pixelate'],
+      ['strength', '2'],
+    ]);
+    expect(jobFields({ ...options, task: 'detect' })).toEqual([
+      ['task', 'detect'],
+      ['targets', 'face,plate'],
+    ]);
+  });
+});
