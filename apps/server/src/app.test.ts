@@ -161,6 +161,7 @@ describe('health and metadata', () => {
         'get /readyz',
         'get /v1/app-config',
         'get /v1/models',
+        'get /v1/stats',
         'post /v1/detect',
         'post /detect',
         'post /v1/anonymize',
