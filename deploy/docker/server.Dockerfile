@@ -12,7 +12,9 @@ ENV CI=true NEXT_TELEMETRY_DISABLED=1 ONNXRUNTIME_NODE_INSTALL=skip
 COPY . .
 # npm ci installs exactly the lock file; its postinstall verifies every model (sha256) into /app/models.
 # Then the web app is exported to apps/web/out and the build-only packages are dropped.
-RUN npm ci --no-audit --no-fund \
+# The npm of package.json's packageManager (the image ships an older one) honours allowScripts.
+RUN npm install -g npm@11.19.1 --no-audit --no-fund \
+  && npm ci --no-audit --no-fund \
   && npm run build -w @nestor/web \
   && npm prune --omit=dev --no-audit --no-fund \
   && npm cache clean --force

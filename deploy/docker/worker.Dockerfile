@@ -11,7 +11,9 @@ WORKDIR /app
 ENV CI=true NEXT_TELEMETRY_DISABLED=1 ONNXRUNTIME_NODE_INSTALL=skip
 COPY . .
 # npm ci installs exactly the lock file; its postinstall verifies every model (sha256) into /app/models.
-RUN npm ci --no-audit --no-fund \
+# The npm of package.json's packageManager (the image ships an older one) honours allowScripts.
+RUN npm install -g npm@11.19.1 --no-audit --no-fund \
+  && npm ci --no-audit --no-fund \
   && npm prune --omit=dev --no-audit --no-fund \
   && npm cache clean --force \
   && rm -rf apps/web

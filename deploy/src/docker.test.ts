@@ -22,7 +22,7 @@ describe('Dockerfiles', () => {
       const froms = steps.filter((s) => s.keyword === 'FROM').map((s) => s.args);
       expect(froms).toEqual([`\${NODE_IMAGE} AS build`, `\${NODE_IMAGE} AS runtime`]);
       const runs = steps.filter((s) => s.keyword === 'RUN').map((s) => s.args);
-      expect(runs[0]).toMatch(/^npm ci /);
+      expect(runs[0]).toMatch(/^npm install -g npm@11\.19\.1 --no-audit --no-fund && npm ci /);
       expect(runs[1]).toMatch(/apt-get install -y --no-install-recommends ffmpeg/);
       expect(steps.find((s) => s.keyword === 'USER')?.args).toBe('10001:10001');
       expect(steps.find((s) => s.keyword === 'COPY' && s.args.includes('--from=build'))?.args).toContain(
@@ -106,6 +106,14 @@ describe('Dockerfiles', () => {
         .map((f) => f.rule)
         .join(' '),
     ).toContain(rule.replace(/…$/, ''));
+  });
+
+  it('allows installing npm itself at a pinned version, nothing else', () => {
+    const base = `FROM a:1@sha256:${'a'.repeat(64)} AS b\nRUN X\nFROM b\nUSER 1\nHEALTHCHECK CMD ["true"]\nCMD ["x"]\n`;
+    const rules = (run: string) => lintDockerfile(base.replace('X', run)).map((f) => f.rule);
+    expect(rules('npm install -g npm@11.19.1 --no-audit && npm ci')).toEqual([]);
+    expect(rules('npm install -g npm@latest && npm ci')).toContain('npm-ci');
+    expect(rules('npm ci && npm i left-pad')).toContain('npm-ci');
   });
 });
 

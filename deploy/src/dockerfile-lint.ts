@@ -24,7 +24,7 @@ export function instructions(text: string): Instruction[] {
     while (/\\\s*$/.test(line) && i + 1 < lines.length) {
       i++;
       const next = lines[i]!;
-      line = `${line.replace(/\\\s*$/, ' ')}${/^\s*#/.test(next) ? '' : next.trim()}`;
+      line = `${line.replace(/\s*\\\s*$/, ' ')}${/^\s*#/.test(next) ? '' : next.trim()}`;
     }
     const match = /^\s*(\w+)\s*(.*)$/.exec(line);
     if (match) out.push({ line: start + 1, keyword: match[1]!.toUpperCase(), args: match[2]!.trim() });
@@ -81,8 +81,12 @@ export function lintDockerfile(text: string): LintFinding[] {
 
   for (const i of all) {
     if (i.keyword === 'RUN') {
-      if (/\bnpm\s+(install|i)\b/.test(i.args))
+      // Packages come from `npm ci`; only npm itself may be installed, at a pinned version.
+      const installs = i.args.match(/\bnpm\s+(?:install|i)\b[^&|;]*/g) ?? [];
+      const pinnedNpm = /^npm\s+(?:install|i)\s+-g\s+npm@\d+\.\d+\.\d+(\s+--[\w-]+)*$/;
+      if (installs.some((command) => !pinnedNpm.test(command.trim()))) {
         fail(i.line, 'npm-ci', 'install with `npm ci` (exactly the lock file)');
+      }
       if (/\bapt-get\s+install\b/.test(i.args)) {
         if (!/--no-install-recommends/.test(i.args))
           fail(i.line, 'apt-lean', 'apt-get install --no-install-recommends');
