@@ -199,6 +199,19 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     });
     await page.getByRole('button', { name: 'Remove all' }).click();
     await page.getByText('On this device', { exact: true }).click();
+    // The browser writes no metadata and only JPEG, PNG and WebP: the form says so.
+    const keepMetadata = page.getByRole('checkbox', { name: /^Keep metadata/ });
+    expect(await keepMetadata.isDisabled()).toBe(true);
+    expect(await keepMetadata.isChecked()).toBe(false);
+    expect(
+      await page.getByText('Not available on this device: the browser writes pixels only.').count(),
+    ).toBe(1);
+    expect(await page.getByLabel('Output format').locator('option').allTextContents()).toEqual([
+      'Same as input',
+      'JPEG',
+      'PNG',
+      'WEBP',
+    ]);
     await upload(page, file);
     await expect
       .poll(() => page.getByTestId('device-status').textContent(), { timeout: 60_000 })

@@ -1,4 +1,12 @@
-import type { DetectionResult, ImageFormat, Label, Pipeline, Preset, RedactionMethod } from '@nestor/core';
+import {
+  type DetectionResult,
+  type ImageFormat,
+  type Label,
+  type Pipeline,
+  type Preset,
+  type RedactionMethod,
+  sniffImageFormat,
+} from '@nestor/core';
 import type { RequestOptions } from '@nestor/sdk';
 import { api } from './api.ts';
 
@@ -116,7 +124,8 @@ export async function runOnDevice(file: Blob, task: Task, options: RequestOption
     const result = await nestor.detect(bytes, options);
     return { result, wallMs: elapsed(start) };
   }
-  const out = await nestor.anonymize(bytes, options);
+  const format = deviceOutputFormat(options.format ?? 'same', sniffImageFormat(bytes));
+  const out = await nestor.anonymize(bytes, { ...options, format });
   const copy = new Uint8Array(out.bytes);
   return {
     result: out.result,
@@ -131,3 +140,15 @@ export function run(engine: EngineKind, file: Blob, task: Task, options: Request
 
 /** Formats the browser can write: on this device the output is limited to them. */
 export const DEVICE_FORMATS: readonly ('same' | ImageFormat)[] = ['same', 'jpeg', 'png', 'webp'];
+
+/**
+ * The format asked of the on-device engine: "same as input" for an input the browser cannot write
+ * (AVIF, TIFF, GIF) becomes WebP for AVIF (a lossy photo format) and PNG otherwise (lossless).
+ */
+export function deviceOutputFormat(
+  chosen: 'same' | ImageFormat,
+  input: ImageFormat | undefined,
+): 'same' | ImageFormat {
+  if (chosen !== 'same' || input === undefined || DEVICE_FORMATS.includes(input)) return chosen;
+  return input === 'avif' ? 'webp' : 'png';
+}
