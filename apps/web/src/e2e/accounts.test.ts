@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { parseConfig } from '@nestor/core';
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +25,9 @@ const jsQR = ('default' in jsQRModule ? jsQRModule.default : jsQRModule) as Scan
 
 if (!hasChromium)
   console.warn('accounts e2e skipped: /usr/bin/chromium is missing (apt-get install chromium)');
+
+const HAS_FFMPEG = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
+if (!HAS_FFMPEG) console.warn('accounts e2e: the video page case is skipped: ffmpeg is missing');
 
 const MONTH = 31 * 24 * 3_600_000;
 
@@ -203,6 +210,43 @@ describe.skipIf(!hasChromium)('accounts in the browser (accounts mode, PGlite)',
       await page.waitForURL(`${baseUrl}/en/`);
     } finally {
       await context.close();
+    }
+  });
+
+  it.skipIf(!HAS_FFMPEG)('the video page sends its job with the session and the CSRF token', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'nestor-accounts-video-'));
+    const { context, page } = await newPage(browser);
+    try {
+      const clip = path.join(dir, 'clip.mp4');
+      execFileSync('ffmpeg', [
+        ...['-hide_banner', '-loglevel', 'error', '-y'],
+        ...['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip],
+      ]);
+      const { link } = await accounts.createUser(
+        { username: 'vic', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const vic = await enrol(page, link.path);
+      await signIn(page, 'vic', vic.password, vic.secret);
+      await page.waitForURL(`${baseUrl}/en/`);
+      await page.getByRole('link', { name: 'Video', exact: true }).click();
+      await page.waitForURL(`${baseUrl}/en/video/`);
+      const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/v1/jobs'));
+      await page.getByTestId('video-input').setInputFiles(clip);
+      await page.getByTestId('start').click();
+      expect(await (await posted).headerValue('x-csrf-token')).toMatch(/.+/);
+      await page
+        .getByTestId('video-summary')
+        .or(page.getByTestId('error'))
+        .first()
+        .waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('error').count()).toBe(0);
+      expect(await page.getByTestId('video-summary').getAttribute('data-frames')).toBe('10');
+    } finally {
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
