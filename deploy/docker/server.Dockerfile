@@ -4,7 +4,7 @@
 #   docker build -f deploy/docker/server.Dockerfile -t nestor-server .
 # Base images are pinned by digest; deploy/docker/pin-digests.sh refreshes the digests.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:2b53f96a42f114f02591f28c37e40d14a8a1e64eb0ef7d2aef0a51824b4fbc68
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
