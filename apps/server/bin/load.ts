@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const PHOTO = path.resolve(root, '../shared/eval/dev/images/face-0344.jpg');
 const LEVELS = [1, 4, 16];
 /** Requests per level: enough for percentiles, bounded so a run ends in minutes. */
-const requestsFor = (concurrency: number) => Math.max(12, concurrency * 4);
+const requestsFor = (concurrency: number) => Math.max(24, concurrency * 8);
 const LEVEL_SECONDS = 90;
 
 async function freePort(): Promise<number> {
