@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the full test suite uses (ffmpeg, chromium, postgresql, redis-server)
+# Installs the Debian packages the full test suite uses (ffmpeg, chromium, postgresql, redis-server,
+# mkvtoolnix)
 # when they are missing and we may (root + apt). Otherwise says which tests will skip; never fails.
 set -u
 need=()
@@ -7,6 +8,7 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v mkvmerge >/dev/null 2>&1 || need+=(mkvtoolnix)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
