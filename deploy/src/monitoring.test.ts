@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@nestor/core';
@@ -5,12 +6,14 @@ import { buildApp } from '@nestor/server';
 import { fakePipeline } from '@nestor/server/fake-pipeline';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { render } from './kustomize.ts';
 import { balanced, dashboardExpressions, exportedSeries, metricNames, readAlertRules } from './monitoring.ts';
 
 const DEPLOY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ALERTS = path.join(DEPLOY, 'monitoring/alerts.yaml');
 const DASHBOARD = path.join(DEPLOY, 'monitoring/grafana/dashboards/nestor.json');
+const ADAPTER = path.join(DEPLOY, 'monitoring/prometheus-adapter.yaml');
 /** Series Prometheus makes itself, not the server. */
 const FROM_PROMETHEUS = new Set(['up']);
 
@@ -123,5 +126,19 @@ describe('autoscaling metrics', () => {
       .map((m) => m.pods!.metric.name);
     expect(metrics).toEqual(['nestor_requests_queued']);
     for (const name of metrics) expect(series.has(name), name).toBe(true);
+  });
+
+  it('the Prometheus adapter serves each HPA metric from an exported series', () => {
+    const adapter = parse(readFileSync(ADAPTER, 'utf8')) as {
+      rules: Record<'custom' | 'external', { seriesQuery: string; name: { as: string } }[]>;
+    };
+    const served = (kind: 'custom' | 'external') =>
+      adapter.rules[kind].map((rule) => {
+        const [source] = metricNames(rule.seriesQuery);
+        expect(series.has(source!), source).toBe(true);
+        return rule.name.as;
+      });
+    expect(served('custom')).toEqual(['nestor_requests_queued']);
+    expect(served('external')).toEqual(['nestor_jobs']);
   });
 });
