@@ -10,7 +10,14 @@ import {
   Tracker,
   type TrackSummary,
 } from '@nestor/core';
-import { createEncoder, decodeFrames, type FrameEncoder } from './ffmpeg.ts';
+import {
+  createEncoder,
+  createTimestampedEncoder,
+  decodeFrames,
+  type EncoderSettings,
+  type FrameEncoder,
+  mkvmergeAvailable,
+} from './ffmpeg.ts';
 import { probeVideo, type VideoContainer, type VideoInfo } from './probe.ts';
 import { evenRect, writeRgbChanges, yuvLayout, yuvToRgb } from './yuv.ts';
 
@@ -53,6 +60,12 @@ export interface VideoResult {
     container: VideoContainer;
     frameRate: string;
     variableFrameRate: boolean;
+    /**
+     * How the output's frames are timed: `constant-rate` at the declared rate, `exact` each
+     * frame at its input time (variable rate, through mkvmerge), `average-rate` evenly at
+     * frames / duration (variable rate without mkvmerge, or without stored timestamps).
+     */
+    timestamps: VideoTimestamps;
     rotation: number;
     frames: number;
     durationMs: number;
@@ -75,6 +88,8 @@ export interface VideoResult {
   timings: { totalMs: number; fps: number };
   models: Partial<Record<Label, string>>;
 }
+
+export type VideoTimestamps = 'constant-rate' | 'exact' | 'average-rate';
 
 interface Frame {
   readonly index: number;
@@ -117,16 +132,30 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
   });
   const manual = manualRegions(options, info, config);
   const detectOptions: ProcessOptions = { ...options, addRegions: [] };
+  const encoderSettings: EncoderSettings = {
+    container: info.container,
+    x264Preset: settings.x264Preset,
+    crf: settings.crf,
+    keepMetadata: options.keepMetadata ?? config.output.keepMetadata,
+  };
+  const timestamps: VideoTimestamps = !info.variableFrameRate
+    ? 'constant-rate'
+    : info.frameTimes && (detectOnly || (await mkvmergeAvailable()))
+      ? 'exact'
+      : 'average-rate';
   const encoder: FrameEncoder | undefined = detectOnly
     ? undefined
-    : createEncoder(job.input, job.output!, info, {
-        container: info.container,
-        x264Preset: settings.x264Preset,
-        crf: settings.crf,
-        keepMetadata: options.keepMetadata ?? config.output.keepMetadata,
-      });
+    : timestamps === 'exact'
+      ? createTimestampedEncoder(job.input, job.output!, info, encoderSettings, info.frameTimes!)
+      : createEncoder(job.input, job.output!, info, encoderSettings);
 
   const frameMs = (1000 * info.frameRate.den) / info.frameRate.num;
+  const times = info.frameTimes;
+  // A frame's time from the first frame: its own where the input stores them, else by the rate.
+  const timeMs = (index: number) =>
+    times?.[index] !== undefined
+      ? Math.round((times[index]! - times[0]!) * 1000)
+      : Math.round(index * frameMs);
   const frames: VideoResult['frames'] = [];
   const trackFrames = new Map<number, number>();
   let trackedFrames = 0;
@@ -161,7 +190,7 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
       if (d.source === 'tracker') trackedFrames++;
     }
     if (regions.length > 0) {
-      frames.push({ index: frame.index, timeMs: Math.round(frame.index * frameMs), detections: regions });
+      frames.push({ index: frame.index, timeMs: timeMs(frame.index), detections: regions });
       if (encoder) for (const region of regions) redact(frame.data, region);
     }
     if (encoder) await encoder.write(frame.data);
@@ -250,6 +279,7 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
       container: info.container,
       frameRate: `${info.frameRate.num}/${info.frameRate.den}`,
       variableFrameRate: info.variableFrameRate,
+      timestamps,
       rotation: info.rotation,
       frames: read,
       durationMs: info.durationMs,

@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { NestorError } from '@nestor/core';
 import { toolMissing, type VideoContainer, type VideoInfo } from './probe.ts';
 import { yuvLayout } from './yuv.ts';
@@ -36,13 +40,18 @@ export function encoderArgs(settings: EncoderSettings, width: number, height: nu
           '4',
         ]
       : ['-c:v', 'libx264', '-preset', settings.x264Preset, '-crf', String(settings.crf)];
+  return [...pad, ...video, '-pix_fmt', 'yuv420p', ...containerArgs(settings)];
+}
+
+/** Muxer options: MP4/MOV with the index up front, metadata and chapters of input 1 kept or dropped. */
+function containerArgs(settings: EncoderSettings): string[] {
   const faststart =
     settings.container === 'mp4' || settings.container === 'mov' ? ['-movflags', '+faststart'] : [];
   const metadata = settings.keepMetadata
     ? ['-map_metadata', '1']
     : ['-map_metadata', '-1', '-map_chapters', '-1'];
   const format = { mp4: 'mp4', mov: 'mov', mkv: 'matroska', webm: 'webm' }[settings.container];
-  return [...pad, ...video, '-pix_fmt', 'yuv420p', ...faststart, ...metadata, '-f', format];
+  return [...faststart, ...metadata, '-f', format];
 }
 
 /** Keeps the end of a child's stderr for error reports (never logged: it names files). */
@@ -139,39 +148,163 @@ export interface FrameEncoder {
   abort(): void;
 }
 
+/** Raw frames on stdin, timed at the video's (declared or average) rate. */
+function rawInputArgs(info: VideoInfo): string[] {
+  const rate = `${info.frameRate.num}/${info.frameRate.den}`;
+  const size = `${info.width}x${info.height}`;
+  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', size, '-framerate', rate, '-i', 'pipe:0'];
+}
+
+/** Frames timed at `info.frameRate`, with the input's audio copied, into `output`. */
 export function createEncoder(
   input: string,
   output: string,
   info: VideoInfo,
   settings: EncoderSettings,
 ): FrameEncoder {
-  const rate = `${info.frameRate.num}/${info.frameRate.den}`;
-  const child = spawnTool(
-    [
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'yuv420p',
-      '-s',
-      `${info.width}x${info.height}`,
-      '-framerate',
-      rate,
-      '-i',
-      'pipe:0',
-      '-i',
-      input,
-      '-map',
-      '0:v',
-      '-map',
-      '1:a?',
-      '-c:a',
-      'copy',
-      ...encoderArgs(settings, info.width, info.height),
-      '-y',
-      output,
-    ],
-    ['pipe', 'ignore', 'pipe'],
-  );
+  return spawnEncoder([
+    ...rawInputArgs(info),
+    '-i',
+    input,
+    '-map',
+    '0:v',
+    '-map',
+    '1:a?',
+    '-c:a',
+    'copy',
+    ...encoderArgs(settings, info.width, info.height),
+    '-y',
+    output,
+  ]);
+}
+
+/** mkvmerge (mkvtoolnix) can be run: variable-rate video keeps its exact timestamps. */
+export function mkvmergeAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('mkvmerge', ['--version'], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * An mkvmerge "timestamp format v2" file: one time in milliseconds a frame, from 0, in
+ * presentation order. Frames past the list (a decoder that output more than ffprobe counted)
+ * continue at the last spacing; the list is cut to the frames written.
+ */
+export function timestampsV2(times: readonly number[], count: number): string {
+  const first = times[0] ?? 0;
+  const last = times.length - 1;
+  const step = last >= 1 ? times[last]! - times[last - 1]! : 0;
+  const lines = ['# timestamp format v2'];
+  for (let i = 0; i < count; i++) {
+    const t = i <= last ? times[i]! : times[last]! + (i - last) * step;
+    lines.push(((t - first) * 1000).toFixed(3));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs one step of the remux to the end; exit codes in `ok` succeed (mkvmerge exits 1 on warnings). */
+async function runStep(
+  command: string,
+  args: readonly string[],
+  track: (child: ChildProcess | undefined) => void,
+  ok: readonly number[] = [0],
+): Promise<void> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let output = '';
+  const keep = (s: string) => {
+    output = (output + s).slice(-4000);
+  };
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
+  const [code, error] = await new Promise<[number | null, unknown]>((resolve) => {
+    child.once('error', (e) => resolve([null, e]));
+    child.once('close', (c) => resolve([c, undefined]));
+  });
+  track(undefined);
+  if (code === null || !ok.includes(code)) {
+    throw new NestorError('E_ENCODE', 'The video could not be encoded', {
+      cause: new Error(output || String(error ?? `${command} exit ${code}`)),
+    });
+  }
+}
+
+/**
+ * Frames of a variable-rate video with each frame's own time kept: they are encoded video-only
+ * into a private folder (0700, deleted at the end), mkvmerge stamps them with the input's
+ * presentation times (`frameTimes`, seconds from the file's start), and ffmpeg copies that video
+ * and the input's audio into `output`, shifted so the first frame keeps its offset from the audio.
+ */
+export function createTimestampedEncoder(
+  input: string,
+  output: string,
+  info: VideoInfo,
+  settings: EncoderSettings,
+  frameTimes: readonly number[],
+): FrameEncoder {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-vfr-'));
+  const container = settings.container === 'webm' ? 'webm' : 'mkv';
+  const videoOnly = path.join(dir, `video.${container}`);
+  const stamped = path.join(dir, 'stamped.mkv');
+  const timestampsFile = path.join(dir, 'timestamps.txt');
+  const encoder = spawnEncoder([
+    ...rawInputArgs(info),
+    '-map',
+    '0:v',
+    ...encoderArgs({ ...settings, container, keepMetadata: false }, info.width, info.height),
+    '-y',
+    videoOnly,
+  ]);
+  let written = 0;
+  let step: ChildProcess | undefined;
+  const track = (child: ChildProcess | undefined) => {
+    step = child;
+  };
+  const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+  return {
+    async write(frame) {
+      await encoder.write(frame);
+      written++;
+    },
+    async finish() {
+      try {
+        await encoder.finish();
+        await writeFile(timestampsFile, timestampsV2(frameTimes, written), { mode: 0o600 });
+        await runStep(
+          'mkvmerge',
+          ['--quiet', '-o', stamped, '--timestamps', `0:${timestampsFile}`, videoOnly],
+          track,
+          [0, 1],
+        );
+        await runStep(
+          'ffmpeg',
+          [
+            ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+            // ffmpeg starts each input at 0: this puts the video back where it began next to the audio.
+            ...['-itsoffset', (frameTimes[0] ?? 0).toFixed(6), '-i', stamped],
+            ...['-i', input, '-map', '0:v', '-map', '1:a?', '-c', 'copy'],
+            ...containerArgs(settings),
+            '-y',
+            output,
+          ],
+          track,
+        );
+      } finally {
+        cleanUp();
+      }
+    },
+    abort() {
+      encoder.abort();
+      if (step?.exitCode === null) step.kill('SIGKILL');
+      cleanUp();
+    },
+  };
+}
+
+function spawnEncoder(args: readonly string[]): FrameEncoder {
+  const child = spawnTool(args, ['pipe', 'ignore', 'pipe']);
   const stderr = stderrTail(child);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let failure: unknown;

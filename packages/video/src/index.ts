@@ -7,13 +7,17 @@ export {
   type VideoProgress,
   type VideoResult,
   type VideoSettings,
+  type VideoTimestamps,
 } from './anonymize-video.ts';
 export {
   createEncoder,
+  createTimestampedEncoder,
   decodeFrames,
   type EncoderSettings,
   encoderArgs,
   type FrameEncoder,
+  mkvmergeAvailable,
+  timestampsV2,
 } from './ffmpeg.ts';
 export {
   type ProbeJson,
@@ -25,5 +29,6 @@ export {
   VIDEO_MIME_TYPES,
   type VideoContainer,
   type VideoInfo,
+  variableSpacing,
 } from './probe.ts';
 export { evenRect, type PixelRect, writeRgbChanges, type YuvLayout, yuvLayout, yuvToRgb } from './yuv.ts';

@@ -37,6 +37,11 @@ export interface VideoInfo {
   readonly frameRate: Rational;
   /** The stored timestamps are not evenly spaced. */
   readonly variableFrameRate: boolean;
+  /**
+   * Variable-rate videos only: each frame's presentation time in seconds from the file's start,
+   * in presentation order (absent when the file stores none).
+   */
+  readonly frameTimes?: readonly number[];
   readonly durationMs: number;
   /** Frames in the video stream (packets counted by ffprobe). */
   readonly frames: number;
@@ -62,7 +67,12 @@ interface ProbeStream {
 
 export interface ProbeJson {
   streams?: ProbeStream[];
-  format?: { format_name?: string; duration?: string; tags?: Record<string, string> };
+  format?: {
+    format_name?: string;
+    duration?: string;
+    start_time?: string;
+    tags?: Record<string, string>;
+  };
 }
 
 const parseRate = (text: string | undefined): Rational | undefined => {
@@ -92,12 +102,29 @@ function containerOf(format: string, videoCodec: string, audioCodecs: readonly s
   return undefined;
 }
 
+/** Deltas further than this from the mean spacing are real rate changes, not timestamp rounding. */
+const spacingTolerance = (meanDelta: number) => Math.max(0.0015, meanDelta * 0.01);
+
+/** Whether sorted presentation times are spaced unevenly beyond rounding (1 ms in Matroska). */
+export function variableSpacing(sortedTimes: readonly number[]): boolean {
+  const n = sortedTimes.length;
+  if (n < 3) return false;
+  const mean = (sortedTimes[n - 1]! - sortedTimes[0]!) / (n - 1);
+  for (let i = 1; i < n; i++) {
+    if (Math.abs(sortedTimes[i]! - sortedTimes[i - 1]! - mean) > spacingTolerance(mean)) return true;
+  }
+  return false;
+}
+
 /**
- * Reads ffprobe's JSON (`-show_format -show_streams -count_packets`) into a VideoInfo, refusing
- * anything that is not a single-video-stream file in a supported container.
+ * Reads ffprobe's JSON (`-show_format -show_streams`) and the video stream's packet presentation
+ * times in seconds (any order; absent: `nb_read_packets` counts frames and the declared and
+ * average rates decide whether the rate varies) into a VideoInfo, refusing anything that is not
+ * a single-video-stream file in a supported container.
  */
-export function parseProbe(json: ProbeJson): VideoInfo {
+export function parseProbe(json: ProbeJson, packetTimes?: readonly number[]): VideoInfo {
   const streams = json.streams ?? [];
+  // Cover art is not video.
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = streams.filter((s) => s.codec_type === 'audio');
   const container = containerOf(
@@ -118,16 +145,29 @@ export function parseProbe(json: ProbeJson): VideoInfo {
   const coded = { width: video.width ?? 0, height: video.height ?? 0 };
   const quarter = rotation === 90 || rotation === 270;
   const durationS = Number(video.duration ?? json.format?.duration ?? Number.NaN);
-  const frames = Number(video.nb_read_packets ?? video.nb_frames ?? Number.NaN);
+  const frames = packetTimes?.length ?? Number(video.nb_read_packets ?? video.nb_frames ?? Number.NaN);
   if (!(coded.width > 0 && coded.height > 0) || !(durationS > 0) || !(frames > 0)) {
     throw new NestorError('E_DECODE', 'The video has no readable frames, size or duration');
   }
   const declared = parseRate(video.r_frame_rate);
-  const average = parseRate(video.avg_frame_rate) ?? toRational(frames / durationS);
-  // Declared and average rates that disagree mean timestamps are not evenly spaced.
-  const variableFrameRate =
-    !declared || Math.abs(rateValue(declared) - rateValue(average)) / rateValue(average) > 0.01;
-  const frameRate = variableFrameRate ? toRational(frames / durationS) : declared;
+  const times = packetTimes?.every(Number.isFinite) ? [...packetTimes].sort((a, b) => a - b) : undefined;
+  const measured =
+    times && times.length >= 2
+      ? (times.length - 1) / (times[times.length - 1]! - times[0]!)
+      : rateValue(parseRate(video.avg_frame_rate) ?? toRational(frames / durationS));
+  const agrees =
+    declared !== undefined &&
+    Number.isFinite(measured) &&
+    Math.abs(rateValue(declared) - measured) / measured <= 0.01;
+  // Without timestamps, declared and average rates that disagree mean uneven spacing.
+  const variableFrameRate = times ? variableSpacing(times) : !agrees;
+  const frameRate = variableFrameRate
+    ? toRational(frames / durationS)
+    : agrees
+      ? declared
+      : toRational(Number.isFinite(measured) ? measured : frames / durationS);
+  const start = Number(json.format?.start_time ?? 0);
+  const origin = Number.isFinite(start) ? start : 0;
   return {
     container,
     width: quarter ? coded.height : coded.width,
@@ -135,6 +175,7 @@ export function parseProbe(json: ProbeJson): VideoInfo {
     rotation,
     frameRate,
     variableFrameRate,
+    ...(variableFrameRate && times ? { frameTimes: times.map((t) => t - origin) } : {}),
     durationMs: Math.round(durationS * 1000),
     frames,
     videoCodec: video.codec_name ?? 'unknown',
@@ -142,27 +183,34 @@ export function parseProbe(json: ProbeJson): VideoInfo {
   };
 }
 
-/** Runs ffprobe on a file. */
-export async function probeVideo(file: string): Promise<VideoInfo> {
-  const args = [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    '-count_packets',
-    file,
-  ];
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('ffprobe', args, { maxBuffer: 8 * 1024 * 1024 }, (error, out) => {
+function ffprobe(args: readonly string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    execFile('ffprobe', ['-v', 'error', ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, out) => {
       if (!error) resolve(out);
       else if ((error as NodeJS.ErrnoException).code === 'ENOENT') reject(toolMissing(error));
       else
         reject(new NestorError('E_UNSUPPORTED_MEDIA', 'The input is not a readable video', { cause: error }));
     });
   });
-  return parseProbe(JSON.parse(stdout) as ProbeJson);
+}
+
+/**
+ * Runs ffprobe on a file, twice at once: the headers, and one pass over the video stream's
+ * packets (their count and presentation times: the read of the file that counting them took).
+ */
+export async function probeVideo(file: string): Promise<VideoInfo> {
+  const [headers, csv] = await Promise.all([
+    ffprobe(['-print_format', 'json', '-show_format', '-show_streams', file]),
+    // `V`: video that is not cover art, the stream parseProbe picks.
+    ffprobe(['-select_streams', 'V:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]),
+  ]);
+  const json = JSON.parse(headers) as ProbeJson;
+  // A line may carry a trailing field separator; "N/A" (no timestamp) parses to NaN.
+  const times = csv
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => Number.parseFloat(line.split(',')[0]!));
+  return parseProbe(json, times.length > 0 ? times : undefined);
 }
 
 export function toolMissing(cause: unknown): NestorError {

@@ -9,6 +9,22 @@ export const HAS_FFMPEG =
   spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 &&
   spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
 
+/** mkvmerge (mkvtoolnix) is on the PATH: variable-rate video keeps exact timestamps. */
+export const HAS_MKVMERGE = spawnSync('mkvmerge', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** Presentation times (seconds) of a file's first video stream's packets, sorted. */
+export function videoPacketTimes(file: string): number[] {
+  const out = execFileSync('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time'],
+    ...['-of', 'csv=p=0', file],
+  ]).toString();
+  return out
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => Number.parseFloat(line.split(',')[0]!))
+    .sort((x, y) => x - y);
+}
+
 /** The moving magenta box of `movingBoxClip`: where it is on frame n. */
 export const boxAt = (n: number) => ({ x: 20 + 4 * n, y: 100, width: 40, height: 30 });
 

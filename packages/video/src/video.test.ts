@@ -1,12 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '@nestor/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { anonymizeVideo } from './anonymize-video.ts';
-import { decodeFrames } from './ffmpeg.ts';
+import { decodeFrames, timestampsV2 } from './ffmpeg.ts';
 import { parseProbe, probeVideo } from './probe.ts';
-import { boxAt, HAS_FFMPEG, magentaPipeline, movingBoxClip, probeStreams } from './test-clips.ts';
+import {
+  boxAt,
+  HAS_FFMPEG,
+  HAS_MKVMERGE,
+  magentaPipeline,
+  movingBoxClip,
+  probeStreams,
+  videoPacketTimes,
+} from './test-clips.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-video-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,6 +95,46 @@ describe('parseProbe', () => {
 
   it.each([
     {
+      name: 'evenly spaced times (rounded to 1 ms, 29.97 fps): constant rate',
+      times: [0, 0.033, 0.067, 0.1, 0.133, 0.167, 0.2],
+      rates: { r_frame_rate: '30000/1001', avg_frame_rate: '30000/1001' },
+      expected: { variableFrameRate: false, frameRate: { num: 30000, den: 1001 }, frames: 7 },
+      frameTimes: undefined,
+    },
+    {
+      name: 'times in decode order, 25 then 10 fps, after the file start: variable, sorted, from the start',
+      times: [1.5, 1.58, 1.54, 1.62, 1.72, 1.82],
+      rates: { r_frame_rate: '25/1', avg_frame_rate: '25/1' },
+      expected: { variableFrameRate: true, frames: 6 },
+      frameTimes: [0.5, 0.54, 0.58, 0.62, 0.72, 0.82],
+    },
+    {
+      name: 'a timestamp missing: the declared and average rates decide',
+      times: [0, Number.NaN, 0.08],
+      rates: { r_frame_rate: '25/1', avg_frame_rate: '25/1' },
+      expected: { variableFrameRate: false, frames: 3 },
+      frameTimes: undefined,
+    },
+  ])('packet times: $name', ({ times, rates, expected, frameTimes }) => {
+    const json = {
+      streams: [{ ...stream, ...rates, duration: '1' }],
+      format: { ...format, start_time: '1.000000' },
+    };
+    const info = parseProbe(json, times);
+    expect(info).toMatchObject(expected);
+    expect(info.frameTimes?.length).toBe(frameTimes?.length);
+    for (const [i, t] of (info.frameTimes ?? []).entries()) expect(t).toBeCloseTo(frameTimes![i]!, 9);
+  });
+
+  it('writes mkvmerge timestamps from 0, cut or continued to the frames written', () => {
+    expect(timestampsV2([0.2, 0.24, 0.34], 2)).toBe('# timestamp format v2\n0.000\n40.000\n');
+    expect(timestampsV2([0.2, 0.24, 0.34], 4)).toBe(
+      '# timestamp format v2\n0.000\n40.000\n140.000\n240.000\n',
+    );
+  });
+
+  it.each([
+    {
       name: 'an image',
       json: {
         streams: [{ codec_type: 'video', codec_name: 'mjpeg', width: 10, height: 10 }],
@@ -109,6 +158,7 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
     const pipeline = magentaPipeline(parseConfig({ video: { detectEvery: 3 } }), new Set([2, 3]));
     const result = await anonymizeVideo(pipeline, { input, output });
     expect(result.video).toMatchObject({
+      timestamps: 'constant-rate',
       frames: 30,
       width: 320,
       height: 240,
@@ -136,24 +186,88 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
     expect(n).toBe(30);
   });
 
-  it('keeps the frame count and duration of a variable-frame-rate video', async () => {
-    const input = path.join(dir, 'vfr.mp4');
-    const output = path.join(dir, 'vfr.out.mp4');
-    // 15 frames at 25 fps, then 15 at 10 fps.
-    movingBoxClip(input, {
+  /** 15 frames at 25 fps, then 15 at 10 fps, B-frames; the video starts 0.2 s after the audio. */
+  function vfrClip(name: string): string {
+    const plain = path.join(dir, `${name}.plain.mp4`);
+    const input = path.join(dir, `${name}.mp4`);
+    movingBoxClip(plain, {
       frames: 30,
       filters: "setpts='if(lt(N,15),N/25,15/25+(N-15)/10)/TB'",
-      extra: ['-fps_mode', 'vfr'],
+      extra: ['-fps_mode', 'vfr', '-bf', '3'],
     });
-    const before = await probeVideo(input);
-    expect(before.variableFrameRate).toBe(true);
-    const result = await anonymizeVideo(magentaPipeline(), { input, output });
-    const [inV] = probeStreams(input);
-    const [outV] = probeStreams(output);
-    expect(result.video.frames).toBe(30);
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-itsoffset', '0.2', '-i', plain, '-i', plain],
+      ...['-map', '0:v', '-map', '1:a', '-c', 'copy', input],
+    ]);
+    return input;
+  }
+
+  /** Frame count, duration (±1 frame) and audio (same length) of the output match the input's. */
+  function expectSameLengths(input: string, output: string) {
+    const [inV, inA] = probeStreams(input);
+    const [outV, outA] = probeStreams(output);
     expect(outV!.nb_read_frames).toBe(inV!.nb_read_frames);
-    const frame = before.durationMs / 1000 / before.frames;
-    expect(Math.abs(Number(outV!.duration) - Number(inV!.duration))).toBeLessThanOrEqual(frame * 1.01);
+    // The shortest frame of the clip: 1/25 s.
+    expect(Math.abs(Number(outV!.duration) - Number(inV!.duration))).toBeLessThanOrEqual(1 / 25);
+    expect(outA?.codec_type).toBe('audio');
+    expect(Math.abs(Number(outA!.duration) - Number(inA!.duration))).toBeLessThan(0.05);
+  }
+
+  it.skipIf(!HAS_MKVMERGE)(
+    'keeps every frame time of a variable-frame-rate video, its offset from the audio, and frame order',
+    async () => {
+      const input = vfrClip('vfr');
+      const output = path.join(dir, 'vfr.out.mp4');
+      const before = await probeVideo(input);
+      expect(before.variableFrameRate).toBe(true);
+      const privateDirs = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith('nestor-vfr-'));
+      const dirsBefore = privateDirs();
+      const result = await anonymizeVideo(magentaPipeline(), { input, output });
+      // The video-only and timestamp files are gone.
+      expect(privateDirs()).toEqual(dirsBefore);
+      expect(result.video).toMatchObject({ frames: 30, variableFrameRate: true, timestamps: 'exact' });
+      expect(result.frames[16]!.timeMs).toBe(680);
+      const inTimes = videoPacketTimes(input);
+      const outTimes = videoPacketTimes(output);
+      expect(inTimes[0]).toBeCloseTo(0.2, 3);
+      expect(outTimes).toHaveLength(inTimes.length);
+      // Matroska stores milliseconds: far inside one frame (40 ms at the fastest).
+      for (const [i, t] of inTimes.entries())
+        expect(Math.abs(outTimes[i]! - t), `frame ${i}`).toBeLessThanOrEqual(0.002);
+      expectSameLengths(input, output);
+      // Frames come out in presentation order: the box is covered where frame n has it.
+      const info = await probeVideo(output);
+      expect(info.variableFrameRate).toBe(true);
+      let n = 0;
+      for await (const frame of decodeFrames(output, info)) {
+        expect(meanInside(frame, 320, boxAt(n)), `frame ${n}`).toBeLessThan(40);
+        n++;
+      }
+      expect(n).toBe(30);
+    },
+  );
+
+  it('without mkvmerge, writes a variable-frame-rate video at its average rate: frames and duration kept', async () => {
+    const input = vfrClip('vfr-average');
+    const output = path.join(dir, 'vfr-average.out.mp4');
+    // A PATH with ffmpeg and ffprobe but no mkvmerge.
+    const bin = path.join(dir, 'bin-without-mkvmerge');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['ffmpeg', 'ffprobe']) {
+      const at = execFileSync('sh', ['-c', `command -v ${tool}`])
+        .toString()
+        .trim();
+      symlinkSync(at, path.join(bin, tool));
+    }
+    const savedPath = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const result = await anonymizeVideo(magentaPipeline(), { input, output });
+      expect(result.video).toMatchObject({ frames: 30, timestamps: 'average-rate' });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expectSameLengths(input, output);
   });
 
   it('applies a rotation: frames are decoded upright and written without the flag', async () => {
