@@ -118,6 +118,8 @@ export interface VideoDetections {
     readonly container: 'mp4' | 'mov' | 'mkv' | 'webm';
     readonly frameRate: string;
     readonly variableFrameRate: boolean;
+    /** `exact`: each frame keeps its input time; `average-rate`: a variable rate was evened out. */
+    readonly timestamps: 'constant-rate' | 'exact' | 'average-rate';
     readonly rotation: number;
     readonly frames: number;
     readonly durationMs: number;
