@@ -65,6 +65,7 @@ describe('video page helpers', () => {
         container: 'mp4',
         frameRate: '25/1',
         variableFrameRate: false,
+        timestamps: 'constant-rate',
         rotation: 0,
         frames: 50,
         durationMs: 2000,
