@@ -1,4 +1,4 @@
-import { type DetectionResult, parseConfig } from '@nestor/core';
+import { type DetectionResult, parseConfig, type StatsReport } from '@nestor/core';
 import type { StatCounter } from '@nestor/db';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,6 @@ import {
   parseRange,
   percentile,
   routeKind,
-  type StatsReport,
   type StatsStore,
 } from './stats.ts';
 

@@ -1,4 +1,14 @@
-import { type Config, type DetectionResult, LABELS, type Label, NestorError } from '@nestor/core';
+import {
+  type Config,
+  type DetectionResult,
+  type HistogramBucket,
+  LABELS,
+  type Label,
+  NestorError,
+  ROUTE_KINDS,
+  type RouteKind,
+  type StatsReport,
+} from '@nestor/core';
 import type { StatCounter } from '@nestor/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { toHttpError } from './errors.ts';
@@ -9,9 +19,6 @@ import { toHttpError } from './errors.ts';
  * nothing of an image, nothing of who sent it. Requests are aggregated in memory and flushed to
  * the store periodically, so the hot path never waits on the database.
  */
-
-export const ROUTE_KINDS = ['detect', 'anonymize', 'job'] as const;
-export type RouteKind = (typeof ROUTE_KINDS)[number];
 
 /** Requests counted, by method and route (the PoC aliases count as what they alias). */
 const COUNTED: Readonly<Record<string, RouteKind>> = {
@@ -155,43 +162,6 @@ export function createStatsRecorder(options: {
 }
 
 // --- the report ------------------------------------------------------------------------------
-
-export interface HistogramBucket {
-  /** Upper bound (latency, ms; null = +Inf) or lower bound (confidence). */
-  readonly bound: number | null;
-  readonly count: number;
-}
-
-export interface StatsReport {
-  readonly from: string;
-  readonly to: string;
-  /** One entry per day of the range, zeros included. */
-  readonly days: readonly {
-    readonly day: string;
-    readonly requests: Record<RouteKind, number>;
-    readonly errors: number;
-    readonly detections: Record<Label, number>;
-  }[];
-  readonly totals: {
-    readonly requests: Record<RouteKind, number>;
-    readonly bytes: Record<RouteKind, number>;
-    readonly detections: Record<Label, number>;
-    readonly errors: Readonly<Record<string, number>>;
-    /** Error replies over requests, 0 when there were none. */
-    readonly errorRate: number;
-  };
-  readonly latency: Record<
-    RouteKind,
-    {
-      readonly buckets: readonly HistogramBucket[];
-      readonly p50: number | null;
-      readonly p95: number | null;
-      readonly p99: number | null;
-    }
-  >;
-  /** Per class, the count of detections in each 0.05-wide confidence bin. */
-  readonly confidence: Record<Label, readonly HistogramBucket[]>;
-}
 
 /** A record with one entry per key. */
 function recordOf<K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> {

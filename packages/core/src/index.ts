@@ -104,6 +104,8 @@ export {
 } from './redact.ts';
 /** Sampling model inputs from images. */
 export { type InputSpec, letterboxView, MipChain, sampleView, toImageBox, type View } from './sampling.ts';
+/** The statistics report of GET /v1/stats. */
+export { type HistogramBucket, ROUTE_KINDS, type RouteKind, type StatsReport } from './stats-report.ts';
 /** Tiling / multi-scale planning. */
 export { planViews, type TilingOptions } from './tiling.ts';
 /** Tracking objects across video frames. */

@@ -1,12 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
-import type { DetectionResult } from '@nestor/core';
-import { parseConfig } from '@nestor/core';
+import { type DetectionResult, parseConfig, type RouteKind } from '@nestor/core';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../server/src/app.ts';
 import { fakePipeline } from '../../../server/src/fake-pipeline.ts';
-import { countersOf, memoryStatsStore, type RouteKind } from '../../../server/src/stats.ts';
+import { countersOf, memoryStatsStore } from '../../../server/src/stats.ts';
 import { ensureWebBuild } from '../build/ensure-build.ts';
 import { CHROMIUM, CHROMIUM_ARGS, DESKTOP, hasChromium, MOBILE, newPage, screenshot } from './harness.ts';
 

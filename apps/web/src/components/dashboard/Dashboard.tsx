@@ -1,5 +1,6 @@
 'use client';
 
+import { ROUTE_KINDS as KINDS, LABELS, type StatsReport } from '@nestor/core';
 import { useCallback, useEffect, useId, useState } from 'react';
 import { accountCall } from '../../lib/account-api.ts';
 import { errorCode, redirectIfUnauthenticated } from '../../lib/api.ts';
@@ -7,40 +8,6 @@ import { errorMessage } from '../../lib/errors.ts';
 import { useLocale, useT } from '../../lib/i18n.tsx';
 import { Alert, buttonClass, inputClass, secondaryButtonClass } from '../account/session.tsx';
 import { BarChart, LineChart } from './charts.tsx';
-
-const KINDS = ['detect', 'anonymize', 'job'] as const;
-const LABELS = ['face', 'plate'] as const;
-type Kind = (typeof KINDS)[number];
-type Label = (typeof LABELS)[number];
-
-interface Bucket {
-  readonly bound: number | null;
-  readonly count: number;
-}
-
-/** The body of GET /v1/stats (apps/server/src/stats.ts). */
-export interface StatsReport {
-  readonly from: string;
-  readonly to: string;
-  readonly days: readonly {
-    readonly day: string;
-    readonly requests: Record<Kind, number>;
-    readonly errors: number;
-    readonly detections: Record<Label, number>;
-  }[];
-  readonly totals: {
-    readonly requests: Record<Kind, number>;
-    readonly bytes: Record<Kind, number>;
-    readonly detections: Record<Label, number>;
-    readonly errors: Readonly<Record<string, number>>;
-    readonly errorRate: number;
-  };
-  readonly latency: Record<
-    Kind,
-    { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null }
-  >;
-  readonly confidence: Record<Label, readonly Bucket[]>;
-}
 
 const DAY_MS = 86_400_000;
 const isoDay = (time: number) => new Date(time).toISOString().slice(0, 10);
