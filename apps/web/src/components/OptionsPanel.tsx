@@ -1,15 +1,12 @@
 'use client';
 
-import { IMAGE_FORMATS, LABELS, type Label, PRESETS, type Preset, type RedactionMethod } from '@nestor/core';
-import { type ReactNode, useId } from 'react';
+import { IMAGE_FORMATS, LABELS, type Label, PRESETS, type Preset } from '@nestor/core';
+import { useId } from 'react';
 import { DEVICE_FORMATS, type EngineKind, type StudioOptions, type Task } from '../lib/engines.ts';
 import { useT } from '../lib/i18n.tsx';
+import { fieldClass as field, MethodSelect, Radios, Range, TargetsField } from './option-fields.tsx';
 
-const METHODS: readonly RedactionMethod[] = ['gaussian', 'pixelate', 'solid', 'adaptive'];
 const FORMATS = ['same', ...IMAGE_FORMATS.filter((f) => f !== 'gif')] as const;
-
-const field = 'mt-1 block w-full rounded-md border border-slate-400 bg-white px-2 py-2 text-slate-900';
-const legend = 'text-sm font-semibold text-slate-900';
 
 interface Props {
   readonly options: StudioOptions;
@@ -63,46 +60,21 @@ export function OptionsPanel({ options, engine, onChange, onEngine, onReset, dev
         </p>
       ) : null}
 
-      <fieldset className="mt-4">
-        <legend className={legend}>{t('targets')}</legend>
-        <div className="mt-1 flex flex-wrap gap-4">
-          {LABELS.map((label) => (
-            <label key={label} className="flex min-h-11 items-center gap-2">
-              <input
-                type="checkbox"
-                className="size-5 accent-indigo-700"
-                checked={options.targets.includes(label)}
-                // At least one class must stay selected: the API refuses an empty list.
-                disabled={options.targets.length === 1 && options.targets.includes(label)}
-                onChange={(event) =>
-                  set(
-                    'targets',
-                    LABELS.filter((l) => (l === label ? event.target.checked : options.targets.includes(l))),
-                  )
-                }
-              />
-              {t(label === 'face' ? 'labelFaces' : 'labelPlates')}
-            </label>
-          ))}
-        </div>
-      </fieldset>
+      <TargetsField
+        legend={t('targets')}
+        labelOf={(label) => t(label === 'face' ? 'labelFaces' : 'labelPlates')}
+        value={options.targets}
+        onChange={(targets) => set('targets', targets)}
+      />
 
       <div className="mt-4 grid grid-cols-2 gap-3">
-        <label className="block text-sm font-semibold">
-          {t('method')}
-          <select
-            className={field}
-            value={options.method}
-            disabled={detect}
-            onChange={(event) => set('method', event.target.value as RedactionMethod)}
-          >
-            {METHODS.map((m) => (
-              <option key={m} value={m}>
-                {t(`method_${m}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <MethodSelect
+          label={t('method')}
+          labelOf={(method) => t(`method_${method}`)}
+          value={options.method}
+          disabled={detect}
+          onChange={(method) => set('method', method)}
+        />
         <label className="block text-sm font-semibold">
           {t('preset')}
           <select
@@ -194,84 +166,5 @@ export function OptionsPanel({ options, engine, onChange, onEngine, onReset, dev
         {t('resetOptions')}
       </button>
     </section>
-  );
-}
-
-function Radios<V extends string>(props: {
-  legend: string;
-  name: string;
-  value: V;
-  onChange: (value: V) => void;
-  choices: readonly (readonly [V, string])[];
-  hint?: string;
-}) {
-  const hintId = useId();
-  return (
-    <fieldset className="mt-4" aria-describedby={props.hint ? hintId : undefined}>
-      <legend className={legend}>{props.legend}</legend>
-      <div className="mt-1 grid grid-cols-2 gap-2">
-        {props.choices.map(([value, label]) => (
-          <label
-            key={value}
-            className={`flex min-h-11 cursor-pointer items-center justify-center rounded-md border px-2 text-center text-sm font-medium has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-indigo-700 ${
-              props.value === value
-                ? 'border-indigo-700 bg-indigo-700 text-white'
-                : 'border-slate-400 bg-white text-slate-900 hover:bg-slate-50'
-            }`}
-          >
-            <input
-              type="radio"
-              className="sr-only"
-              name={props.name}
-              value={value}
-              checked={props.value === value}
-              onChange={() => props.onChange(value)}
-            />
-            {label}
-          </label>
-        ))}
-      </div>
-      {props.hint ? (
-        <p id={hintId} className="mt-1 text-sm text-slate-600">
-          {props.hint}
-        </p>
-      ) : null}
-    </fieldset>
-  );
-}
-
-function Range(props: {
-  label: string;
-  value: number;
-  min: number;
-  max: number;
-  step: number;
-  display: string;
-  disabled?: boolean;
-  onChange: (value: number) => void;
-}): ReactNode {
-  const id = useId();
-  return (
-    <div className="mt-3">
-      <div className="flex items-baseline justify-between text-sm">
-        <label htmlFor={id} className="font-semibold">
-          {props.label}
-        </label>
-        <output htmlFor={id} className="tabular-nums text-slate-700">
-          {props.display}
-        </output>
-      </div>
-      <input
-        id={id}
-        type="range"
-        className="mt-1 w-full accent-indigo-700"
-        min={props.min}
-        max={props.max}
-        step={props.step}
-        value={props.value}
-        disabled={props.disabled}
-        onChange={(event) => props.onChange(Number(event.target.value))}
-      />
-    </div>
   );
 }

@@ -1,6 +1,6 @@
 'use client';
 
-import { LABELS, type RedactionMethod } from '@nestor/core';
+import { LABELS } from '@nestor/core';
 import type { JobStatus, VideoDetections } from '@nestor/sdk';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { api, errorCode, redirectIfUnauthenticated } from '../lib/api.ts';
@@ -18,14 +18,13 @@ import {
   VIDEO_ACCEPT,
   videoDetectionsName,
 } from '../lib/video.ts';
+import { MethodSelect, Radios, Range, TargetsField } from './option-fields.tsx';
 
-const METHODS: readonly RedactionMethod[] = ['gaussian', 'pixelate', 'solid', 'adaptive'];
 const POLL_MS = 500;
 const primary =
   'inline-flex min-h-11 items-center justify-center rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800 disabled:cursor-not-allowed disabled:bg-slate-400 disabled:text-slate-900';
 const secondary =
   'inline-flex min-h-11 items-center justify-center rounded-md border border-slate-400 bg-white px-4 font-medium text-slate-900 hover:bg-slate-50';
-const field = 'mt-1 block w-full rounded-md border border-slate-400 bg-white px-2 py-2 text-slate-900';
 
 /** Error codes whose general sentence speaks of images: the video page says it of videos. */
 const VIDEO_SENTENCES = {
@@ -495,95 +494,43 @@ function VideoOptionsPanel({
         {t('optionsTitle')}
       </h2>
       <fieldset disabled={disabled}>
-        <fieldset className="mt-4">
-          <legend className="text-sm font-semibold">{t('task')}</legend>
-          <div className="mt-1 grid grid-cols-2 gap-2">
-            {(['anonymize', 'detect'] as const).map((task) => (
-              <label
-                key={task}
-                className={`flex min-h-11 cursor-pointer items-center justify-center rounded-md border px-2 text-center text-sm font-medium has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-indigo-700 ${
-                  options.task === task
-                    ? 'border-indigo-700 bg-indigo-700 text-white'
-                    : 'border-slate-400 bg-white text-slate-900 hover:bg-slate-50'
-                }`}
-              >
-                <input
-                  type="radio"
-                  className="sr-only"
-                  name={`${id}-task`}
-                  value={task}
-                  checked={options.task === task}
-                  onChange={() => set('task', task)}
-                />
-                {t(task === 'anonymize' ? 'taskAnonymize' : 'taskDetect')}
-              </label>
-            ))}
-          </div>
-        </fieldset>
+        <Radios<VideoOptions['task']>
+          legend={t('task')}
+          name={`${id}-task`}
+          value={options.task}
+          onChange={(task) => set('task', task)}
+          choices={[
+            ['anonymize', t('taskAnonymize')],
+            ['detect', t('taskDetect')],
+          ]}
+        />
 
-        <fieldset className="mt-4">
-          <legend className="text-sm font-semibold">{t('targets')}</legend>
-          <div className="mt-1 flex flex-wrap gap-4">
-            {LABELS.map((label) => (
-              <label key={label} className="flex min-h-11 items-center gap-2">
-                <input
-                  type="checkbox"
-                  className="size-5 accent-indigo-700"
-                  checked={options.targets.includes(label)}
-                  // At least one class must stay selected: the API refuses an empty list.
-                  disabled={options.targets.length === 1 && options.targets.includes(label)}
-                  onChange={(event) =>
-                    set(
-                      'targets',
-                      LABELS.filter((l) =>
-                        l === label ? event.target.checked : options.targets.includes(l),
-                      ),
-                    )
-                  }
-                />
-                {t(label === 'face' ? 'labelFaces' : 'labelPlates')}
-              </label>
-            ))}
-          </div>
-        </fieldset>
+        <TargetsField
+          legend={t('targets')}
+          labelOf={(label) => t(label === 'face' ? 'labelFaces' : 'labelPlates')}
+          value={options.targets}
+          onChange={(targets) => set('targets', targets)}
+        />
 
-        <label className="mt-4 block text-sm font-semibold">
-          {t('method')}
-          <select
-            className={field}
-            value={options.method}
-            disabled={detect}
-            onChange={(event) => set('method', event.target.value as RedactionMethod)}
-          >
-            {METHODS.map((m) => (
-              <option key={m} value={m}>
-                {t(`method_${m}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <MethodSelect
+          className="mt-4 block text-sm font-semibold"
+          label={t('method')}
+          labelOf={(method) => t(`method_${method}`)}
+          value={options.method}
+          disabled={detect}
+          onChange={(method) => set('method', method)}
+        />
 
-        <div className="mt-3">
-          <div className="flex items-baseline justify-between text-sm">
-            <label htmlFor={`${id}-strength`} className="font-semibold">
-              {t('strength')}
-            </label>
-            <output htmlFor={`${id}-strength`} className="tabular-nums text-slate-700">
-              ×{options.strength.toFixed(1)}
-            </output>
-          </div>
-          <input
-            id={`${id}-strength`}
-            type="range"
-            className="mt-1 w-full accent-indigo-700"
-            min={0.5}
-            max={5}
-            step={0.1}
-            value={options.strength}
-            disabled={detect}
-            onChange={(event) => set('strength', Number(event.target.value))}
-          />
-        </div>
+        <Range
+          label={t('strength')}
+          value={options.strength}
+          min={0.5}
+          max={5}
+          step={0.1}
+          disabled={detect}
+          display={`×${options.strength.toFixed(1)}`}
+          onChange={(strength) => set('strength', strength)}
+        />
       </fieldset>
     </section>
   );
