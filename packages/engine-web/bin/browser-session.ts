@@ -3,27 +3,16 @@
  * Nestor server's asset routes, for the browser test and `compare-engines.ts`. Images reach the page
  * through the DevTools protocol, never over HTTP, so every request the page makes can be checked.
  */
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AnonymizeResult, Config, DetectionResult, Pipeline, ProcessOptions } from '@nestor/core';
 import { buildApp } from '@nestor/server';
 import { build } from 'esbuild';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { WebNestorOptions } from '../src/web-nestor.ts';
+import { launchChromium } from './chromium.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const HAS_CHROMIUM = existsSync(CHROMIUM);
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+export { CHROMIUM, HAS_CHROMIUM } from './chromium.ts';
 
 /** One request the page made, as the browser and as the server saw it. */
 export interface RecordedRequest {
@@ -158,7 +147,7 @@ export async function openBrowserSession(options: {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage();
     page.on('console', (message) => options.log?.(`console.${message.type()}: ${message.text()}`));
     page.on('request', (request) => {

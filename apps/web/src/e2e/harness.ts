@@ -2,31 +2,23 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig, type Nestor } from '@nestor/core';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createNodeNestor } from '../../../../packages/engine-node/src/index.ts';
+import { launchChromium } from '../../../../packages/engine-web/bin/chromium.ts';
 import { DEFAULT_MODELS_DIR } from '../../../../packages/models/src/index.ts';
 import { buildApp } from '../../../server/src/app.ts';
 import { ensureWebBuild } from '../build/ensure-build.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+export {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  HAS_CHROMIUM as hasChromium,
+} from '../../../../packages/engine-web/bin/chromium.ts';
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const SCREENSHOTS = `${REPO}.cache/screenshots`;
 /** Labelled photos beside the repository (skipped tests say so when absent). */
 export const DEV_IMAGES = `${REPO}../shared/eval/dev/images`;
 export const hasDevSet = existsSync(`${DEV_IMAGES}/face-0003.jpg`);
-
-/** Debian chromium as root in a container, with nothing reaching out to the network. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 export interface Harness {
   readonly baseUrl: string;
@@ -42,7 +34,7 @@ export async function startHarness(): Promise<Harness> {
   const nestor: Nestor = createNodeNestor(config, DEFAULT_MODELS_DIR);
   const app = buildApp({ nestor, config });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   await waitReady(baseUrl);
   return {
     baseUrl,

@@ -1,10 +1,9 @@
-#!/usr/bin/env node
 // Runs "Compare both engines" of the web app on a sample of ../shared/eval/dev photos and prints
 // whether the server and the on-device engine agree (same count, boxes within 2 px) on each.
-// Usage: npm start (in another shell), then node apps/web/bin/compare-engines.mjs [baseUrl] [every]
+// Usage: npm start (in another shell), then node --import tsx apps/web/bin/compare-engines.ts [baseUrl] [every]
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../../packages/engine-web/bin/chromium.ts';
 
 const baseUrl = process.argv[2] ?? 'http://127.0.0.1:5050';
 const every = Number(process.argv[3] ?? 20);
@@ -14,19 +13,7 @@ const sample = ['face', 'plate'].flatMap((label) =>
   all.filter((f) => f.startsWith(label)).filter((_, i) => i % every === 0),
 );
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(`${baseUrl}/en/`);
