@@ -1,5 +1,14 @@
 /** Errors: stable codes and the one option-error message format. */
 
+/** What the account routes answer. */
+export type {
+  ApiKeyScope,
+  CredentialsLink,
+  IssuedCredentials,
+  PublicApiKey,
+  PublicUser,
+  Role,
+} from './accounts-contract.ts';
 /** Comparing two engines' detections of one image. */
 export {
   type CompareOptions,

@@ -1,7 +1,7 @@
+import type { ApiKeyScope, Role } from '@nestor/core';
 import type { Row, Sql } from './database.ts';
 
-export type Role = 'admin' | 'user';
-export type ApiKeyScope = 'detect' | 'anonymize' | 'admin';
+export type { ApiKeyScope, Role };
 export type LinkPurpose = 'enrol' | 'renewal';
 
 export interface UserRecord {

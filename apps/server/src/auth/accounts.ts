@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Config, NestorError } from '@nestor/core';
+import {
+  type ApiKeyScope,
+  type Config,
+  type CredentialsLink,
+  type IssuedCredentials,
+  NestorError,
+  type PublicApiKey,
+  type PublicUser,
+  type Role,
+} from '@nestor/core';
 import {
   type AccountsRepository,
   type ApiKeyRecord,
-  type ApiKeyScope,
   type AuditDetail,
   type AuditFilter,
   type AuditOutcome,
@@ -12,7 +20,6 @@ import {
   accountsRepository,
   auditRepository,
   type LinkPurpose,
-  type Role,
   type Sql,
   type UserRecord,
 } from '@nestor/db';
@@ -21,7 +28,7 @@ import { generatePassword, hashPassword, verifyDecoy, verifyPassword } from './p
 import { hashToken, randomToken, type SecretKey, sameString } from './secrets.ts';
 import { generateTotpSecret, totpStep, totpUri } from './totp.ts';
 
-export type { ApiKeyScope, Role } from '@nestor/db';
+export type { ApiKeyScope, CredentialsLink, IssuedCredentials, PublicApiKey, PublicUser, Role };
 export const ROLES: readonly Role[] = ['admin', 'user'];
 export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['detect', 'anonymize', 'admin'];
 
@@ -30,46 +37,6 @@ export type Principal =
   | { readonly kind: 'local' }
   | { readonly kind: 'session'; readonly user: UserRecord; readonly sessionHash: string }
   | { readonly kind: 'key'; readonly user: UserRecord; readonly key: ApiKeyRecord };
-
-/** A user as any response shows it: never a hash or a secret. */
-export interface PublicUser {
-  readonly id: string;
-  readonly username: string;
-  readonly role: Role;
-  readonly createdAt: string;
-  readonly disabled: boolean;
-  readonly credentialsExpireAt: string;
-  readonly lockedUntil: string | null;
-}
-
-export interface PublicApiKey {
-  readonly id: string;
-  readonly userId: string;
-  readonly name: string;
-  readonly prefix: string;
-  readonly scopes: readonly ApiKeyScope[];
-  readonly createdAt: string;
-  readonly lastUsedAt: string | null;
-  readonly revokedAt: string | null;
-}
-
-/** A one-time credentials page: `/credentials#<token>` in the web app. */
-export interface CredentialsLink {
-  readonly token: string;
-  readonly path: string;
-  readonly expiresAt: string;
-}
-
-/** What the one-time page shows, once. */
-export interface IssuedCredentials {
-  readonly username: string;
-  readonly password: string;
-  readonly totpSecret: string;
-  readonly otpauthUri: string;
-  /** PNG data URLs: the otpauth:// URI for authenticator apps, and the password. */
-  readonly qr: { readonly otpauth: string; readonly password: string };
-  readonly credentialsExpireAt: string;
-}
 
 export interface LoginResult {
   readonly user: PublicUser;

@@ -1,42 +1,19 @@
-import { ERROR_CODES, type ErrorCode, NestorError } from '@nestor/core';
+import {
+  type CredentialsLink,
+  ERROR_CODES,
+  type ErrorCode,
+  type IssuedCredentials,
+  NestorError,
+  type PublicApiKey,
+  type PublicUser,
+} from '@nestor/core';
 import { csrfHeaders } from './api.ts';
 
 /** Someone as the server describes them (never a secret). */
-export interface User {
-  readonly id: string;
-  readonly username: string;
-  readonly role: 'admin' | 'user';
-  readonly createdAt: string;
-  readonly disabled: boolean;
-  readonly credentialsExpireAt: string;
-  readonly lockedUntil: string | null;
-}
-
-export interface ApiKey {
-  readonly id: string;
-  readonly userId: string;
-  readonly name: string;
-  readonly prefix: string;
-  readonly scopes: readonly ('detect' | 'anonymize' | 'admin')[];
-  readonly createdAt: string;
-  readonly lastUsedAt: string | null;
-  readonly revokedAt: string | null;
-}
-
-export interface CredentialsLink {
-  readonly path: string;
-  readonly token: string;
-  readonly expiresAt: string;
-}
-
-export interface Credentials {
-  readonly username: string;
-  readonly password: string;
-  readonly totpSecret: string;
-  readonly otpauthUri: string;
-  readonly qr: { readonly otpauth: string; readonly password: string };
-  readonly credentialsExpireAt: string;
-}
+export type User = PublicUser;
+export type ApiKey = PublicApiKey;
+export type Credentials = IssuedCredentials;
+export type { CredentialsLink };
 
 export interface SessionInfo {
   readonly mode: 'local' | 'accounts';
