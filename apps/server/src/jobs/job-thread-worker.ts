@@ -11,6 +11,7 @@ const options = workerData as { config: Config; modelsDir: string; storageRoot: 
 const nestor = createNodeNestor(parseConfig(options.config), options.modelsDir);
 const storage = JobStorage.at(options.storageRoot);
 const controllers = new Map<string, AbortController>();
+const settled = new Set<Promise<unknown>>();
 const send = (message: JobThreadResponse) => port.postMessage(message);
 
 port.on('message', (request: JobThreadRequest) => {
@@ -18,10 +19,20 @@ port.on('message', (request: JobThreadRequest) => {
     controllers.get(request.id)?.abort();
     return;
   }
+  if (request.type === 'dispose') {
+    for (const controller of controllers.values()) controller.abort();
+    Promise.allSettled(settled)
+      .then(() => nestor.dispose())
+      .then(
+        () => send({ type: 'disposed' }),
+        (error: unknown) => send({ type: 'disposed', error: toNestorError(error).toJSON() }),
+      );
+    return;
+  }
   const { spec } = request;
   const controller = new AbortController();
   controllers.set(spec.id, controller);
-  runJob(
+  const job: Promise<void> = runJob(
     nestor,
     storage,
     spec,
@@ -32,5 +43,9 @@ port.on('message', (request: JobThreadRequest) => {
       (output) => send({ type: 'done', id: spec.id, output }),
       (error: unknown) => send({ type: 'failed', id: spec.id, error: toNestorError(error).toJSON() }),
     )
-    .finally(() => controllers.delete(spec.id));
+    .finally(() => {
+      controllers.delete(spec.id);
+      settled.delete(job);
+    });
+  settled.add(job);
 });

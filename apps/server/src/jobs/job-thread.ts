@@ -5,12 +5,14 @@ import type { JobOutput, JobProgress, JobSpec } from './types.ts';
 /** Messages between the server and the job thread. */
 export type JobThreadRequest =
   | { readonly type: 'run'; readonly spec: JobSpec }
-  | { readonly type: 'abort'; readonly id: string };
+  | { readonly type: 'abort'; readonly id: string }
+  | { readonly type: 'dispose' };
 
 export type JobThreadResponse =
   | { readonly type: 'progress'; readonly id: string; readonly progress: JobProgress }
   | { readonly type: 'done'; readonly id: string; readonly output: JobOutput }
-  | { readonly type: 'failed'; readonly id: string; readonly error: { code: ErrorCode; message: string } };
+  | { readonly type: 'failed'; readonly id: string; readonly error: { code: ErrorCode; message: string } }
+  | { readonly type: 'disposed'; readonly error?: { code: ErrorCode; message: string } };
 
 export type RunJob = (
   spec: JobSpec,
@@ -35,6 +37,7 @@ export function createJobThread(options: { config: Config; modelsDir: string; st
 } {
   let worker: Worker | undefined;
   const running = new Map<string, Running>();
+  let disposed: ((error?: NestorError) => void) | undefined;
 
   const failAll = (error: unknown) => {
     for (const r of running.values()) r.reject(error);
@@ -45,6 +48,9 @@ export function createJobThread(options: { config: Config; modelsDir: string; st
       workerData: options,
     });
     w.on('message', (message: JobThreadResponse) => {
+      if (message.type === 'disposed') {
+        return disposed?.(message.error && new NestorError(message.error.code, message.error.message));
+      }
       const r = running.get(message.id);
       if (!r) return;
       if (message.type === 'progress') return r.onProgress(message.progress);
@@ -79,7 +85,16 @@ export function createJobThread(options: { config: Config; modelsDir: string; st
     async close() {
       const w = worker;
       worker = undefined;
-      if (w) await w.terminate();
+      if (!w) return;
+      // The thread releases its inference sessions first: terminating it while native sessions
+      // are live can take the whole process down.
+      const failure = await new Promise<NestorError | undefined>((resolve) => {
+        disposed = resolve;
+        w.once('exit', () => resolve(undefined));
+        w.postMessage({ type: 'dispose' } satisfies JobThreadRequest);
+      });
+      await w.terminate();
+      if (failure) throw failure;
     },
   };
 }
