@@ -7,6 +7,8 @@ interface Entry {
   spec: JobSpec;
   status: JobStatus;
   controller: AbortController;
+  /** Settles once a started job has stopped touching its files. */
+  stopped?: Promise<void>;
 }
 
 /**
@@ -39,7 +41,7 @@ export function createInProcessQueue(options: {
       running++;
       update(entry, { state: 'active', attempts: 1 });
       const started = performance.now();
-      options
+      entry.stopped = options
         .run(entry.spec, (p) => update(entry, p), entry.controller.signal)
         .then(
           async (output) => {
@@ -50,7 +52,8 @@ export function createInProcessQueue(options: {
           (error: unknown) => {
             const e = toNestorError(error);
             update(entry, { state: 'failed', error: e.toJSON() });
-            finished(entry, 'failed', started);
+            // A cancelled job is not a failure worth counting.
+            if (!entry.controller.signal.aborted) finished(entry, 'failed', started);
             return storage.markDone(entry.spec.id);
           },
         )
@@ -109,6 +112,8 @@ export function createInProcessQueue(options: {
       const index = waiting.indexOf(entry);
       if (index >= 0) waiting.splice(index, 1);
       entry.controller.abort();
+      // Removing the folder while the job thread still writes into it races (ENOTEMPTY).
+      await entry.stopped;
       await storage.remove(id);
       return true;
     },

@@ -92,6 +92,20 @@ describe('jobs (in-process queue)', () => {
     expect(badOption.status).toBe(400);
   });
 
+  it.skipIf(!HAS_FFMPEG)('cancelling a running video job answers 204 and leaves no files', async () => {
+    const clip = path.join(dir, 'long.mp4');
+    movingBoxClip(clip, { frames: 90 });
+    const bytes = readFileSync(clip);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const res = await submit(server.url, [{ name: 'long.mp4', bytes }], { method: 'pixelate' });
+      const { id } = (await res.json()) as { id: string };
+      await waitFor(server.url, id, (s) => s.progress > 0 || s.state === 'completed');
+      const deleted = await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(204);
+      expect((await fetch(`${server.url}/v1/jobs/${id}`)).status).toBe(404);
+    }
+  });
+
   it('answers 409 for the result of a job not done yet', async () => {
     const res = await submit(server.url, [{ name: 'a.jpg', bytes: await noiseJpeg() }]);
     const { id } = (await res.json()) as { id: string };

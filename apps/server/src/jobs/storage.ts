@@ -69,7 +69,8 @@ export class JobStorage {
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    // Retries cover a writer in another process (a BullMQ worker) adding a file mid-removal.
+    await rm(this.dir(id), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 
   /** Deletes results older than `seconds` since they were ready; returns the ids removed. */
