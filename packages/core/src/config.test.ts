@@ -70,7 +70,16 @@ describe('process options', () => {
     expect(s.classes.plate.minScore).toBe(0.9);
     expect(s.classes.face.minScore).toBe(defaultConfig().classes.face.minScore);
     expect(s.classes.face.minSize).toEqual(PRESET_EFFORT.fast.face);
-    expect(s.classes.face.models).toEqual(['blazeface-full-range']);
+    expect(s.classes.face.models).toEqual(['ssd-mobilenet-v1-face']);
+    expect(s.classes.face.weights).toEqual([2]);
     expect(s.color).toEqual([0, 0, 0]);
+  });
+
+  it('gives each model of a class its weight, 1 when unlisted', () => {
+    const config = parseConfig({
+      classes: { face: { models: ['a', 'b', 'c'], weights: { c: 3, unused: 5 } } },
+    });
+    expect(resolveSettings(config).classes.face.weights).toEqual([1, 1, 3]);
+    expect(() => parseConfig({ classes: { face: { weights: { a: 0 } } } })).toThrow(/weights/);
   });
 });

@@ -15,6 +15,7 @@ const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
 
 const classSchema = (d: {
   models: string[];
+  weights?: Record<string, number>;
   verifier?: string;
   proposalScore: number;
   minScore: number;
@@ -26,6 +27,11 @@ const classSchema = (d: {
     .object({
       /** Model ids from the manifest; several form an ensemble whose scores combine (noisy-or). */
       models: z.array(z.string().min(1)).min(1).max(4).default(d.models),
+      /**
+       * How much a model's score counts, by model id: the ensemble's noisy-or takes that model's
+       * (1 - score) to this power, and so does a model running alone. Unlisted models count 1.
+       */
+      weights: z.record(z.string().min(1), z.number().min(0.1).max(10)).default(d.weights ?? {}),
       /** Each model proposes candidates above this score before the ensemble decides. */
       proposalScore: score.default(d.proposalScore),
       /** Detections whose combined score is below this are dropped. */
@@ -66,9 +72,11 @@ export const configSchema = z
     classes: z
       .object({
         face: classSchema({
-          models: ['blazeface-full-range', 'blazeface-back-256'],
+          // The WIDER-trained SSD leads (it alone runs in the fast preset) and weighs most (tuned on the dev set).
+          models: ['ssd-mobilenet-v1-face', 'blazeface-full-range', 'blazeface-back-256'],
+          weights: { 'ssd-mobilenet-v1-face': 4 },
           proposalScore: 0.15,
-          minScore: 0.65,
+          minScore: 0.8,
           scaleX: 1.4,
           scaleY: 1.5,
           shape: 'ellipse',
@@ -327,6 +335,8 @@ export interface PresetEffort {
   readonly maxInputPixels: number;
   readonly mirror: boolean;
   readonly ensemble: boolean;
+  /** Models whose manifest caps their views (the costly 512-px SSD) keep to that cap. */
+  readonly modelViewCaps: boolean;
 }
 
 export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
@@ -337,6 +347,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     maxInputPixels: 250_000,
     mirror: false,
     ensemble: false,
+    modelViewCaps: true,
   },
   balanced: {
     face: { px: 14, relative: 1 / 150 },
@@ -345,6 +356,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     maxInputPixels: 650_000,
     mirror: true,
     ensemble: true,
+    modelViewCaps: true,
   },
   thorough: {
     face: { px: 10, relative: 0 },
@@ -353,5 +365,6 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     maxInputPixels: 100_000_000,
     mirror: true,
     ensemble: true,
+    modelViewCaps: false,
   },
 };

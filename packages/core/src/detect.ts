@@ -1,6 +1,7 @@
 import type { Label } from './config.ts';
 import { blazeAnchors, decodeBlazeFace } from './decoders/blazeface.ts';
 import { decodeDb } from './decoders/db.ts';
+import { decodeSsd } from './decoders/ssd.ts';
 import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { NestorError } from './errors.ts';
 import type { ImageBox } from './geometry.ts';
@@ -14,6 +15,8 @@ export interface Candidate {
   readonly label: Label;
   readonly box: ImageBox;
   readonly score: number;
+  /** Every model's box for this object once an ensemble fused it; the region covers them all. */
+  readonly sightings?: readonly ImageBox[];
 }
 
 export interface DetectorSettings {
@@ -26,6 +29,8 @@ export interface DetectorSettings {
   readonly maxInputPixels: number;
   /** Also run every view mirrored and merge (finds more occluded and profile faces). */
   readonly mirror: boolean;
+  /** Keep the model to the view cap of its manifest entry. */
+  readonly modelViewCaps: boolean;
   /** How many views may be in inference at once. */
   readonly concurrency: number;
 }
@@ -47,7 +52,10 @@ export async function runDetector(
     minObject: settings.minSize,
     maxScale: spec.maxScale,
     levelStep: spec.levelStep ?? 2,
-    maxViews: settings.maxViews,
+    maxViews:
+      settings.modelViewCaps && spec.maxViews
+        ? Math.min(settings.maxViews, spec.maxViews)
+        : settings.maxViews,
     maxInputPixels: settings.maxInputPixels,
     ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
     ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
@@ -68,7 +76,7 @@ export async function runDetector(
   };
   await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, lane));
   const found = results.flat();
-  const merge = spec.decoder.kind === 'blazeface' ? weightedNms : nms;
+  const merge = spec.decoder.kind === 'db' ? nms : weightedNms;
   return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
 }
 
@@ -113,6 +121,16 @@ async function runView(
       concat(regressors),
       anchors,
       spec.input.width,
+      settings.minScore,
+    );
+    return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+  }
+  if (decoder.kind === 'ssd') {
+    const candidates = decodeSsd(
+      output(outputs, decoder.boxes).data,
+      output(outputs, decoder.scores).data,
+      view.inputWidth,
+      view.inputHeight,
       settings.minScore,
     );
     return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));

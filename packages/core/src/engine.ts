@@ -58,6 +58,12 @@ export type DecoderSpec =
       readonly layers: readonly AnchorLayer[];
     }
   | {
+      /** An SSD with decoding in its graph: `boxes` [1, N, 4] as (ymin, xmin, ymax, xmax) shares of the input, `scores` [1, N]. */
+      readonly kind: 'ssd';
+      readonly boxes: string;
+      readonly scores: string;
+    }
+  | {
       readonly kind: 'db';
       readonly output: string;
       readonly binaryThreshold: number;
@@ -84,8 +90,11 @@ export interface ModelSpec {
     readonly version: string;
     readonly path: string;
     readonly license: string;
-    /** Set when our exporter converted the packaged file to ONNX. */
-    readonly exportedFrom?: { readonly format: 'tfjs' | 'tflite'; readonly sha256: string };
+    /**
+     * Set when our exporter converted the packaged file to ONNX: a tfjs graph model, or face-api's
+     * weights manifest whose graph our exporter writes out.
+     */
+    readonly exportedFrom?: { readonly format: 'tfjs' | 'tflite' | 'face-api'; readonly sha256: string };
   };
   readonly input: InputSpec;
   readonly decoder: DecoderSpec;
@@ -93,6 +102,8 @@ export interface ModelSpec {
   readonly minObject: number;
   /** Largest upsampling of the image worth doing for this model. */
   readonly maxScale: number;
+  /** Most views of one image this model runs in the fast and balanced presets (its per-view cost is high). */
+  readonly maxViews?: number;
   /** Scale ratio between pyramid levels (2 = octaves; smaller finds more, costs more). */
   readonly levelStep?: number;
 }

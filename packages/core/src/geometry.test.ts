@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  boundingBox,
   clipToImage,
   containment,
+  type ImageBox,
   imageBox,
   iou,
   pixelBounds,
@@ -69,5 +71,39 @@ describe('clipToImage and pixel bounds', () => {
     const r = roundOut(imageBox(1.2, 2.7, 3.1, 4.2));
     expect([r.x, r.y, r.width, r.height]).toEqual([1, 2, 4, 5]);
     expect(pixelBounds(imageBox(-1.5, 0.5, 200, 10.2), 100, 50)).toEqual({ x0: 0, y0: 0, x1: 100, y1: 11 });
+  });
+});
+
+describe('boundingBox', () => {
+  it.each([
+    { name: 'one box is itself', boxes: [[1, 2, 3, 4]], want: [1, 2, 3, 4] },
+    {
+      name: 'disjoint boxes',
+      boxes: [
+        [0, 0, 2, 2],
+        [10, 5, 2, 3],
+      ],
+      want: [0, 0, 12, 8],
+    },
+    {
+      name: 'a box inside another',
+      boxes: [
+        [0, 0, 10, 10],
+        [2, 2, 3, 3],
+      ],
+      want: [0, 0, 10, 10],
+    },
+    {
+      name: 'negative coordinates',
+      boxes: [
+        [-5, -1, 2, 2],
+        [0, 0, 1, 1],
+      ],
+      want: [-5, -1, 6, 2],
+    },
+  ])('$name', ({ boxes, want }) => {
+    const list = boxes.map((b) => imageBox(...(b as [number, number, number, number])));
+    const r = boundingBox(list as [ImageBox, ...ImageBox[]]);
+    expect([r.x, r.y, r.width, r.height]).toEqual(want);
   });
 });

@@ -51,6 +51,18 @@ export function scaleAboutCentre<T extends Rect>(box: T, scaleX: number, scaleY:
   };
 }
 
+/** The smallest box holding every box of a non-empty list. */
+export function boundingBox<T extends Rect>(boxes: readonly [T, ...T[]]): T {
+  let [x1, y1, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const b of boxes) {
+    x1 = Math.min(x1, b.x);
+    y1 = Math.min(y1, b.y);
+    x2 = Math.max(x2, b.x + b.width);
+    y2 = Math.max(y2, b.y + b.height);
+  }
+  return { ...boxes[0], x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+}
+
 /** Clips a box to `[0, width) x [0, height)`; may return an empty box. */
 export function clipToImage(box: ImageBox, width: number, height: number): ImageBox {
   const x1 = Math.max(0, Math.min(width, box.x));

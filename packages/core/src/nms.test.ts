@@ -79,6 +79,30 @@ describe('fuseEnsemble', () => {
     );
   });
 
+  it.each([
+    { name: "weight 2 squares a model's miss", weights: [2, 1], scores: [0.5, 0.6], want: 0.9 },
+    { name: 'weight 1 for all is plain noisy-or', weights: [1, 1], scores: [0.5, 0.6], want: 0.8 },
+    { name: 'a lone model is weighted too', weights: [2, 1], scores: [0.5], want: 0.75 },
+    { name: 'weight 0.5 softens a model', weights: [1, 0.5], scores: [0, 0.75], want: 0.5 },
+  ])('$name', ({ weights, scores, want }) => {
+    const models = scores.map((s, i) => (s > 0 ? [item(i, 0, 10, 10, s)] : []));
+    const [fused] = fuseEnsemble(models, { iouThreshold: 0.3, weights });
+    expect(fused!.score).toBeCloseTo(want, 6);
+  });
+
+  it('keeps every overlapping box of the object as a sighting, not the boxes merged by containment only', () => {
+    const best = item(0, 0, 10, 10, 0.9);
+    const shifted = item(3, 0, 10, 12, 0.6);
+    const partial = item(0, 0, 2, 10, 0.5);
+    const [fused, ...rest] = fuseEnsemble([[best], [shifted], [partial]], {
+      iouThreshold: 0.3,
+      containmentThreshold: 0.75,
+    });
+    expect(rest).toEqual([]);
+    expect(fused!.box).toEqual(best.box);
+    expect(fused!.sightings).toEqual([best.box, shifted.box]);
+  });
+
   it('keeps the box of the best-scoring member', () => {
     const [out] = fuseEnsemble([[item(0, 0, 10, 10, 0.4)], [item(1, 0, 10, 10, 0.9)]], { iouThreshold: 0.3 });
     expect(out!.box.x).toBe(1);

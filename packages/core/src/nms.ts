@@ -64,31 +64,38 @@ export function weightedNms<T extends Scored>(items: readonly T[], options: NmsO
   return out;
 }
 
+/** An ensemble's object: its best member, with the fused score and every box the models gave it. */
+export type Fused<T extends Scored> = T & {
+  /** The member boxes overlapping the best one at least `iouThreshold` (the best one included). */
+  readonly sightings: readonly T['box'][];
+};
+
 /**
  * Combines the candidates of several models: boxes of different models overlapping at least
- * `iouThreshold` are one object whose score is the noisy-or of each model's best score
- * (1 - product of (1 - s)), so agreement between models counts more than any single score.
- * The box is the one of the best-scoring member. With one model this is plain NMS.
+ * `iouThreshold` are one object whose score is the weighted noisy-or of each model's best score,
+ * 1 - product of (1 - s) ^ weight, so agreement between models counts more than any single score.
+ * The box is the one of the best-scoring member. With one model of weight 1 this is plain NMS.
  */
 export function fuseEnsemble<T extends Scored>(
   perModel: readonly (readonly T[])[],
-  options: NmsOptions,
-): T[] {
+  options: NmsOptions & { readonly weights?: readonly number[] },
+): Fused<T>[] {
   const all = perModel
     .flatMap((items, model) => items.map((item) => ({ item, model })))
     .sort((a, b) => b.item.score - a.item.score);
-  const clusters: { best: T; bestByModel: Map<number, number> }[] = [];
+  const clusters: { best: T; bestByModel: Map<number, number>; sightings: T['box'][] }[] = [];
   for (const { item, model } of all) {
     const cluster = clusters.find((c) => sameObject(c.best.box, item.box, options));
     if (!cluster) {
-      clusters.push({ best: item, bestByModel: new Map([[model, item.score]]) });
-    } else if (!cluster.bestByModel.has(model)) {
-      cluster.bestByModel.set(model, item.score);
+      clusters.push({ best: item, bestByModel: new Map([[model, item.score]]), sightings: [item.box] });
+      continue;
     }
+    if (!cluster.bestByModel.has(model)) cluster.bestByModel.set(model, item.score);
+    if (iou(cluster.best.box, item.box) >= options.iouThreshold) cluster.sightings.push(item.box);
   }
-  return clusters.map(({ best, bestByModel }) => {
+  return clusters.map(({ best, bestByModel, sightings }) => {
     let miss = 1;
-    for (const s of bestByModel.values()) miss *= 1 - s;
-    return { ...best, score: 1 - miss };
+    for (const [model, s] of bestByModel) miss *= (1 - s) ** (options.weights?.[model] ?? 1);
+    return { ...best, score: 1 - miss, sightings };
   });
 }

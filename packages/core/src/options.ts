@@ -72,6 +72,8 @@ function describeExpected(issue: z.core.$ZodIssue): string {
 /** Per-class detection and region settings after merging config and request. */
 export interface ClassSettings {
   readonly models: readonly string[];
+  /** Noisy-or exponent of each model in `models`, same order. */
+  readonly weights: readonly number[];
   readonly proposalScore: number;
   readonly minScore: number;
   readonly verifier: string | null;
@@ -95,6 +97,8 @@ export interface Settings {
   readonly maxInputPixels: number;
   /** Run views mirrored too (test-time augmentation). */
   readonly mirror: boolean;
+  /** Keep models to the view cap of their manifest entry. */
+  readonly modelViewCaps: boolean;
   readonly feather: number;
   readonly color: readonly [number, number, number];
   readonly format: 'same' | ImageFormat;
@@ -112,8 +116,10 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
   const color = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
   const classFor = (label: Label): ClassSettings => {
     const c = config.classes[label];
+    const models = effort.ensemble ? c.models : c.models.slice(0, 1);
     return {
-      models: effort.ensemble ? c.models : c.models.slice(0, 1),
+      models,
+      weights: models.map((id) => c.weights[id] ?? 1),
       proposalScore: Math.min(c.proposalScore, options.minScore?.[label] ?? c.minScore),
       minScore: options.minScore?.[label] ?? c.minScore,
       verifier: c.verifier,
@@ -133,6 +139,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
     classes: { face: classFor('face'), plate: classFor('plate') },
     maxViews: effort.maxViews,
     maxInputPixels: effort.maxInputPixels,
+    modelViewCaps: effort.modelViewCaps,
     mirror: effort.mirror,
     feather: options.feather ?? config.redaction.feather,
     color,

@@ -3,7 +3,15 @@ import { LABELS } from './config.ts';
 import { type Candidate, runDetector } from './detect.ts';
 import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
 import { NestorError } from './errors.ts';
-import { clipToImage, containment, type ImageBox, imageBox, roundOut, scaleAboutCentre } from './geometry.ts';
+import {
+  boundingBox,
+  clipToImage,
+  containment,
+  type ImageBox,
+  imageBox,
+  roundOut,
+  scaleAboutCentre,
+} from './geometry.ts';
 import { type ImageFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
 import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
@@ -230,11 +238,16 @@ export class Nestor {
           maxViews: settings.maxViews,
           maxInputPixels: settings.maxInputPixels,
           mirror: settings.mirror,
+          modelViewCaps: settings.modelViewCaps,
           concurrency: this.deps.concurrency ?? 1,
         });
       }),
     );
-    const fused = fuseEnsemble(perModel, { iouThreshold: c.iouThreshold, containmentThreshold: 0.75 });
+    const fused = fuseEnsemble(perModel, {
+      iouThreshold: c.iouThreshold,
+      containmentThreshold: 0.75,
+      weights: c.weights,
+    });
     const kept = fused.filter((f) => f.score >= c.minScore);
     if (!c.verifier || kept.length === 0) return kept;
     return verifyPlates(await this.session(c.verifier), this.spec(c.verifier), mips, kept, PLATE_VERIFY);
@@ -251,7 +264,13 @@ export class Nestor {
       .sort((a, b) => b.score - a.score)
       .map((c) => {
         const cls = settings.classes[c.label];
-        const region = clipToImage(scaleAboutCentre(c.box, cls.scaleX, cls.scaleY), width, height);
+        // Where the models of an ensemble disagree on the extent, the region covers every view of it.
+        const grown = (c.sightings ?? []).map((b) => scaleAboutCentre(b, cls.scaleX, cls.scaleY));
+        const region = clipToImage(
+          boundingBox([scaleAboutCentre(c.box, cls.scaleX, cls.scaleY), ...grown]),
+          width,
+          height,
+        );
         return {
           label: c.label,
           score: Math.round(c.score * 1e4) / 1e4,

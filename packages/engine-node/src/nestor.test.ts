@@ -81,7 +81,7 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     expect(result.counts.plate).toBeGreaterThanOrEqual(1);
     expect(result.engine).toBe('onnxruntime-node/cpu');
     expect(result.models.face).toMatch(
-      /^blazeface-full-range@sha256:[0-9a-f]{64}\+blazeface-back-256@sha256:[0-9a-f]{64}$/,
+      /^ssd-mobilenet-v1-face@sha256:[0-9a-f]{64}\+blazeface-full-range@sha256:[0-9a-f]{64}\+blazeface-back-256@sha256:[0-9a-f]{64}$/,
     );
     expect(result.models.plate).toMatch(
       /^ppocr-v4-det@sha256:[0-9a-f]{64}\+ppocr-v4-rec@sha256:[0-9a-f]{64}$/,

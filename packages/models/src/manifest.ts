@@ -88,6 +88,32 @@ export const MODELS: readonly ModelSpec[] = [
     maxScale: 4,
   },
   {
+    id: 'ssd-mobilenet-v1-face',
+    label: 'face',
+    description:
+      "SSD MobileNet v1 face detector trained on WIDER FACE (face-api's weights, 512x512); graph written and converted to ONNX by our exporter",
+    file: 'ssd-mobilenet-v1-face.onnx',
+    sha256: '83faa67218fd45b63f273e6b5356578b0ef1e21450bebef2160dcb72ae73abdb',
+    bytes: 22233538,
+    source: {
+      package: '@vladmandic/face-api',
+      version: '1.7.15',
+      path: 'model/ssd_mobilenetv1_model-weights_manifest.json',
+      license: 'MIT (face-api package and weights; trained on WIDER FACE)',
+      exportedFrom: {
+        format: 'face-api',
+        sha256: '888f744dffbc84f5f060d1f8427d9742341943a2dfaaf9205d10029b7e7a2955',
+      },
+    },
+    // face-api scales pixels to [-1, 1] (x / 127.5 - 1).
+    input: { name: 'image', width: 512, height: 512, ...BLAZE_INPUT },
+    decoder: { kind: 'ssd', boxes: 'boxes', scores: 'scores' },
+    // The smallest anchors are 51 input pixels; faces down to about 24 are still boxed.
+    minObject: 32,
+    maxScale: 4,
+    maxViews: 1,
+  },
+  {
     id: 'blazeface-back-256',
     label: 'face',
     description: "MediaPipe BlazeFace, back-camera model (256x256), PINTO0309's ONNX conversion",

@@ -41,7 +41,11 @@ async function materialise(spec: ModelSpec): Promise<Uint8Array> {
       `${spec.source.package}/${spec.source.path} does not match its recorded sha256`,
     );
   }
-  const { convertTfjsGraphToOnnx } = await import('./export/tfjs-to-onnx.ts');
+  const { convertTfjsGraphToOnnx, convertTfGraphToOnnx } = await import('./export/tfjs-to-onnx.ts');
+  if (exported.format === 'face-api') {
+    const { buildFaceApiSsdGraph, readFaceApiWeights } = await import('./export/face-api-ssd.ts');
+    return convertTfGraphToOnnx(buildFaceApiSsdGraph(await readFaceApiWeights(sourcePath)));
+  }
   return convertTfjsGraphToOnnx(sourcePath);
 }
 

@@ -257,7 +257,11 @@ export interface TfjsArtifacts {
   readonly shards: readonly (readonly Uint8Array[])[];
 }
 
-function decodeConstants(manifest: readonly unknown[], shards: readonly (readonly Uint8Array[])[]) {
+/** Decodes the weights of a tfjs weights manifest (`weightsManifest` groups) from their shard bytes. */
+export function decodeWeightsManifest(
+  manifest: readonly unknown[],
+  shards: readonly (readonly Uint8Array[])[],
+): Map<string, TfTensor> {
   const constants = new Map<string, TfTensor>();
   manifest.forEach((group, g) => {
     const where = `weightsManifest[${g}]`;
@@ -319,7 +323,7 @@ export function parseTfjsGraphModel(artifacts: TfjsArtifacts): TfGraph {
     }
   }
   const manifest = asArray(field(json, 'weightsManifest', 'model.json'), 'weightsManifest');
-  const constants = decodeConstants(manifest, artifacts.shards);
+  const constants = decodeWeightsManifest(manifest, artifacts.shards);
   for (const n of nodes) {
     if (n.op === 'Const' && !constants.has(n.name)) {
       throw new TfjsModelError(`Const '${n.name}' has no entry in weightsManifest`);
