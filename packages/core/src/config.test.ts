@@ -71,7 +71,7 @@ describe('process options', () => {
     expect(s.classes.face.minScore).toBe(defaultConfig().classes.face.minScore);
     expect(s.classes.face.minSize).toEqual(PRESET_EFFORT.fast.face);
     expect(s.classes.face.models).toEqual(['ssd-mobilenet-v1-face']);
-    expect(s.classes.face.weights).toEqual([2]);
+    expect(s.classes.face.weights).toEqual([4]);
     expect(s.color).toEqual([0, 0, 0]);
   });
 

@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CTC_CHARSETS } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
-import { convertTfjsGraphToOnnx } from './export/tfjs-to-onnx.ts';
 import { findModel, MODELS } from './manifest.ts';
-import { DEFAULT_MODELS_DIR, packageDir, sha256 } from './prepare.ts';
+import { DEFAULT_MODELS_DIR, materialise, packageDir, sha256 } from './prepare.ts';
 
 const PPOCR_REC = findModel('ppocr-v4-rec')!;
 const assets = path.join(packageDir(PPOCR_REC.source.package), 'assets');
@@ -31,7 +30,7 @@ describe('the model manifest', () => {
       if (m.source.exportedFrom) {
         expect(sha256(source)).toBe(m.source.exportedFrom.sha256);
         // The exporter is deterministic: converting again gives the recorded file, byte for byte.
-        const again = await convertTfjsGraphToOnnx(path.join(packageDir(m.source.package), m.source.path));
+        const again = await materialise(m);
         expect(sha256(again)).toBe(m.sha256);
       } else {
         expect(sha256(source)).toBe(m.sha256);

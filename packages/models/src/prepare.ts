@@ -30,7 +30,7 @@ export interface PrepareResult {
 }
 
 /** Builds the model file's bytes from its npm package (copy, or export to ONNX). */
-async function materialise(spec: ModelSpec): Promise<Uint8Array> {
+export async function materialise(spec: ModelSpec): Promise<Uint8Array> {
   const sourcePath = path.join(packageDir(spec.source.package), spec.source.path);
   const bytes = new Uint8Array(await readFile(sourcePath));
   const exported = spec.source.exportedFrom;
