@@ -51,8 +51,6 @@ export function createNodeEngine(options: NodeEngineOptions = {}): Engine {
           intraOpNumThreads: threads,
           interOpNumThreads: 1,
           graphOptimizationLevel: 'all',
-          // Several sessions run at once on few cores: idle pool threads must sleep, not spin.
-          extra: { session: { intra_op: { allow_spinning: '0' } } },
         });
       } catch (error) {
         throw new NestorError('E_MODEL_LOAD', `onnxruntime could not load ${spec.id}`, { cause: error });
