@@ -3,6 +3,7 @@
 import type { Detection } from '@nestor/core';
 import { type ReactNode, useId, useState } from 'react';
 import { useT } from '../lib/i18n.tsx';
+import { placeLabels } from '../lib/labels.ts';
 
 const ZOOMS = [1, 1.5, 2, 3, 4] as const;
 
@@ -133,6 +134,14 @@ export function DetectionOverlay(props: {
   const t = useT('studio');
   const stroke = Math.max(2, Math.round(Math.max(props.width, props.height) / 400));
   const font = Math.max(12, Math.round(Math.max(props.width, props.height) / 60));
+  const captions = props.detections.map(
+    (d) => `${t(d.label === 'face' ? 'labelFace' : 'labelPlate')} ${Math.round(d.score * 100)} %`,
+  );
+  const slots = placeLabels(
+    props.detections.map((d) => d.box),
+    captions.map((c) => ({ width: c.length * font * 0.6 + font * 0.6, height: font * 1.3 })),
+    props,
+  );
   return (
     <ZoomFrame label={t('resultImage')}>
       {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
@@ -149,41 +158,38 @@ export function DetectionOverlay(props: {
         aria-label={t('overlayAlt', { count: props.detections.length })}
         data-testid="detection-overlay"
       >
-        {props.detections.map((d, i) => {
-          const text = `${t(d.label === 'face' ? 'labelFace' : 'labelPlate')} ${Math.round(d.score * 100)} %`;
-          const labelWidth = Math.min(props.width, text.length * font * 0.6 + font * 0.6);
-          const labelX = Math.max(0, Math.min(d.box.x, props.width - labelWidth));
-          const labelY =
-            d.box.y > font * 1.4
-              ? d.box.y - font * 1.3
-              : Math.min(d.box.y + d.box.height, props.height - font * 1.3);
-          return (
+        {props.detections.map((d, i) => (
+          <rect
             // biome-ignore lint/suspicious/noArrayIndexKey: detections have no identity of their own
-            <g key={i} data-testid="detection-box">
-              <rect
-                x={d.box.x}
-                y={d.box.y}
-                width={d.box.width}
-                height={d.box.height}
-                fill="none"
-                stroke={COLORS[d.label]}
-                strokeWidth={stroke}
-              />
-              <rect x={labelX} y={labelY} width={labelWidth} height={font * 1.3} fill="#0f172a" />
-              <text
-                x={labelX + font * 0.3}
-                y={labelY + font}
-                textLength={labelWidth - font * 0.6}
-                lengthAdjust="spacingAndGlyphs"
-                fill="#ffffff"
-                fontSize={font}
-                fontFamily="system-ui, sans-serif"
-              >
-                {text}
-              </text>
-            </g>
-          );
-        })}
+            key={i}
+            data-testid="detection-box"
+            x={d.box.x}
+            y={d.box.y}
+            width={d.box.width}
+            height={d.box.height}
+            fill="none"
+            stroke={COLORS[d.label]}
+            strokeWidth={stroke}
+          />
+        ))}
+        {/* Captions after every box, so no box's stroke crosses another's caption. */}
+        {slots.map((slot, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: one caption per detection, in its order
+          <g key={i}>
+            <rect x={slot.x} y={slot.y} width={slot.width} height={slot.height} fill="#0f172a" />
+            <text
+              x={slot.x + font * 0.3}
+              y={slot.y + font}
+              textLength={slot.width - font * 0.6}
+              lengthAdjust="spacingAndGlyphs"
+              fill="#ffffff"
+              fontSize={font}
+              fontFamily="system-ui, sans-serif"
+            >
+              {captions[i]}
+            </text>
+          </g>
+        ))}
       </svg>
     </ZoomFrame>
   );
