@@ -134,14 +134,15 @@ export function DetectionOverlay(props: {
   const t = useT('studio');
   const stroke = Math.max(2, Math.round(Math.max(props.width, props.height) / 400));
   const font = Math.max(12, Math.round(Math.max(props.width, props.height) / 60));
-  const captions = props.detections.map(
-    (d) => `${t(d.label === 'face' ? 'labelFace' : 'labelPlate')} ${Math.round(d.score * 100)} %`,
-  );
-  const slots = placeLabels(
-    props.detections.map((d) => d.box),
-    captions.map((c) => ({ width: c.length * font * 0.6 + font * 0.6, height: font * 1.3 })),
-    props,
-  );
+  const marks = props.detections.map((d) => {
+    const text = `${t(d.label === 'face' ? 'labelFace' : 'labelPlate')} ${Math.round(d.score * 100)} %`;
+    return {
+      text,
+      box: d.box,
+      caption: { width: text.length * font * 0.6 + font * 0.6, height: font * 1.3 },
+    };
+  });
+  const slots = placeLabels(marks, props);
   return (
     <ZoomFrame label={t('resultImage')}>
       {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
@@ -186,7 +187,7 @@ export function DetectionOverlay(props: {
               fontSize={font}
               fontFamily="system-ui, sans-serif"
             >
-              {captions[i]}
+              {marks[i]?.text}
             </text>
           </g>
         ))}

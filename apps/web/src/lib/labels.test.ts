@@ -1,5 +1,6 @@
+import type { Rect } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
-import { placeLabels, type Rect } from './labels.ts';
+import { placeLabels } from './labels.ts';
 
 const IMAGE = { width: 400, height: 300 };
 const LABEL = { width: 60, height: 20 };
@@ -51,8 +52,7 @@ describe('placeLabels', () => {
   ])('%s', (_, boxes, expected) => {
     expect(
       placeLabels(
-        boxes,
-        boxes.map(() => LABEL),
+        boxes.map((box) => ({ box, caption: LABEL })),
         IMAGE,
       ),
     ).toEqual(expected);
@@ -61,8 +61,7 @@ describe('placeLabels', () => {
   it('never lets two captions overlap while a clear spot exists', () => {
     const boxes = [0, 1, 2].map((i) => ({ x: 100 + i * 10, y: 100, width: 60, height: 60 }));
     const slots = placeLabels(
-      boxes,
-      boxes.map(() => LABEL),
+      boxes.map((box) => ({ box, caption: LABEL })),
       IMAGE,
     );
     for (const [i, a] of slots.entries())
@@ -74,7 +73,10 @@ describe('placeLabels', () => {
 
   it('a label wider than the image is cut to its width', () => {
     expect(
-      placeLabels([{ x: 0, y: 50, width: 10, height: 10 }], [{ width: 900, height: 20 }], IMAGE),
+      placeLabels(
+        [{ box: { x: 0, y: 50, width: 10, height: 10 }, caption: { width: 900, height: 20 } }],
+        IMAGE,
+      ),
     ).toEqual([{ x: 0, y: 30, width: 400, height: 20 }]);
   });
 });
