@@ -87,8 +87,16 @@ describe('the secret key', () => {
     expect(a).not.toContain('JBSWY3DPEHPK3PXP');
     expect(key.decrypt(a)).toBe('JBSWY3DPEHPK3PXP');
     const parts = a.split('.');
-    parts[3] = `${parts[3]!.slice(0, -2)}AA`;
+    // Flip one bit of the decoded body: rewriting base64 text can leave the bytes unchanged.
+    const body = Buffer.from(parts[3]!, 'base64url');
+    body[0]! ^= 1;
+    parts[3] = body.toString('base64url');
     expect(() => key.decrypt(parts.join('.'))).toThrow();
+    const tag = Buffer.from(parts[4]!, 'base64url');
+    tag[tag.length - 1]! ^= 0x80;
+    expect(() =>
+      key.decrypt([...parts.slice(0, 3), a.split('.')[3], tag.toString('base64url')].join('.')),
+    ).toThrow();
     const other = parseSecretKey(generateSecretKey(), 'other');
     expect(() => other.decrypt(a)).toThrow(/encrypted with key .* rotate-key/);
   });
