@@ -5,6 +5,7 @@ import {
   type Config,
   type DetectionResult,
   LABELS,
+  modelsOfClass,
   NestorError,
   type Pipeline,
   type ProcessOptions,
@@ -234,12 +235,7 @@ export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppO
         schema: { summary: 'The model manifest', tags: ['models'], response: { 200: modelsSchema } },
       },
       async () => {
-        const active = new Set(
-          config.targets.flatMap((l) => {
-            const c = config.classes[l];
-            return c.verifier ? [...c.models, c.verifier] : c.models;
-          }),
-        );
+        const active = new Set(config.targets.flatMap((l) => modelsOfClass(config.classes[l])));
         return {
           models: MODELS.map((m) => ({
             id: m.id,

@@ -17,6 +17,7 @@ const classSchema = (d: {
   models: string[];
   weights?: Record<string, number>;
   verifier?: string;
+  context?: string;
   proposalScore: number;
   minScore: number;
   scaleX: number;
@@ -42,6 +43,12 @@ const classSchema = (d: {
         .min(1)
         .nullable()
         .default(d.verifier ?? null),
+      /** A model that finds vehicles, inside which plates are looked for again more finely; null = none. */
+      context: z
+        .string()
+        .min(1)
+        .nullable()
+        .default(d.context ?? null),
       /** Boxes overlapping more than this IoU are one object (NMS, also across tiles). */
       iouThreshold: score.default(0.3),
       /** Smallest object side (image pixels) to look for; default from the preset. */
@@ -84,6 +91,7 @@ export const configSchema = z
         plate: classSchema({
           models: ['ppocr-v4-det'],
           verifier: 'ppocr-v4-rec',
+          context: 'centernet-coco',
           proposalScore: 0.6,
           minScore: 0.6,
           scaleX: 1.3,
@@ -297,6 +305,13 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Every model a class may run: its detectors, then its verifier and context model. */
+export const modelsOfClass = (c: Config['classes'][Label]): string[] => [
+  ...c.models,
+  ...(c.verifier ? [c.verifier] : []),
+  ...(c.context ? [c.context] : []),
+];
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Parses and freezes a config object, reporting every invalid key in one error. */
@@ -337,6 +352,8 @@ export interface PresetEffort {
   readonly ensemble: boolean;
   /** Models whose manifest caps their views (the costly 512-px SSD) keep to that cap. */
   readonly modelViewCaps: boolean;
+  /** Plates are looked for again inside vehicles on images up to this many pixels; null = never. */
+  readonly vehicleContext: { readonly maxImagePixels: number } | null;
 }
 
 export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
@@ -348,6 +365,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     mirror: false,
     ensemble: false,
     modelViewCaps: true,
+    vehicleContext: null,
   },
   balanced: {
     face: { px: 14, relative: 1 / 150 },
@@ -358,6 +376,8 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     mirror: false,
     ensemble: true,
     modelViewCaps: true,
+    // Dash-cam and street photos; above 4 MP the search would break the 12 MP speed bound.
+    vehicleContext: { maxImagePixels: 4_000_000 },
   },
   thorough: {
     face: { px: 10, relative: 0 },
@@ -367,5 +387,6 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     mirror: true,
     ensemble: true,
     modelViewCaps: false,
+    vehicleContext: { maxImagePixels: Number.POSITIVE_INFINITY },
   },
 };

@@ -1,14 +1,15 @@
 import type { Label } from './config.ts';
 import { blazeAnchors, decodeBlazeFace } from './decoders/blazeface.ts';
+import { decodeCenterNet } from './decoders/centernet.ts';
 import { decodeDb } from './decoders/db.ts';
 import { decodeSsd } from './decoders/ssd.ts';
 import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { NestorError } from './errors.ts';
-import type { ImageBox } from './geometry.ts';
+import { clipToImage, type ImageBox, imageBox } from './geometry.ts';
 import { nms, weightedNms } from './nms.ts';
-import { looksLikePlate } from './plates.ts';
-import { type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
-import { planViews } from './tiling.ts';
+import { looksLikePlate, sitsOnVehicle, type VehicleContextRules } from './plates.ts';
+import { letterboxView, type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
+import { planViews, type TilingOptions } from './tiling.ts';
 
 /** A detection in image space before regions are planned. */
 export interface Candidate {
@@ -45,21 +46,7 @@ export async function runDetector(
   settings: DetectorSettings,
 ): Promise<Candidate[]> {
   const { width, height } = mips.base;
-  const views: View[] = planViews(width, height, {
-    inputWidth: spec.input.width,
-    inputHeight: spec.input.height,
-    modelMinObject: spec.minObject,
-    minObject: settings.minSize,
-    maxScale: spec.maxScale,
-    levelStep: spec.levelStep ?? 2,
-    maxViews:
-      settings.modelViewCaps && spec.maxViews
-        ? Math.min(settings.maxViews, spec.maxViews)
-        : settings.maxViews,
-    maxInputPixels: settings.maxInputPixels,
-    ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
-    ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
-  });
+  const views: View[] = planViews(width, height, tilingFor(spec, settings));
   if (settings.mirror && spec.decoder.kind === 'blazeface') {
     // Mirrored copies, coarsest first, only fill what the view budget leaves.
     const room = Math.max(0, settings.maxViews - views.length);
@@ -80,6 +67,78 @@ export async function runDetector(
   return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
 }
 
+/** A vehicle (or other context object) in image space. */
+export interface ContextObject {
+  readonly box: ImageBox;
+  readonly score: number;
+}
+
+/** Runs a context model (CenterNet) once over the whole image, letterboxed. */
+export async function findContext(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  minScore: number,
+): Promise<ContextObject[]> {
+  const decoder = spec.decoder;
+  if (decoder.kind !== 'centernet') {
+    throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} is not a context model`);
+  }
+  const { width, height } = mips.base;
+  const view = letterboxView(imageBox(0, 0, width, height), spec.input.width, spec.input.height);
+  const outputs = await infer(session, spec, mips, view);
+  return decodeCenterNet(output(outputs, decoder.output).data, {
+    classes: decoder.classes,
+    minScore,
+    inputWidth: view.inputWidth,
+    inputHeight: view.inputHeight,
+  }).map((o) => ({ box: clipToImage(toImageBox(o.box, view), width, height), score: o.score }));
+}
+
+/**
+ * Runs a plate model again inside each vehicle, planned as if the vehicle were the whole image:
+ * a distant car's plate is read at the detail the whole-image input budget cannot afford. Only
+ * finds where plates are mounted are kept.
+ */
+export async function runDetectorOnVehicles(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  vehicles: readonly ContextObject[],
+  settings: DetectorSettings,
+  rules: VehicleContextRules,
+): Promise<Candidate[]> {
+  const { width, height } = mips.base;
+  const found: Candidate[] = [];
+  const searched = [...vehicles]
+    .filter((v) => v.score >= rules.minVehicleScore)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, rules.maxVehicles);
+  for (const vehicle of searched) {
+    const v = vehicle.box;
+    const area = clipToImage(
+      imageBox(
+        v.x - rules.margin * v.width,
+        v.y - rules.margin * v.height,
+        v.width * (1 + 2 * rules.margin),
+        v.height * (1 + 2 * rules.margin),
+      ),
+      width,
+      height,
+    );
+    if (area.width < 8 || area.height < 8) continue;
+    const views = planViews(area.width, area.height, tilingFor(spec, settings)).map((view) => ({
+      ...view,
+      source: imageBox(view.source.x + area.x, view.source.y + area.y, view.source.width, view.source.height),
+    }));
+    for (const view of views) {
+      const candidates = await runView(session, spec, mips, view, settings);
+      found.push(...candidates.filter((c) => sitsOnVehicle(c.box, v, rules)));
+    }
+  }
+  return found;
+}
+
 async function runView(
   session: InferenceSession,
   spec: ModelSpec,
@@ -90,12 +149,13 @@ async function runView(
   if (spec.decoder.kind === 'ctc') {
     throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} reads text; it does not detect objects`);
   }
-  const data = sampleView(mips, view, spec.input);
-  const dims =
-    spec.input.layout === 'NHWC'
-      ? [1, view.inputHeight, view.inputWidth, 3]
-      : [1, 3, view.inputHeight, view.inputWidth];
-  const outputs = await session.run({ [spec.input.name]: { data, dims } });
+  if (spec.decoder.kind === 'centernet') {
+    throw new NestorError(
+      'E_INVALID_CONFIG',
+      `Model ${spec.id} gives context; it does not detect ${spec.label}s`,
+    );
+  }
+  const outputs = await infer(session, spec, mips, view);
   const decoder = spec.decoder;
   const label = spec.label;
   if (decoder.kind === 'blazeface') {
@@ -149,6 +209,40 @@ async function runView(
     .map((t) => ({ label, box: toImageBox(t.box, view), score: t.score, fill: t.fill }))
     .filter((c) => looksLikePlate(c.box, c.fill, width, height))
     .map(({ fill: _fill, ...c }) => c);
+}
+
+/** How a model's views are planned under the detector settings. */
+function tilingFor(spec: ModelSpec, settings: DetectorSettings): TilingOptions {
+  return {
+    inputWidth: spec.input.width,
+    inputHeight: spec.input.height,
+    modelMinObject: spec.minObject,
+    minObject: settings.minSize,
+    maxScale: spec.maxScale,
+    levelStep: spec.levelStep ?? 2,
+    maxViews:
+      settings.modelViewCaps && spec.maxViews
+        ? Math.min(settings.maxViews, spec.maxViews)
+        : settings.maxViews,
+    maxInputPixels: settings.maxInputPixels,
+    ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
+    ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
+  };
+}
+
+/** Samples one view into the model's input tensor and runs the model on it. */
+function infer(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  view: View,
+): Promise<Record<string, Tensor>> {
+  const data = sampleView(mips, view, spec.input);
+  const dims =
+    spec.input.layout === 'NHWC'
+      ? [1, view.inputHeight, view.inputWidth, 3]
+      : [1, 3, view.inputHeight, view.inputWidth];
+  return session.run({ [spec.input.name]: { data, dims } });
 }
 
 function output(outputs: Record<string, Tensor>, name: string): Tensor {

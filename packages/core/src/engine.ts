@@ -70,6 +70,16 @@ export type DecoderSpec =
       readonly unclipRatio: number;
     }
   | {
+      /**
+       * A CenterNet with decoding in its graph: `output` [1, N, 6] rows of (x1, y1, x2, y2) in input
+       * pixels, score and COCO class. It gives context (vehicles), not objects to redact.
+       */
+      readonly kind: 'centernet';
+      readonly output: string;
+      /** COCO classes kept. */
+      readonly classes: readonly number[];
+    }
+  | {
       /** A text recogniser read with greedy CTC: `output` is [N, steps, classes] probabilities. */
       readonly kind: 'ctc';
       readonly output: string;

@@ -28,6 +28,7 @@ export {
   type Label,
   LOCALES,
   type Locale,
+  modelsOfClass,
   PRESET_EFFORT,
   PRESETS,
   type Preset,

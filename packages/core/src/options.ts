@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { type Config, LABELS, type Label, PRESET_EFFORT, PRESETS, type Preset } from './config.ts';
+import {
+  type Config,
+  LABELS,
+  type Label,
+  PRESET_EFFORT,
+  PRESETS,
+  type Preset,
+  type PresetEffort,
+} from './config.ts';
 import { invalidOption } from './errors.ts';
 import { IMAGE_FORMATS, type ImageFormat } from './image.ts';
 import { REDACTION_METHODS, REGION_SHAPES, type RedactionMethod, type RegionShape } from './redact.ts';
@@ -77,6 +85,8 @@ export interface ClassSettings {
   readonly proposalScore: number;
   readonly minScore: number;
   readonly verifier: string | null;
+  /** Vehicle model whose finds are searched again for plates; null = none. */
+  readonly context: string | null;
   readonly iouThreshold: number;
   /** Smallest object side looked for: max(px, relative x the image's long side). */
   readonly minSize: { readonly px: number; readonly relative: number };
@@ -99,6 +109,7 @@ export interface Settings {
   readonly mirror: boolean;
   /** Keep models to the view cap of their manifest entry. */
   readonly modelViewCaps: boolean;
+  readonly vehicleContext: PresetEffort['vehicleContext'];
   readonly feather: number;
   readonly color: readonly [number, number, number];
   readonly format: 'same' | ImageFormat;
@@ -123,6 +134,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
       proposalScore: Math.min(c.proposalScore, options.minScore?.[label] ?? c.minScore),
       minScore: options.minScore?.[label] ?? c.minScore,
       verifier: c.verifier,
+      context: c.context,
       iouThreshold: options.iouThreshold ?? c.iouThreshold,
       minSize: c.minSize === undefined ? effort[label] : { px: c.minSize, relative: 0 },
       scaleX: c.scaleX,
@@ -140,6 +152,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
     maxViews: effort.maxViews,
     maxInputPixels: effort.maxInputPixels,
     modelViewCaps: effort.modelViewCaps,
+    vehicleContext: effort.vehicleContext,
     mirror: effort.mirror,
     feather: options.feather ?? config.redaction.feather,
     color,

@@ -1,21 +1,24 @@
 import type { Config, Label } from './config.ts';
-import { LABELS } from './config.ts';
-import { type Candidate, runDetector } from './detect.ts';
+import { LABELS, modelsOfClass } from './config.ts';
+import { type Candidate, findContext, runDetector, runDetectorOnVehicles } from './detect.ts';
 import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
 import { NestorError } from './errors.ts';
 import {
+  area,
   boundingBox,
   clipToImage,
   containment,
   type ImageBox,
   imageBox,
+  intersectionArea,
   roundOut,
   scaleAboutCentre,
 } from './geometry.ts';
 import { type ImageFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
-import { type ProcessOptions, resolveSettings, type Settings } from './options.ts';
+import { type ClassSettings, type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
+import { VEHICLE_CONTEXT } from './plates.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 
@@ -101,7 +104,7 @@ export class Nestor {
     const out: Partial<Record<Label, string>> = {};
     for (const label of targets) {
       const c = this.deps.config.classes[label];
-      out[label] = [...c.models, ...(c.verifier ? [c.verifier] : [])]
+      out[label] = modelsOfClass(c)
         .map((id) => `${id}@sha256:${this.spec(id).sha256}`)
         .join('+');
     }
@@ -110,10 +113,7 @@ export class Nestor {
 
   /** Loads every model the config targets (readiness). */
   async warmUp(): Promise<void> {
-    const ids = this.deps.config.targets.flatMap((l) => {
-      const c = this.deps.config.classes[l];
-      return c.verifier ? [...c.models, c.verifier] : c.models;
-    });
+    const ids = this.deps.config.targets.flatMap((l) => modelsOfClass(this.deps.config.classes[l]));
     await Promise.all(ids.map((id) => this.session(id)));
   }
 
@@ -225,24 +225,53 @@ export class Nestor {
   private async detectClass(label: Label, mips: MipChain, settings: Settings): Promise<Candidate[]> {
     const c = settings.classes[label];
     const longSide = Math.max(mips.base.width, mips.base.height);
+    const detector = {
+      minScore: c.proposalScore,
+      iouThreshold: c.iouThreshold,
+      minSize: Math.max(c.minSize.px, c.minSize.relative * longSide),
+      maxViews: settings.maxViews,
+      maxInputPixels: settings.maxInputPixels,
+      mirror: settings.mirror,
+      modelViewCaps: settings.modelViewCaps,
+      concurrency: this.deps.concurrency ?? 1,
+    };
+    // Vehicles are looked for while the whole-image pass runs.
+    const vehiclesFound = this.vehicles(c.context, mips, settings);
     const perModel = await Promise.all(
       c.models.map(async (id) => {
         const spec = this.spec(id);
         if (spec.label !== label) {
           throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
         }
-        return runDetector(await this.session(id), spec, mips, {
-          minScore: c.proposalScore,
-          iouThreshold: c.iouThreshold,
-          minSize: Math.max(c.minSize.px, c.minSize.relative * longSide),
-          maxViews: settings.maxViews,
-          maxInputPixels: settings.maxInputPixels,
-          mirror: settings.mirror,
-          modelViewCaps: settings.modelViewCaps,
-          concurrency: this.deps.concurrency ?? 1,
-        });
+        return runDetector(await this.session(id), spec, mips, detector);
       }),
     );
+    const whole = await this.decide(c, mips, perModel);
+    const vehicles = await vehiclesFound;
+    if (vehicles.length === 0) return whole;
+    // Each model searches every vehicle again, finer; its finds are decided on their own.
+    const perModelInside = await Promise.all(
+      c.models.map(async (id) =>
+        runDetectorOnVehicles(
+          await this.session(id),
+          this.spec(id),
+          mips,
+          vehicles,
+          detector,
+          VEHICLE_CONTEXT,
+        ),
+      ),
+    );
+    const inside = await this.decide(c, mips, perModelInside);
+    // The whole-image finds stand: a vehicle's finer view adds only plates they do not touch.
+    return [
+      ...whole,
+      ...inside.filter((i) => !whole.some((w) => intersectionArea(w.box, i.box) > 0.3 * area(i.box))),
+    ];
+  }
+
+  /** Ensemble fusion, the class threshold, then the verifier (plates' reading check). */
+  private async decide(c: ClassSettings, mips: MipChain, perModel: Candidate[][]): Promise<Candidate[]> {
     const fused = fuseEnsemble(perModel, {
       iouThreshold: c.iouThreshold,
       containmentThreshold: 0.75,
@@ -251,6 +280,22 @@ export class Nestor {
     const kept = fused.filter((f) => f.score >= c.minScore);
     if (!c.verifier || kept.length === 0) return kept;
     return verifyPlates(await this.session(c.verifier), this.spec(c.verifier), mips, kept, PLATE_VERIFY);
+  }
+
+  /**
+   * Vehicles found by the class's context model, when the preset searches them at this image size
+   * and the input budget shrank the image (below it, the whole-image pass already sees every pixel).
+   */
+  private async vehicles(context: string | null, mips: MipChain, settings: Settings) {
+    const pixels = mips.base.width * mips.base.height;
+    const limit = settings.vehicleContext?.maxImagePixels ?? 0;
+    if (!context || pixels <= settings.maxInputPixels || pixels > limit) return [];
+    return findContext(
+      await this.session(context),
+      this.spec(context),
+      mips,
+      VEHICLE_CONTEXT.minVehicleScore,
+    );
   }
 
   private toDetections(

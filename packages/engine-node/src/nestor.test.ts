@@ -84,7 +84,7 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
       /^ssd-mobilenet-v1-face@sha256:[0-9a-f]{64}\+blazeface-full-range@sha256:[0-9a-f]{64}\+blazeface-back-256@sha256:[0-9a-f]{64}$/,
     );
     expect(result.models.plate).toMatch(
-      /^ppocr-v4-det@sha256:[0-9a-f]{64}\+ppocr-v4-rec@sha256:[0-9a-f]{64}$/,
+      /^ppocr-v4-det@sha256:[0-9a-f]{64}\+ppocr-v4-rec@sha256:[0-9a-f]{64}\+centernet-coco@sha256:[0-9a-f]{64}$/,
     );
     for (const k of ['decodeMs', 'detectMs', 'redactMs', 'encodeMs', 'totalMs'] as const)
       expect(result.timings[k]).toBeGreaterThanOrEqual(0);
@@ -143,6 +143,37 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     expect(result.counts.plate).toBeGreaterThanOrEqual(1);
     expect(result.detections.every((d) => d.shape === 'rect')).toBe(true);
   });
+
+  it.skipIf(!HAS_DEV)(
+    'finds a dash-cam plate only by searching the car again (vehicle context), nowhere else in the frame',
+    { timeout: 60_000 },
+    async () => {
+      // 1280x720: the whole-image pass sees it at 0.65 MP and misses the 72x22 plate of the car ahead.
+      const bytes = new Uint8Array(readFileSync(path.join(DEV, 'plate-0228.jpg')));
+      const plate = { x: 1061, y: 413, width: 72, height: 22 };
+      const covers = (r: { detections: { box: typeof plate }[] }) =>
+        r.detections.some(
+          (d) =>
+            Math.abs(d.box.x + d.box.width / 2 - (plate.x + plate.width / 2)) < plate.width / 2 &&
+            Math.abs(d.box.y + d.box.height / 2 - (plate.y + plate.height / 2)) < plate.height,
+        );
+      const withContext = await nestor.detect(bytes, { targets: ['plate'] });
+      expect(covers(withContext)).toBe(true);
+      const without = createNodeNestor(
+        parseConfig({ classes: { plate: { context: null } } }),
+        DEFAULT_MODELS_DIR,
+      );
+      try {
+        const plain = await without.detect(bytes, { targets: ['plate'] });
+        expect(covers(plain)).toBe(false);
+        // The vehicle search only adds: every plate the whole-image pass found is still there.
+        for (const d of plain.detections)
+          expect(withContext.detections.map((w) => w.box)).toContainEqual(d.box);
+      } finally {
+        await without.dispose();
+      }
+    },
+  );
 
   it.skipIf(!HAS_DEV)(
     'the thorough preset finds 12-14 px faces in a 4000 px photo',

@@ -15,7 +15,8 @@ import { OnnxWebEngine, sha256Hex } from './onnx-web-engine.ts';
 const DEV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev/images');
 const HAS_DEV = existsSync(DEV);
 /** A small photo with 3 faces, a 1280x720 plate photo, and a 5 MP photo with 10 faces (quarter copy). */
-const DEV_PHOTOS = ['face-0003.jpg', 'plate-0002.jpg', 'face-0439.jpg'];
+// plate-0228: a plate only the vehicle search finds.
+const DEV_PHOTOS = ['face-0003.jpg', 'plate-0002.jpg', 'plate-0228.jpg', 'face-0439.jpg'];
 
 const modelFile = (file: string) => readFile(path.join(DEFAULT_MODELS_DIR, file));
 // One thread, as in a browser page that is not cross-origin isolated.

