@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, PRESET_EFFORT, parseConfig } from './config.ts';
+import { defaultConfig, modelsOfClass, PRESET_EFFORT, parseConfig } from './config.ts';
 import { NestorError } from './errors.ts';
 import { parseProcessOptions, resolveSettings } from './options.ts';
 
@@ -73,6 +73,20 @@ describe('process options', () => {
     expect(s.classes.face.models).toEqual(['ssd-mobilenet-v1-face']);
     expect(s.classes.face.weights).toEqual([4]);
     expect(s.color).toEqual([0, 0, 0]);
+  });
+
+  it('searches vehicles for plates only in balanced (fast is the video default), and the config can turn it off', () => {
+    const config = defaultConfig();
+    expect(config.classes.plate.context).toBe('centernet-coco');
+    expect(config.classes.face.context).toBeNull();
+    expect(modelsOfClass(config.classes.plate)).toEqual(['ppocr-v4-det', 'ppocr-v4-rec', 'centernet-coco']);
+    const at = (preset: 'fast' | 'balanced' | 'thorough') =>
+      resolveSettings(config, parseProcessOptions({ preset })).vehicleContext;
+    expect(at('fast')).toBeNull();
+    expect(at('balanced')).toEqual({ maxImagePixels: 4_000_000 });
+    expect(at('thorough')).toBeNull();
+    const off = parseConfig({ classes: { plate: { context: null } } });
+    expect(resolveSettings(off).classes.plate.context).toBeNull();
   });
 
   it('gives each model of a class its weight, 1 when unlisted', () => {

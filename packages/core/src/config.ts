@@ -387,6 +387,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     mirror: true,
     ensemble: true,
     modelViewCaps: false,
-    vehicleContext: { maxImagePixels: Number.POSITIVE_INFINITY },
+    // No input budget: the whole-image pass already reads every vehicle at full detail.
+    vehicleContext: null,
   },
 };
