@@ -236,18 +236,19 @@ export class Nestor {
       concurrency: this.deps.concurrency ?? 1,
     };
     // Vehicles are looked for while the whole-image pass runs.
-    const vehiclesFound = this.vehicles(c.context, mips, settings);
-    const perModel = await Promise.all(
-      c.models.map(async (id) => {
-        const spec = this.spec(id);
-        if (spec.label !== label) {
-          throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
-        }
-        return runDetector(await this.session(id), spec, mips, detector);
-      }),
-    );
+    const [perModel, vehicles] = await Promise.all([
+      Promise.all(
+        c.models.map(async (id) => {
+          const spec = this.spec(id);
+          if (spec.label !== label) {
+            throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
+          }
+          return runDetector(await this.session(id), spec, mips, detector);
+        }),
+      ),
+      this.vehicles(c.context, mips, settings),
+    ]);
     const whole = await this.decide(c, mips, perModel);
-    const vehicles = await vehiclesFound;
     if (vehicles.length === 0) return whole;
     // Each model searches every vehicle again, finer; its finds are decided on their own.
     const perModelInside = await Promise.all(
