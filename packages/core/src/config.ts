@@ -305,6 +305,7 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
 
 /** Every model a class may run: its detectors, then its verifier and context model. */
 export const modelsOfClass = (c: Config['classes'][Label]): string[] => [
@@ -312,7 +313,6 @@ export const modelsOfClass = (c: Config['classes'][Label]): string[] => [
   ...(c.verifier ? [c.verifier] : []),
   ...(c.context ? [c.context] : []),
 ];
-export type ConfigInput = z.input<typeof configSchema>;
 
 /** Parses and freezes a config object, reporting every invalid key in one error. */
 export function parseConfig(input: unknown, source = 'config'): Config {

@@ -5,7 +5,7 @@ import { decodeDb } from './decoders/db.ts';
 import { decodeSsd } from './decoders/ssd.ts';
 import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { NestorError } from './errors.ts';
-import { clipToImage, type ImageBox, imageBox } from './geometry.ts';
+import { clipToImage, type ImageBox, imageBox, scaleAboutCentre } from './geometry.ts';
 import { nms, weightedNms } from './nms.ts';
 import { looksLikePlate, sitsOnVehicle, type VehicleContextRules } from './plates.ts';
 import { letterboxView, type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
@@ -52,17 +52,7 @@ export async function runDetector(
     const room = Math.max(0, settings.maxViews - views.length);
     views.push(...views.slice(0, room).map((v) => ({ ...v, mirrored: true })));
   }
-  // A sliding window: the next view is sampled while the engine still runs the previous one.
-  const results: Candidate[][] = new Array(views.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < views.length) {
-      const i = next++;
-      results[i] = await runView(session, spec, mips, views[i]!, settings);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, lane));
-  const found = results.flat();
+  const found = (await runViews(session, spec, mips, views, settings)).flat();
   const merge = spec.decoder.kind === 'db' ? nms : weightedNms;
   return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
 }
@@ -109,34 +99,56 @@ export async function runDetectorOnVehicles(
   rules: VehicleContextRules,
 ): Promise<Candidate[]> {
   const { width, height } = mips.base;
-  const found: Candidate[] = [];
   const searched = [...vehicles]
     .filter((v) => v.score >= rules.minVehicleScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, rules.maxVehicles);
-  for (const vehicle of searched) {
-    const v = vehicle.box;
-    const area = clipToImage(
-      imageBox(
-        v.x - rules.margin * v.width,
-        v.y - rules.margin * v.height,
-        v.width * (1 + 2 * rules.margin),
-        v.height * (1 + 2 * rules.margin),
-      ),
-      width,
-      height,
-    );
-    if (area.width < 8 || area.height < 8) continue;
-    const views = planViews(area.width, area.height, tilingFor(spec, settings)).map((view) => ({
-      ...view,
-      source: imageBox(view.source.x + area.x, view.source.y + area.y, view.source.width, view.source.height),
+  const planned = searched.flatMap(({ box: vehicle }) => {
+    const area = clipToImage(scaleAboutCentre(vehicle, 1 + 2 * rules.margin), width, height);
+    if (area.width < 8 || area.height < 8) return [];
+    return planViews(area.width, area.height, tilingFor(spec, settings)).map((view) => ({
+      vehicle,
+      view: {
+        ...view,
+        source: imageBox(
+          view.source.x + area.x,
+          view.source.y + area.y,
+          view.source.width,
+          view.source.height,
+        ),
+      },
     }));
-    for (const view of views) {
-      const candidates = await runView(session, spec, mips, view, settings);
-      found.push(...candidates.filter((c) => sitsOnVehicle(c.box, v, rules)));
+  });
+  const results = await runViews(
+    session,
+    spec,
+    mips,
+    planned.map((p) => p.view),
+    settings,
+  );
+  return results.flatMap((candidates, i) =>
+    candidates.filter((c) => sitsOnVehicle(c.box, planned[i]!.vehicle, rules)),
+  );
+}
+
+/** Runs views in a sliding window: the next view is sampled while the engine still runs the previous one. */
+async function runViews(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  views: readonly View[],
+  settings: DetectorSettings,
+): Promise<Candidate[][]> {
+  const results: Candidate[][] = new Array(views.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < views.length) {
+      const i = next++;
+      results[i] = await runView(session, spec, mips, views[i]!, settings);
     }
-  }
-  return found;
+  };
+  await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, lane));
+  return results;
 }
 
 async function runView(
