@@ -141,7 +141,8 @@ describe('health and metadata', () => {
       expect(Object.keys(m).sort()).toEqual(['active', 'description', 'id', 'label', 'sha256', 'source']);
       expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
-    expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(true);
+    expect(models.find((m) => m.id === 'retinaface-mnet025')?.active).toBe(true);
+    expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(false);
     expect(models.find((m) => m.id === 'blazeface-front-128')?.active).toBe(false);
     expect(res.body).not.toContain(DEFAULT_MODELS_DIR);
   });

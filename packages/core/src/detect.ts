@@ -2,6 +2,7 @@ import type { Label } from './config.ts';
 import { blazeAnchors, decodeBlazeFace } from './decoders/blazeface.ts';
 import { decodeCenterNet } from './decoders/centernet.ts';
 import { decodeDb } from './decoders/db.ts';
+import { decodeRetinaFaceLevel } from './decoders/retinaface.ts';
 import { decodeSsd } from './decoders/ssd.ts';
 import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { NestorError } from './errors.ts';
@@ -206,6 +207,21 @@ async function runView(
       settings.minScore,
     );
     return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+  }
+  if (decoder.kind === 'retinaface') {
+    return decoder.levels.flatMap((level) => {
+      const scores = output(outputs, level.scores);
+      const candidates = decodeRetinaFaceLevel(
+        scores.data,
+        output(outputs, level.deltas).data,
+        scores.dims[scores.dims.length - 1]!,
+        scores.dims[scores.dims.length - 2]!,
+        level,
+        { width: view.inputWidth, height: view.inputHeight },
+        settings.minScore,
+      );
+      return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+    });
   }
   const map = output(outputs, decoder.output);
   const mapH = map.dims[map.dims.length - 2]!;

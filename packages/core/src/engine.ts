@@ -1,6 +1,7 @@
 import type { Label } from './config.ts';
 import type { AnchorLayer } from './decoders/blazeface.ts';
 import type { CtcCharsetName } from './decoders/ctc.ts';
+import type { RetinaFaceLevel } from './decoders/retinaface.ts';
 import type { ImageFormat, RawImage } from './image.ts';
 import type { InputSpec } from './sampling.ts';
 
@@ -62,6 +63,14 @@ export type DecoderSpec =
       readonly kind: 'ssd';
       readonly boxes: string;
       readonly scores: string;
+    }
+  | {
+      /**
+       * insightface's RetinaFace: per level, `scores` [1, 2A, H, W] (background then face) and
+       * `deltas` [1, 4A, H, W] against square anchors centred on each cell.
+       */
+      readonly kind: 'retinaface';
+      readonly levels: readonly (RetinaFaceLevel & { readonly scores: string; readonly deltas: string })[];
     }
   | {
       readonly kind: 'db';

@@ -45,6 +45,11 @@ export {
   PPOCR_KEYS_V1,
 } from './decoders/ctc.ts';
 export { type DbOptions, decodeDb, type TextCandidate } from './decoders/db.ts';
+export {
+  decodeRetinaFaceLevel,
+  type RetinaFaceCandidate,
+  type RetinaFaceLevel,
+} from './decoders/retinaface.ts';
 export { type Candidate, type DetectorSettings, runDetector } from './detect.ts';
 /** The engine contract and the pipeline. */
 export type {

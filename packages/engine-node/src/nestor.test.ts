@@ -81,7 +81,7 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     expect(result.counts.plate).toBeGreaterThanOrEqual(1);
     expect(result.engine).toBe('onnxruntime-node/cpu');
     expect(result.models.face).toMatch(
-      /^ssd-mobilenet-v1-face@sha256:[0-9a-f]{64}\+blazeface-full-range@sha256:[0-9a-f]{64}\+blazeface-back-256@sha256:[0-9a-f]{64}$/,
+      /^ssd-mobilenet-v1-face@sha256:[0-9a-f]{64}\+blazeface-back-256@sha256:[0-9a-f]{64}\+retinaface-mnet025@sha256:[0-9a-f]{64}$/,
     );
     expect(result.models.plate).toMatch(
       /^ppocr-v4-det@sha256:[0-9a-f]{64}\+ppocr-v4-rec@sha256:[0-9a-f]{64}\+centernet-coco@sha256:[0-9a-f]{64}$/,
@@ -171,6 +171,45 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
           expect(withContext.detections.map((w) => w.box)).toContainEqual(d.box);
       } finally {
         await without.dispose();
+      }
+    },
+  );
+
+  it.skipIf(!HAS_DEV)(
+    'RetinaFace alone finds each labelled face of a group photo',
+    { timeout: 60_000 },
+    async () => {
+      const labels = (
+        JSON.parse(readFileSync(path.join(DEV, '../annotations.json'), 'utf8')) as {
+          images: { file: string; boxes: { label: string; x: number; y: number; w: number; h: number }[] }[];
+        }
+      ).images.find((i) => i.file === 'images/face-0367.jpg')!.boxes;
+      const retina = createNodeNestor(
+        parseConfig({ classes: { face: { models: ['retinaface-mnet025'], weights: {}, minScore: 0.5 } } }),
+        DEFAULT_MODELS_DIR,
+      );
+      try {
+        // The five faces' surroundings (1840x820), so that its one whole-image view shows them at 33-49 px.
+        const crop = { left: 500, top: 600, width: 1840, height: 820 };
+        const bytes = new Uint8Array(
+          await sharp(path.join(DEV, 'face-0367.jpg')).extract(crop).png().toBuffer(),
+        );
+        const result = await retina.detect(bytes, { targets: ['face'] });
+        expect(result.models.face).toMatch(/^retinaface-mnet025@sha256:[0-9a-f]{64}$/);
+        expect(labels.length).toBe(5);
+        for (const g of labels) {
+          const centred = result.detections.some(
+            (d) =>
+              Math.abs(d.box.x + d.box.width / 2 - (g.x - crop.left + g.w / 2)) < g.w / 2 &&
+              Math.abs(d.box.y + d.box.height / 2 - (g.y - crop.top + g.h / 2)) < g.h / 2 &&
+              d.box.width > g.w / 2 &&
+              d.box.width < g.w * 2,
+          );
+          expect(centred).toBe(true);
+        }
+        expect(result.counts.face).toBeLessThanOrEqual(labels.length + 1);
+      } finally {
+        await retina.dispose();
       }
     },
   );
