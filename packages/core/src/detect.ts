@@ -6,7 +6,7 @@ import { decodeRetinaFaceLevel } from './decoders/retinaface.ts';
 import { decodeSsd } from './decoders/ssd.ts';
 import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { NestorError } from './errors.ts';
-import { clipToImage, type ImageBox, imageBox, scaleAboutCentre } from './geometry.ts';
+import { clipToImage, type ImageBox, imageBox, type ModelBox, scaleAboutCentre } from './geometry.ts';
 import { nms, weightedNms } from './nms.ts';
 import { looksLikePlate, sitsOnVehicle, type VehicleContextRules } from './plates.ts';
 import { letterboxView, type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
@@ -171,6 +171,8 @@ async function runView(
   const outputs = await infer(session, spec, mips, view);
   const decoder = spec.decoder;
   const label = spec.label;
+  const inImage = (found: readonly { box: ModelBox; score: number }[]): Candidate[] =>
+    found.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
   if (decoder.kind === 'blazeface') {
     let anchors = anchorCache.get(spec);
     if (!anchors) {
@@ -196,7 +198,7 @@ async function runView(
       spec.input.width,
       settings.minScore,
     );
-    return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+    return inImage(candidates);
   }
   if (decoder.kind === 'ssd') {
     const candidates = decodeSsd(
@@ -206,7 +208,7 @@ async function runView(
       view.inputHeight,
       settings.minScore,
     );
-    return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+    return inImage(candidates);
   }
   if (decoder.kind === 'retinaface') {
     return decoder.levels.flatMap((level) => {
@@ -220,7 +222,7 @@ async function runView(
         { width: view.inputWidth, height: view.inputHeight },
         settings.minScore,
       );
-      return candidates.map((c) => ({ label, box: toImageBox(c.box, view), score: c.score }));
+      return inImage(candidates);
     });
   }
   const map = output(outputs, decoder.output);
