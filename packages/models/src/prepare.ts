@@ -41,6 +41,10 @@ export async function materialise(spec: ModelSpec): Promise<Uint8Array> {
       `${spec.source.package}/${spec.source.path} does not match its recorded sha256`,
     );
   }
+  if (exported.format === 'onnx') {
+    const { makeInputSizeDynamic } = await import('./export/onnx-dynamic-size.ts');
+    return makeInputSizeDynamic(bytes);
+  }
   const { convertTfjsGraphToOnnx, convertTfGraphToOnnx } = await import('./export/tfjs-to-onnx.ts');
   if (exported.format === 'face-api') {
     const { buildFaceApiSsdGraph, readFaceApiWeights } = await import('./export/face-api-ssd.ts');
