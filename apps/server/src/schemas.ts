@@ -167,7 +167,10 @@ export const modelsSchema = {
               },
             },
           },
-          active: { type: 'boolean', description: 'Used by the current configuration.' },
+          active: {
+            type: 'boolean',
+            description: 'Run by the current configuration in at least one preset.',
+          },
         },
       },
     },

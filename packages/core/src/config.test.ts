@@ -96,4 +96,33 @@ describe('process options', () => {
     expect(resolveSettings(config).classes.face.weights).toEqual([1, 1, 3]);
     expect(() => parseConfig({ classes: { face: { weights: { a: 0 } } } })).toThrow(/weights/);
   });
+
+  const withPresets = parseConfig({
+    classes: {
+      face: {
+        models: ['a', 'b'],
+        weights: { a: 2, b: 0.5 },
+        minScore: 0.7,
+        presets: { thorough: { models: ['a', 'b', 'c'], weights: { c: 3 }, minScore: 0.8 }, fast: null },
+      },
+    },
+  });
+  it.each([
+    { preset: 'fast', models: ['a'], weights: [2], minScore: 0.7 },
+    { preset: 'balanced', models: ['a', 'b'], weights: [2, 0.5], minScore: 0.7 },
+    { preset: 'thorough', models: ['a', 'b', 'c'], weights: [2, 0.5, 3], minScore: 0.8 },
+  ] as const)('$preset runs its own models, weights and threshold where the config gives them', (row) => {
+    const face = resolveSettings(withPresets, parseProcessOptions({ preset: row.preset })).classes.face;
+    expect([face.models, face.weights, face.minScore]).toEqual([row.models, row.weights, row.minScore]);
+  });
+
+  it('lets a request threshold win over a preset threshold, and counts every preset model as the class', () => {
+    const options = parseProcessOptions({ preset: 'thorough', minScore: { face: 0.5 } });
+    expect(resolveSettings(withPresets, options).classes.face.minScore).toBe(0.5);
+    expect(modelsOfClass(withPresets.classes.face)).toEqual(['a', 'b', 'c']);
+    expect(() => parseConfig({ classes: { face: { presets: { quick: {} } } } })).toThrow(/presets/);
+    expect(() => parseConfig({ classes: { face: { presets: { fast: { models: [] } } } } })).toThrow(
+      /presets\.fast\.models/,
+    );
+  });
 });

@@ -11,11 +11,25 @@ export const LOCALES = ['en', 'fr', 'de', 'it'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 const score = z.number().min(0).max(1);
+const modelList = z.array(z.string().min(1)).min(1).max(4);
+const modelWeights = z.record(z.string().min(1), z.number().min(0.1).max(10));
+
+/** What one preset runs in place of a class's `models`, `weights` and `minScore`; keys left out keep them. */
+const presetClassSchema = z
+  .object({
+    models: modelList.optional(),
+    /** Merged over the class's weights. */
+    weights: modelWeights.optional(),
+    minScore: score.optional(),
+  })
+  .strict();
+export type PresetClassOverride = z.infer<typeof presetClassSchema>;
 const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
 
 const classSchema = (d: {
   models: string[];
   weights?: Record<string, number>;
+  presets?: Partial<Record<Preset, PresetClassOverride>>;
   verifier?: string;
   context?: string;
   proposalScore: number;
@@ -27,12 +41,24 @@ const classSchema = (d: {
   z
     .object({
       /** Model ids from the manifest; several form an ensemble whose scores combine (noisy-or). */
-      models: z.array(z.string().min(1)).min(1).max(4).default(d.models),
+      models: modelList.default(d.models),
       /**
        * How much a model's score counts, by model id: the ensemble's noisy-or takes that model's
        * (1 - score) to this power, and so does a model running alone. Unlisted models count 1.
        */
-      weights: z.record(z.string().min(1), z.number().min(0.1).max(10)).default(d.weights ?? {}),
+      weights: modelWeights.default(d.weights ?? {}),
+      /**
+       * Per preset, other models, weights or threshold (null = the class's own). Without one, `fast`
+       * runs the first of `models` alone and `balanced` and `thorough` run them all.
+       */
+      presets: z
+        .object(
+          Object.fromEntries(
+            PRESETS.map((p) => [p, presetClassSchema.nullable().default(d.presets?.[p] ?? null)]),
+          ) as Record<Preset, z.ZodDefault<z.ZodNullable<typeof presetClassSchema>>>,
+        )
+        .strict()
+        .prefault({}),
       /** Each model proposes candidates above this score before the ensemble decides. */
       proposalScore: score.default(d.proposalScore),
       /** Detections whose combined score is below this are dropped. */
@@ -87,6 +113,19 @@ export const configSchema = z
             'ssd-mobilenet-v1-face': 4,
             'blazeface-back-256': 0.5,
             'retinaface-mnet025': 0.6,
+          },
+          // thorough is for photos where no face may be left: BlazeFace full-range's tiny tiles
+          // and BlazeFace back-256 at full weight find the small faces the others miss (dev set).
+          presets: {
+            thorough: {
+              models: [
+                'ssd-mobilenet-v1-face',
+                'blazeface-full-range',
+                'blazeface-back-256',
+                'retinaface-mnet025',
+              ],
+              weights: { 'blazeface-full-range': 1, 'blazeface-back-256': 1 },
+            },
           },
           proposalScore: 0.15,
           minScore: 0.75,
@@ -313,9 +352,9 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-/** Every model a class may run: its detectors, then its verifier and context model. */
+/** Every model a class may run: its detectors (any preset's), then its verifier and context model. */
 export const modelsOfClass = (c: Config['classes'][Label]): string[] => [
-  ...c.models,
+  ...new Set([...c.models, ...Object.values(c.presets).flatMap((p) => p?.models ?? [])]),
   ...(c.verifier ? [c.verifier] : []),
   ...(c.context ? [c.context] : []),
 ];

@@ -127,12 +127,15 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
   const color = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
   const classFor = (label: Label): ClassSettings => {
     const c = config.classes[label];
-    const models = effort.ensemble ? c.models : c.models.slice(0, 1);
+    const override = c.presets[preset];
+    const models = override?.models ?? (effort.ensemble ? c.models : c.models.slice(0, 1));
+    const weights = { ...c.weights, ...override?.weights };
+    const minScore = options.minScore?.[label] ?? override?.minScore ?? c.minScore;
     return {
       models,
-      weights: models.map((id) => c.weights[id] ?? 1),
-      proposalScore: Math.min(c.proposalScore, options.minScore?.[label] ?? c.minScore),
-      minScore: options.minScore?.[label] ?? c.minScore,
+      weights: models.map((id) => weights[id] ?? 1),
+      proposalScore: Math.min(c.proposalScore, minScore),
+      minScore,
       verifier: c.verifier,
       context: c.context,
       iouThreshold: options.iouThreshold ?? c.iouThreshold,

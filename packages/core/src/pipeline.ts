@@ -1,5 +1,5 @@
 import type { Config, Label } from './config.ts';
-import { LABELS, modelsOfClass } from './config.ts';
+import { modelsOfClass } from './config.ts';
 import { type Candidate, findContext, runDetector, runDetectorOnVehicles } from './detect.ts';
 import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
 import { NestorError } from './errors.ts';
@@ -99,12 +99,17 @@ export class Nestor {
     return this.deps.config;
   }
 
-  /** `model-id@sha256:…` for each class, as reported in results. */
-  modelIds(targets: readonly Label[] = LABELS): Partial<Record<Label, string>> {
+  /** `model-id@sha256:…` of each class's models that a run with these options uses, as reported in results. */
+  modelIds(options: ProcessOptions = {}): Partial<Record<Label, string>> {
+    return this.modelsRun(resolveSettings(this.deps.config, options));
+  }
+
+  private modelsRun(settings: Settings): Partial<Record<Label, string>> {
     const out: Partial<Record<Label, string>> = {};
-    for (const label of targets) {
-      const c = this.deps.config.classes[label];
-      out[label] = modelsOfClass(c)
+    for (const label of settings.targets) {
+      const c = settings.classes[label];
+      const context = settings.vehicleContext && c.context ? [c.context] : [];
+      out[label] = [...c.models, ...(c.verifier ? [c.verifier] : []), ...context]
         .map((id) => `${id}@sha256:${this.spec(id).sha256}`)
         .join('+');
     }
@@ -189,7 +194,7 @@ export class Nestor {
       counts,
       timings: { decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
       engine: this.deps.engine.name,
-      models: this.modelIds(settings.targets),
+      models: this.modelsRun(settings),
     };
     if (settings.task === 'detect') {
       result.timings.totalMs = ms(start);

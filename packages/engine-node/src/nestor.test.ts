@@ -90,6 +90,19 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
       expect(result.timings[k]).toBeGreaterThanOrEqual(0);
   });
 
+  it.each([
+    { preset: 'fast', face: ['ssd-mobilenet-v1-face'], plate: ['ppocr-v4-det', 'ppocr-v4-rec'] },
+    {
+      preset: 'thorough',
+      face: ['ssd-mobilenet-v1-face', 'blazeface-full-range', 'blazeface-back-256', 'retinaface-mnet025'],
+      plate: ['ppocr-v4-det', 'ppocr-v4-rec'],
+    },
+  ] as const)('reports the models a $preset run uses', ({ preset, face, plate }) => {
+    const ids = nestor.modelIds({ preset });
+    const names = (joined = '') => joined.split('+').map((id) => id.split('@')[0]);
+    expect([names(ids.face), names(ids.plate)]).toEqual([face, plate]);
+  });
+
   it('converts formats and writes GIF input back as PNG', async () => {
     const gif = new Uint8Array(
       await sharp(await noisyPng())

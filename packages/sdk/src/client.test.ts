@@ -175,7 +175,8 @@ describe('createClient against the real server', () => {
     const models = await client.models();
     expect(models.map((m) => m.id)).toEqual(MODELS.map((m) => m.id));
     expect(models.find((m) => m.id === 'retinaface-mnet025')?.active).toBe(true);
-    expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(false);
+    // thorough runs it: active means some preset of the config may run it.
+    expect(models.find((m) => m.id === 'blazeface-full-range')?.active).toBe(true);
   });
 
   it('appConfig gives the deployment settings the web app starts from', async () => {

@@ -75,7 +75,7 @@ export interface AnonymizeJsonResult extends DetectionResult {
 
 /** One entry of `GET /v1/models`. */
 export interface ModelInfo extends Pick<ModelSpec, 'id' | 'label' | 'description' | 'sha256' | 'source'> {
-  /** Used by the server's configuration. */
+  /** Run by the server's configuration in at least one preset. */
   readonly active: boolean;
 }
 

@@ -299,7 +299,7 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
       ),
     },
     timings: { totalMs, fps: Math.round((read / Math.max(totalMs / 1000, 1e-3)) * 10) / 10 },
-    models: nestor.modelIds(options.targets ?? config.targets),
+    models: nestor.modelIds(options),
   };
 }
 
