@@ -229,7 +229,8 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
 
   it.skipIf(!HAS_DEV)(
     'the thorough preset finds 12-14 px faces in a 4000 px photo',
-    { timeout: 120_000 },
+    // Two 12 MP photos through four face models' full pyramids: about 70 s on an idle 2-core machine.
+    { timeout: 300_000 },
     async () => {
       // An AFW group photo (five faces) shrunk until its faces are 12 or 14 px (short side), on a 4000x3000 canvas.
       const faces = [
