@@ -23,7 +23,7 @@ const presetClassSchema = z
     minScore: score.optional(),
   })
   .strict();
-export type PresetClassOverride = z.infer<typeof presetClassSchema>;
+type PresetClassOverride = z.infer<typeof presetClassSchema>;
 const rgb = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #000000');
 
 const classSchema = (d: {
