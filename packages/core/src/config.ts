@@ -52,11 +52,11 @@ const classSchema = (d: {
        * runs the first of `models` alone and `balanced` and `thorough` run them all.
        */
       presets: z
-        .object(
-          Object.fromEntries(
-            PRESETS.map((p) => [p, presetClassSchema.nullable().default(d.presets?.[p] ?? null)]),
-          ) as Record<Preset, z.ZodDefault<z.ZodNullable<typeof presetClassSchema>>>,
-        )
+        .object({
+          fast: presetClassSchema.nullable().default(d.presets?.fast ?? null),
+          balanced: presetClassSchema.nullable().default(d.presets?.balanced ?? null),
+          thorough: presetClassSchema.nullable().default(d.presets?.thorough ?? null),
+        })
         .strict()
         .prefault({}),
       /** Each model proposes candidates above this score before the ensemble decides. */
