@@ -3,7 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coveredShare, type GroundTruthImage, type Prediction, scoreDetections } from './eval-metrics.ts';
+import {
+  coveredShare,
+  type GroundTruthImage,
+  type Prediction,
+  reviewCases,
+  scoreDetections,
+} from './eval-metrics.ts';
 import { DEV_SET, HAS_DEV_SET, SKIP_DEV_SET_REASON } from './test-support.ts';
 
 const images: GroundTruthImage[] = [
@@ -85,4 +91,54 @@ describe('scoreDetections', () => {
   });
 
   it.skipIf(HAS_DEV_SET)(SKIP_DEV_SET_REASON, () => {});
+});
+
+describe('reviewCases', () => {
+  const cases = reviewCases(images, predictions, 10);
+  const brief = cases.map(({ kind, file, label, box, value }) => ({ kind, file, label, box, value }));
+
+  it.each([
+    {
+      why: 'a prediction on a complete image that matches nothing',
+      want: {
+        kind: 'false-positive',
+        file: 'a.jpg',
+        label: 'face',
+        box: { x: 300, y: 300, w: 20, h: 20 },
+        value: 0.8,
+      },
+    },
+    {
+      why: 'a labelled face with no prediction, on an incomplete image',
+      want: { kind: 'miss', file: 'b.jpg', label: 'face', box: { x: 200, y: 200, w: 20, h: 20 }, value: 0 },
+    },
+    {
+      why: 'a labelled face in an image without a prediction entry',
+      want: { kind: 'miss', file: 'c.jpg', label: 'face', box: { x: 50, y: 50, w: 100, h: 100 }, value: 0 },
+    },
+  ])('lists $why', ({ want }) => {
+    expect(brief).toContainEqual(want);
+  });
+
+  it('lists nothing else: matched, covered, inside-a-small-face and under-min-side boxes are not errors', () => {
+    expect(cases).toHaveLength(3);
+  });
+
+  it('has as many false positives and misses as the metrics count', () => {
+    const m = scoreDetections(images, predictions, 10).face!;
+    const fps = cases.filter((c) => c.kind === 'false-positive' && c.label === 'face').length;
+    const misses = cases.filter((c) => c.kind === 'miss' && c.label === 'face').length;
+    expect(fps).toBe(2 * m.fp_per_complete_image!);
+    expect(misses).toBe(Math.round(m.gt_boxes * (1 - m.recall_cover70)));
+  });
+
+  it('reports the share a partly covering region leaves, and the context boxes', () => {
+    const [miss] = reviewCases(
+      [{ file: 'd.jpg', complete: true, boxes: [{ label: 'face', x: 0, y: 0, w: 40, h: 40 }] }],
+      { 'd.jpg': [{ label: 'face', score: 0.9, x: 0, y: 0, w: 20, h: 40 }] },
+    ).filter((c) => c.kind === 'miss');
+    expect(miss!.value).toBeCloseTo(0.5, 2);
+    expect(miss!.truths).toEqual([{ x: 0, y: 0, w: 40, h: 40 }]);
+    expect(miss!.regions).toEqual([{ x: 0, y: 0, w: 20, h: 40 }]);
+  });
 });

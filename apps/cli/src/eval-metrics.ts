@@ -103,6 +103,57 @@ function bucketOf(
   return created;
 }
 
+/** One label of one image, with eval.mjs's greedy IoU matching done. */
+interface LabelMatch {
+  readonly img: GroundTruthImage;
+  readonly label: string;
+  readonly truths: GroundTruthImage['boxes'];
+  /** This label's predictions, best score first. */
+  readonly mine: readonly Prediction[];
+  /** Indices into `truths` matched at IoU >= 0.3. */
+  readonly used: ReadonlySet<number>;
+  /** Indices into `mine` that matched a truth. */
+  readonly matched: ReadonlySet<number>;
+}
+
+function* matchLabels(
+  images: readonly GroundTruthImage[],
+  predictions: Readonly<Record<string, readonly Prediction[]>>,
+): Generator<LabelMatch> {
+  for (const img of images) {
+    const ps = predictions[img.file] ?? [];
+    for (const label of new Set(img.boxes.map((b) => b.label))) {
+      const truths = img.boxes.filter((b) => b.label === label);
+      const mine = ps.filter((p) => p.label === label).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+      const used = new Set<number>();
+      const matched = new Set<number>();
+      for (const [pi, p] of mine.entries()) {
+        let best = -1;
+        let bestIou = 0.3;
+        for (const [gi, g] of truths.entries()) {
+          if (used.has(gi)) continue;
+          const v = iou(p, g);
+          if (v >= bestIou) {
+            bestIou = v;
+            best = gi;
+          }
+        }
+        if (best >= 0) {
+          used.add(best);
+          matched.add(pi);
+        }
+      }
+      yield { img, label, truths, mine, used, matched };
+    }
+  }
+}
+
+/** Whether a prediction on a complete image counts for precision: matched, or mostly inside a labelled box. */
+const isTruePositive = (m: LabelMatch, pi: number): boolean =>
+  m.matched.has(pi) || m.truths.some((g) => inside(m.mine[pi]!, g) >= 0.5);
+
+const COVERED = 0.7;
+
 export function scoreDetections(
   images: readonly GroundTruthImage[],
   predictions: Readonly<Record<string, readonly Prediction[]>>,
@@ -122,58 +173,32 @@ export function scoreDetections(
       bySource: {},
     });
   for (const img of images) {
-    const labels = new Set(img.boxes.map((b) => b.label));
-    const ps = predictions[img.file] ?? [];
-    if (!(img.file in predictions)) for (const l of labels) tally(l).missing++;
-    for (const label of labels) {
-      const s = tally(label);
-      const gts = img.boxes.filter((b) => b.label === label);
-      const mine = ps.filter((p) => p.label === label).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
-      const used = new Set<number>();
-      const matched = new Set<number>();
-      for (const [pi, p] of mine.entries()) {
-        let best = -1;
-        let bestIou = 0.3;
-        for (const [gi, g] of gts.entries()) {
-          if (used.has(gi)) continue;
-          const v = iou(p, g);
-          if (v >= bestIou) {
-            bestIou = v;
-            best = gi;
-          }
-        }
-        if (best >= 0) {
-          used.add(best);
-          matched.add(pi);
-        }
+    if (img.file in predictions) continue;
+    for (const l of new Set(img.boxes.map((b) => b.label))) tally(l).missing++;
+  }
+  for (const m of matchLabels(images, predictions)) {
+    const s = tally(m.label);
+    const regions = m.mine.map((p) => p.region ?? p);
+    for (const [gi, g] of m.truths.entries()) {
+      const side = Math.min(g.w, g.h);
+      if (side < minSide) continue;
+      const bucket = side < 24 ? 'small(<24)' : side < 64 ? 'medium(24-64)' : 'large(>=64)';
+      const b = bucketOf(s.bySize, bucket);
+      const src = bucketOf(s.bySource, (m.img.source ?? '?').split(':')[0]!);
+      s.gt++;
+      b.gt++;
+      src.gt++;
+      if (m.used.has(gi)) s.hitIou++;
+      if (coveredShare(g, regions) >= COVERED) {
+        s.hitCover++;
+        b.hit++;
+        src.hit++;
       }
-      for (const [gi, g] of gts.entries()) {
-        const side = Math.min(g.w, g.h);
-        if (side < minSide) continue;
-        const bucket = side < 24 ? 'small(<24)' : side < 64 ? 'medium(24-64)' : 'large(>=64)';
-        const b = bucketOf(s.bySize, bucket);
-        const src = bucketOf(s.bySource, (img.source ?? '?').split(':')[0]!);
-        s.gt++;
-        b.gt++;
-        src.gt++;
-        if (used.has(gi)) s.hitIou++;
-        if (
-          coveredShare(
-            g,
-            mine.map((p) => p.region ?? p),
-          ) >= 0.7
-        ) {
-          s.hitCover++;
-          b.hit++;
-          src.hit++;
-        }
-      }
-      if (img.complete) {
-        s.completeImages++;
-        s.pred += mine.length;
-        for (const [pi, p] of mine.entries())
-          if (matched.has(pi) || gts.some((g) => inside(p, g) >= 0.5)) s.tp++;
-      }
+    }
+    if (m.img.complete) {
+      s.completeImages++;
+      s.pred += m.mine.length;
+      for (const pi of m.mine.keys()) if (isTruePositive(m, pi)) s.tp++;
     }
   }
   const ratio = (v: { gt: number; hit: number }) => `${v.hit}/${v.gt} = ${(v.hit / v.gt).toFixed(3)}`;
@@ -198,3 +223,52 @@ export function scoreDetections(
   }
   return out;
 }
+
+/** A detection error to look at: a false positive (on a complete image) or a labelled box left uncovered. */
+export interface ReviewCase {
+  readonly kind: 'false-positive' | 'miss';
+  readonly file: string;
+  readonly label: string;
+  /** The prediction's box (false positive) or the labelled box (miss). */
+  readonly box: XYWH;
+  /** The prediction's score, or the share of the labelled box the predicted regions cover. */
+  readonly value: number;
+  /** The same label's labelled boxes and predicted regions in that image, for context. */
+  readonly truths: readonly XYWH[];
+  readonly regions: readonly XYWH[];
+}
+
+/**
+ * Every error behind the metrics of `scoreDetections`, with the same rules: the predictions that
+ * count against precision and the labelled boxes (short side >= minSide) that recall_cover70 misses.
+ */
+export function reviewCases(
+  images: readonly GroundTruthImage[],
+  predictions: Readonly<Record<string, readonly Prediction[]>>,
+  minSide = 10,
+): ReviewCase[] {
+  const cases: ReviewCase[] = [];
+  for (const m of matchLabels(images, predictions)) {
+    const regions = m.mine.map((p) => p.region ?? p);
+    const context = {
+      file: m.img.file,
+      label: m.label,
+      truths: m.truths.map(box),
+      regions: regions.map(box),
+    };
+    if (m.img.complete) {
+      for (const [pi, p] of m.mine.entries()) {
+        if (isTruePositive(m, pi)) continue;
+        cases.push({ ...context, kind: 'false-positive', box: box(p), value: p.score });
+      }
+    }
+    for (const g of m.truths) {
+      if (Math.min(g.w, g.h) < minSide) continue;
+      const share = coveredShare(g, regions);
+      if (share < COVERED) cases.push({ ...context, kind: 'miss', box: box(g), value: share });
+    }
+  }
+  return cases;
+}
+
+const box = (b: XYWH): XYWH => ({ x: b.x, y: b.y, w: b.w, h: b.h });

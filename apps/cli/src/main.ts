@@ -15,12 +15,12 @@ import {
   sniffImageFormat,
   toNestorError,
 } from '@nestor/core';
-import { createNodeNestor, loadConfig } from '@nestor/engine-node';
+import { createNodeNestor, createSharpCodec, loadConfig } from '@nestor/engine-node';
 import type { FramePipeline, VideoResult } from '@nestor/video';
 import { Command, CommanderError, Option } from 'commander';
 import { runBench } from './bench.ts';
 import { dbCommand } from './db.ts';
-import { runEval } from './eval.ts';
+import { runEval, runEvalFromPredictions } from './eval.ts';
 import { expandInputs, type InputFile } from './inputs.ts';
 import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
 import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
@@ -111,22 +111,33 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .argument('<set-dir>', 'folder holding annotations.json and the images')
     .option('--min-side <px>', 'ignore ground-truth boxes whose short side is smaller', '10')
     .option('--predictions <file>', 'also write the predictions (eval.mjs format) to this file')
+    .option('--from <file>', 'score these saved predictions (eval.mjs format) instead of detecting')
+    .option(
+      '--review <dir>',
+      'write sheets of the false positives and misses (PNG, numbered tiles) and review.json to this folder',
+    )
     .option('--json', 'print the metrics as JSON')
     .action(async (setDir: string, flags: Flags) => {
+      const evalFlags = {
+        setDir: path.resolve(io.cwd, setDir),
+        minSide: str(flags.minSide) ?? '10',
+        json: Boolean(flags.json),
+        quiet: Boolean(flags.quiet),
+        cwd: io.cwd,
+        ...(str(flags.predictions) ? { predictions: str(flags.predictions)! } : {}),
+        ...(str(flags.review) ? { review: str(flags.review)! } : {}),
+      };
+      const from = str(flags.from);
+      if (from) {
+        try {
+          exitCode = await runEvalFromPredictions({ ...evalFlags, from }, io, createSharpCodec());
+        } catch (error) {
+          exitCode = reportFatal(error, io);
+        }
+        return;
+      }
       exitCode = await withNestor(flags, io, (nestor, options) =>
-        runEval(
-          nestor,
-          options,
-          {
-            setDir: path.resolve(io.cwd, setDir),
-            minSide: str(flags.minSide) ?? '10',
-            json: Boolean(flags.json),
-            quiet: Boolean(flags.quiet),
-            cwd: io.cwd,
-            ...(str(flags.predictions) ? { predictions: str(flags.predictions)! } : {}),
-          },
-          io,
-        ),
+        runEval(nestor, options, evalFlags, io, createSharpCodec()),
       );
     });
 
