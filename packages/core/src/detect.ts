@@ -257,6 +257,7 @@ function tilingFor(spec: ModelSpec, settings: DetectorSettings): TilingOptions {
     maxInputPixels: settings.maxInputPixels,
     ...(spec.input.sizeMultiple ? { sizeMultiple: spec.input.sizeMultiple } : {}),
     ...(spec.input.minLongSide ? { minLongSide: spec.input.minLongSide } : {}),
+    ...(spec.input.maxWholePixels ? { maxWholePixels: spec.input.maxWholePixels } : {}),
   };
 }
 

@@ -39,6 +39,11 @@ export interface InputSpec {
   readonly sizeMultiple?: number;
   /** Fully convolutional models: small images are upsampled until their long side reaches this. */
   readonly minLongSide?: number;
+  /**
+   * Fully convolutional models: a photo larger than the input is read whole, in one view at the
+   * input budget's scale, when that view has at most this many pixels (beyond width x height).
+   */
+  readonly maxWholePixels?: number;
 }
 
 /** A view that fits the whole of `rect` into the input, keeping aspect ratio (letterbox). */

@@ -88,4 +88,47 @@ describe('planViews', () => {
     expect(views).toHaveLength(1);
     expect([views[0]!.inputWidth, views[0]!.inputHeight]).toEqual([800, 416]);
   });
+
+  describe('a large photo read whole by a fully convolutional model (maxWholePixels)', () => {
+    // RetinaFace in balanced: 640 nominal input, 0.65 MP budget, up to 4 nominal inputs in one view.
+    const rf: TilingOptions = {
+      ...base,
+      inputWidth: 640,
+      inputHeight: 640,
+      modelMinObject: 32,
+      maxViews: 3,
+      sizeMultiple: 32,
+      maxInputPixels: 650_000,
+      maxWholePixels: 4 * 640 * 640,
+    };
+    it.each([
+      { name: '12 MP: one view at the budget scale', w: 4000, h: 3000, options: rf, want: ['0.233 960x704'] },
+      { name: '1 MP: the same budget', w: 1024, h: 768, options: rf, want: ['0.909 960x704'] },
+      {
+        name: 'without maxWholePixels: the nominal 640 view',
+        w: 4000,
+        h: 3000,
+        options: { ...rf, maxWholePixels: undefined },
+        want: ['0.160 640x480'],
+      },
+      {
+        name: 'a small photo keeps the view it had without maxWholePixels',
+        w: 400,
+        h: 300,
+        options: rf,
+        want: ['1.333 544x416'],
+      },
+      {
+        name: 'a budget beyond maxWholePixels keeps the pyramid',
+        w: 4000,
+        h: 3000,
+        options: { ...rf, maxInputPixels: 100_000_000, maxViews: 2 },
+        want: ['0.160 640x480'],
+      },
+    ])('$name', ({ w, h, options, want }) => {
+      const views = planViews(w, h, options);
+      expect(views.map((v) => `${v.scale.toFixed(3)} ${v.inputWidth}x${v.inputHeight}`)).toEqual(want);
+      expect(views[0]!.source).toMatchObject({ x: 0, y: 0, width: w, height: h });
+    });
+  });
 });

@@ -82,7 +82,16 @@ export const MODELS: readonly ModelSpec[] = [
         sha256: 'cd1acf4887eff165497762346fcafbdec58f662a2ceb01e5edb979f54b9875b6',
       },
     },
-    input: { name: 'data', width: 640, height: 640, layout: 'NCHW', sizeMultiple: 32, ...RAW_RGB },
+    input: {
+      name: 'data',
+      width: 640,
+      height: 640,
+      layout: 'NCHW',
+      sizeMultiple: 32,
+      // A 12 MP photo is read whole at the input budget (960x704 in balanced), not at 640x480.
+      maxWholePixels: 4 * 640 * 640,
+      ...RAW_RGB,
+    },
     decoder: {
       kind: 'retinaface',
       levels: [
