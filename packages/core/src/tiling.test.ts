@@ -91,7 +91,7 @@ describe('planViews', () => {
 
   describe('a large photo read whole by a fully convolutional model (maxWholePixels)', () => {
     // RetinaFace in balanced: 640 nominal input, 0.65 MP budget, up to 4 nominal inputs in one view.
-    const rf: TilingOptions = {
+    const nominal: TilingOptions = {
       ...base,
       inputWidth: 640,
       inputHeight: 640,
@@ -99,8 +99,8 @@ describe('planViews', () => {
       maxViews: 3,
       sizeMultiple: 32,
       maxInputPixels: 650_000,
-      maxWholePixels: 4 * 640 * 640,
     };
+    const rf: TilingOptions = { ...nominal, maxWholePixels: 4 * 640 * 640 };
     it.each([
       { name: '12 MP: one view at the budget scale', w: 4000, h: 3000, options: rf, want: ['0.233 960x704'] },
       { name: '1 MP: the same budget', w: 1024, h: 768, options: rf, want: ['0.909 960x704'] },
@@ -108,7 +108,7 @@ describe('planViews', () => {
         name: 'without maxWholePixels: the nominal 640 view',
         w: 4000,
         h: 3000,
-        options: { ...rf, maxWholePixels: undefined },
+        options: nominal,
         want: ['0.160 640x480'],
       },
       {
