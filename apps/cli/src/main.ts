@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   type AnonymizeResult,
   type DetectionResult,
+  invalidOption,
   LABELS,
   type Label,
   type Nestor,
@@ -22,6 +23,7 @@ import { runBench } from './bench.ts';
 import { dbCommand } from './db.ts';
 import { runEval, runEvalFromPredictions } from './eval.ts';
 import { expandInputs, type InputFile } from './inputs.ts';
+import { runMosaic } from './mosaic.ts';
 import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
 import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
 import { Progress } from './progress.ts';
@@ -164,6 +166,43 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
           io,
         ),
       );
+    });
+
+  program
+    .command('mosaic')
+    .description(
+      'paste the labelled photos of a set into large photos (12 MP by default) with their labels, for `nestor eval`: the same faces as a small part of a crowd shot',
+    )
+    .argument('<set-dir>', 'folder holding annotations.json and the images')
+    .argument('<out-dir>', 'where the mosaics and their annotations.json go')
+    .option('--scale <n>', 'scale each photo by this first (0.25-8)', '1')
+    .option('--size <WxH>', 'size of each mosaic', '4000x3000')
+    .option('--source <prefix>', "only photos whose source starts with this (e.g. 'marellanoc/MaskON')")
+    .action(async (setDir: string, outDir: string, flags: Flags) => {
+      try {
+        const scale = Number(flags.scale);
+        if (!(scale >= 0.25 && scale <= 8))
+          throw invalidOption('--scale', 'a number from 0.25 to 8', flags.scale);
+        const size = /^(\d+)x(\d+)$/.exec(str(flags.size) ?? '');
+        const [width, height] = [Number(size?.[1]), Number(size?.[2])];
+        if (!size || width < 64 || height < 64 || width * height > 100_000_000) {
+          throw invalidOption('--size', 'WIDTHxHEIGHT, each side at least 64, at most 100 MP', flags.size);
+        }
+        exitCode = await runMosaic(
+          {
+            setDir: path.resolve(io.cwd, setDir),
+            outDir: path.resolve(io.cwd, outDir),
+            scale,
+            width,
+            height,
+            ...(str(flags.source) ? { source: str(flags.source)! } : {}),
+          },
+          io,
+          createSharpCodec(),
+        );
+      } catch (error) {
+        exitCode = reportFatal(error, io);
+      }
     });
 
   program

@@ -125,4 +125,22 @@ describe('process options', () => {
       /presets\.fast\.models/,
     );
   });
+
+  const faceBudget = parseConfig({
+    classes: { face: { presets: { balanced: { maxInputPixels: 4_000_000 } } } },
+  });
+  it.each([
+    { preset: 'fast', face: 250_000, plate: 250_000 },
+    { preset: 'balanced', face: 4_000_000, plate: 650_000 },
+    { preset: 'thorough', face: 100_000_000, plate: 100_000_000 },
+  ] as const)('$preset: each class reads large photos with its own input budget', (row) => {
+    const { face, plate } = resolveSettings(faceBudget, parseProcessOptions({ preset: row.preset })).classes;
+    expect([face.maxInputPixels, plate.maxInputPixels]).toEqual([row.face, row.plate]);
+  });
+
+  it.each([50, 2.5, 200_000_000])('refuses an input budget of %s', (maxInputPixels) => {
+    expect(() => parseConfig({ classes: { face: { presets: { balanced: { maxInputPixels } } } } })).toThrow(
+      /presets\.balanced\.maxInputPixels/,
+    );
+  });
 });

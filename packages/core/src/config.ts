@@ -21,6 +21,11 @@ const presetClassSchema = z
     /** Merged over the class's weights. */
     weights: modelWeights.optional(),
     minScore: score.optional(),
+    /**
+     * Input budget, in pixels, of the class's fully convolutional models (RetinaFace, the plate
+     * text detector): how finely they read a large photo. Default: the preset's.
+     */
+    maxInputPixels: z.number().int().min(100_000).max(100_000_000).optional(),
   })
   .strict();
 type PresetClassOverride = z.infer<typeof presetClassSchema>;

@@ -90,6 +90,8 @@ export interface ClassSettings {
   readonly iouThreshold: number;
   /** Smallest object side looked for: max(px, relative x the image's long side). */
   readonly minSize: { readonly px: number; readonly relative: number };
+  /** Input budget of the class's fully convolutional models (see `planViews`). */
+  readonly maxInputPixels: number;
   readonly scaleX: number;
   readonly scaleY: number;
   readonly shape: RegionShape;
@@ -104,7 +106,6 @@ export interface Settings {
   readonly targets: readonly Label[];
   readonly classes: Readonly<Record<Label, ClassSettings>>;
   readonly maxViews: number;
-  readonly maxInputPixels: number;
   /** Run views mirrored too (test-time augmentation). */
   readonly mirror: boolean;
   /** Keep models to the view cap of their manifest entry. */
@@ -140,6 +141,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
       context: c.context,
       iouThreshold: options.iouThreshold ?? c.iouThreshold,
       minSize: c.minSize === undefined ? effort[label] : { px: c.minSize, relative: 0 },
+      maxInputPixels: override?.maxInputPixels ?? effort.maxInputPixels,
       scaleX: c.scaleX,
       scaleY: c.scaleY,
       shape: c.shape,
@@ -153,7 +155,6 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
     targets: options.targets ?? config.targets,
     classes: { face: classFor('face'), plate: classFor('plate') },
     maxViews: effort.maxViews,
-    maxInputPixels: effort.maxInputPixels,
     modelViewCaps: effort.modelViewCaps,
     vehicleContext: effort.vehicleContext,
     mirror: effort.mirror,

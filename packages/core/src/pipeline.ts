@@ -235,7 +235,7 @@ export class Nestor {
       iouThreshold: c.iouThreshold,
       minSize: Math.max(c.minSize.px, c.minSize.relative * longSide),
       maxViews: settings.maxViews,
-      maxInputPixels: settings.maxInputPixels,
+      maxInputPixels: c.maxInputPixels,
       mirror: settings.mirror,
       modelViewCaps: settings.modelViewCaps,
       concurrency: this.deps.concurrency ?? 1,
@@ -251,7 +251,7 @@ export class Nestor {
           return runDetector(await this.session(id), spec, mips, detector);
         }),
       ),
-      this.vehicles(c.context, mips, settings),
+      this.vehicles(c, mips, settings),
     ]);
     const whole = await this.decide(c, mips, perModel);
     if (vehicles.length === 0) return whole;
@@ -292,10 +292,11 @@ export class Nestor {
    * Vehicles found by the class's context model, when the preset searches them at this image size
    * and the input budget shrank the image (below it, the whole-image pass already sees every pixel).
    */
-  private async vehicles(context: string | null, mips: MipChain, settings: Settings) {
+  private async vehicles(c: ClassSettings, mips: MipChain, settings: Settings) {
+    const { context } = c;
     const pixels = mips.base.width * mips.base.height;
     const limit = settings.vehicleContext?.maxImagePixels ?? 0;
-    if (!context || pixels <= settings.maxInputPixels || pixels > limit) return [];
+    if (!context || pixels <= c.maxInputPixels || pixels > limit) return [];
     return findContext(
       await this.session(context),
       this.spec(context),

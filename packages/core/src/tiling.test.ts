@@ -90,7 +90,7 @@ describe('planViews', () => {
   });
 
   describe('a large photo read whole by a fully convolutional model (maxWholePixels)', () => {
-    // RetinaFace in balanced: 640 nominal input, 0.65 MP budget, up to 4 nominal inputs in one view.
+    // RetinaFace in balanced: 640 nominal input, 0.65 MP budget, up to 16 nominal inputs in one view.
     const nominal: TilingOptions = {
       ...base,
       inputWidth: 640,
@@ -100,7 +100,7 @@ describe('planViews', () => {
       sizeMultiple: 32,
       maxInputPixels: 650_000,
     };
-    const rf: TilingOptions = { ...nominal, maxWholePixels: 4 * 640 * 640 };
+    const rf: TilingOptions = { ...nominal, maxWholePixels: 16 * 640 * 640 };
     it.each([
       { name: '12 MP: one view at the budget scale', w: 4000, h: 3000, options: rf, want: ['0.233 960x704'] },
       { name: '1 MP: the same budget', w: 1024, h: 768, options: rf, want: ['0.909 960x704'] },
@@ -119,10 +119,24 @@ describe('planViews', () => {
         want: ['1.333 544x416'],
       },
       {
-        name: 'a budget beyond maxWholePixels keeps the pyramid',
+        name: 'a budget of 4 MP: one 4 MP view',
+        w: 4000,
+        h: 3000,
+        options: { ...rf, maxInputPixels: 4_000_000 },
+        want: ['0.577 2336x1760'],
+      },
+      {
+        name: 'a budget that does not bind (the smallest object does) keeps the pyramid',
         w: 4000,
         h: 3000,
         options: { ...rf, maxInputPixels: 100_000_000, maxViews: 2 },
+        want: ['0.160 640x480'],
+      },
+      {
+        name: 'a whole view beyond maxWholePixels keeps the pyramid',
+        w: 4000,
+        h: 3000,
+        options: { ...rf, maxWholePixels: 500_000 },
         want: ['0.160 640x480'],
       },
     ])('$name', ({ w, h, options, want }) => {

@@ -22,7 +22,10 @@ export interface TilingOptions {
   readonly minLongSide?: number;
   /** With sizeMultiple: no view is finer than the scale at which the whole image has this many pixels. */
   readonly maxInputPixels?: number;
-  /** With sizeMultiple: a downscaled image is read whole at the finest scale when that view has at most this many pixels. */
+  /**
+   * With sizeMultiple and maxInputPixels: where the budget sets the finest scale, a downscaled
+   * image is read whole at that scale when that view has at most this many pixels.
+   */
   readonly maxWholePixels?: number;
 }
 
@@ -44,9 +47,16 @@ export function planViews(width: number, height: number, options: TilingOptions)
   const whole = options.sizeMultiple
     ? { ...fitted, scale: Math.min(fitted.scale, Math.max(finest, floor)) }
     : fitted;
-  if (options.sizeMultiple && options.maxWholePixels && fitted.scale < 1 && finest > fitted.scale) {
-    // Beyond the nominal input in one view: the budget's pixels without tile seams, so faces of
-    // 64 px in a 12 MP crowd are seen at 15 px instead of 10.
+  const budgetBinds = budget < Math.min(options.maxScale, options.modelMinObject / options.minObject);
+  if (
+    options.sizeMultiple &&
+    options.maxWholePixels &&
+    budgetBinds &&
+    fitted.scale < 1 &&
+    finest > fitted.scale
+  ) {
+    // Where the input budget, not the smallest object, decides how finely a large photo is read,
+    // it is read whole in one view beyond the nominal input: the budget's pixels without tile seams.
     const m = options.sizeMultiple;
     const inputWidth = Math.ceil((width * finest) / m) * m;
     const inputHeight = Math.ceil((height * finest) / m) * m;

@@ -89,7 +89,7 @@ export const MODELS: readonly ModelSpec[] = [
       layout: 'NCHW',
       sizeMultiple: 32,
       // A 12 MP photo is read whole at the input budget (960x704 in balanced), not at 640x480.
-      maxWholePixels: 4 * 640 * 640,
+      maxWholePixels: 16 * 640 * 640,
       ...RAW_RGB,
     },
     decoder: {
