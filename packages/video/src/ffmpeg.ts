@@ -68,10 +68,16 @@ function spawnTool(args: readonly string[], stdio: ('pipe' | 'ignore')[]): Child
   return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { stdio });
 }
 
-async function exitOf(child: ChildProcess): Promise<number> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  return code ?? (signal ? 128 : 1);
+/**
+ * The child's exit code once it has exited and closed its pipes (128 when killed). Taken right
+ * after spawning: asked later, a killed child that already closed would never answer.
+ */
+function whenClosed(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) =>
+      resolve(code ?? (signal ? 128 : 1)),
+    );
+  });
 }
 
 /**
@@ -85,6 +91,8 @@ export async function* decodeFrames(
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   const frameBytes = yuvLayout(info.width, info.height).bytes;
+  // An abort before the start has no event left to fire.
+  signal?.throwIfAborted();
   const child = spawnTool(
     [
       '-i',
@@ -101,6 +109,7 @@ export async function* decodeFrames(
     ],
     ['ignore', 'pipe', 'pipe'],
   );
+  const closed = whenClosed(child);
   const stderr = stderrTail(child);
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
@@ -128,7 +137,7 @@ export async function* decodeFrames(
         }
       }
     }
-    const code = await exitOf(child);
+    const code = await closed;
     signal?.throwIfAborted();
     if (code !== 0 || filled !== 0) {
       throw new NestorError('E_DECODE', 'The video could not be decoded (corrupt or truncated)', {
@@ -306,7 +315,7 @@ export function createTimestampedEncoder(
 function spawnEncoder(args: readonly string[]): FrameEncoder {
   const child = spawnTool(args, ['pipe', 'ignore', 'pipe']);
   const stderr = stderrTail(child);
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const closed = whenClosed(child);
   let failure: unknown;
   child.once('error', (error: NodeJS.ErrnoException) => {
     failure = error.code === 'ENOENT' ? toolMissing(error) : error;
@@ -331,7 +340,7 @@ function spawnEncoder(args: readonly string[]): FrameEncoder {
     },
     async finish() {
       child.stdin!.end();
-      const code = await exitOf(child);
+      const code = await closed;
       if (failure || code !== 0) throw encodeError(failure ?? `exit ${code}`);
     },
     abort() {

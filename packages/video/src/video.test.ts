@@ -325,6 +325,22 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
       }),
     ).rejects.toThrow();
   });
+
+  it('ends a decode aborted mid-stream even when ffmpeg has exited before it is asked', async () => {
+    const input = path.join(dir, 'abort-late.mp4');
+    movingBoxClip(input, { frames: 30 });
+    const info = await probeVideo(input);
+    const controller = new AbortController();
+    const frames = decodeFrames(input, info, controller.signal);
+    await frames.next();
+    controller.abort();
+    // The killed ffmpeg closes while the consumer is busy elsewhere.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const drain = async () => {
+      for (;;) if ((await frames.next()).done) return;
+    };
+    await expect(drain()).rejects.toThrow(/abort/i);
+  }, 10_000);
 });
 
 it.skipIf(HAS_FFMPEG)(
