@@ -10,6 +10,7 @@ import {
   scoreDetections,
   toPrediction,
 } from './eval-metrics.ts';
+import { encodeDrawn, readAnnotations, readSetImage } from './labelled-set.ts';
 import type { Io } from './main.ts';
 import { Progress } from './progress.ts';
 
@@ -72,15 +73,6 @@ export async function runEvalFromPredictions(flags: EvalFlags & { from: string }
   return report(images, predictions, undefined, flags, io, codec);
 }
 
-async function readAnnotations(setDir: string): Promise<GroundTruthImage[]> {
-  const annotationsPath = path.join(setDir, 'annotations.json');
-  try {
-    return (JSON.parse(await readFile(annotationsPath, 'utf8')) as { images: GroundTruthImage[] }).images;
-  } catch (error) {
-    throw new NestorError('E_INPUT_UNREADABLE', `Could not read ${annotationsPath}`, { cause: error });
-  }
-}
-
 async function report(
   images: readonly GroundTruthImage[],
   predictions: Readonly<Record<string, readonly Prediction[]>>,
@@ -128,9 +120,7 @@ async function writeReview(setDir: string, cases: readonly ReviewCase[], dir: st
   const tiles = new Map<ReviewCase, RawImage>();
   const byFile = groupBy(cases, (c) => c.file);
   for (const [file, own] of byFile) {
-    // Decoded like the pipeline decodes (EXIF orientation applied), so boxes line up.
-    const bytes = new Uint8Array(await readFile(path.join(setDir, file)));
-    const { image } = await codec.decode(bytes, { maxPixels: Number.MAX_SAFE_INTEGER, minSide: 1 });
+    const image = await readSetImage(setDir, file, codec);
     for (const c of own) {
       tiles.set(c, renderTile(image, { focus: c.box, truths: c.truths, predictions: c.regions }, TILE_PX));
     }
@@ -146,14 +136,7 @@ async function writeReview(setDir: string, cases: readonly ReviewCase[], dir: st
       const file = `${name}-${page + 1}.png`;
       const rendered = chunk.map((c, k) => captioned(tiles.get(c)!, `${k + 1} ${c.value.toFixed(2)}`));
       const sheet = assembleSheet(rendered, SHEET_COLUMNS);
-      await writeFile(
-        path.join(dir, file),
-        await codec.encode(
-          sheet,
-          { format: 'png', quality: 100, keepMetadata: false },
-          { image: sheet, format: 'png', source: new Uint8Array() },
-        ),
-      );
+      await writeFile(path.join(dir, file), await encodeDrawn(codec, sheet, 'png', 100));
       index.push({
         file,
         label: chunk[0]!.label,

@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ImageCodec, NestorError, type RawImage } from '@nestor/core';
+import type { ImageCodec, RawImage } from '@nestor/core';
 import type { GroundTruthImage } from './eval-metrics.ts';
+import { encodeDrawn, readAnnotations, readSetImage } from './labelled-set.ts';
 import type { Io } from './main.ts';
 
 /** Where one labelled photo lands in a mosaic, in mosaic pixels. */
@@ -121,13 +122,7 @@ export interface MosaicFlags {
  * are a small part of a large photo: a crowd shot with a phone, a stadium, a street.
  */
 export async function runMosaic(flags: MosaicFlags, io: Io, codec: ImageCodec): Promise<number> {
-  const annotationsPath = path.join(flags.setDir, 'annotations.json');
-  let photos: GroundTruthImage[];
-  try {
-    photos = (JSON.parse(await readFile(annotationsPath, 'utf8')) as { images: GroundTruthImage[] }).images;
-  } catch (error) {
-    throw new NestorError('E_INPUT_UNREADABLE', `Could not read ${annotationsPath}`, { cause: error });
-  }
+  const photos = await readAnnotations(flags.setDir);
   const chosen = photos.filter((p) => !flags.source || (p.source ?? '').startsWith(flags.source));
   const canvases = packMosaics(chosen, flags.width, flags.height, flags.scale);
   await mkdir(path.join(flags.outDir, 'images'), { recursive: true });
@@ -140,17 +135,10 @@ export async function runMosaic(flags: MosaicFlags, io: Io, codec: ImageCodec): 
       data: new Uint8Array(flags.width * flags.height * 3).fill(128),
     };
     for (const place of placements) {
-      const bytes = new Uint8Array(await readFile(path.join(flags.setDir, place.photo.file)));
-      // Decoded like the pipeline decodes (EXIF orientation applied), so the labels line up.
-      const { image } = await codec.decode(bytes, { maxPixels: Number.MAX_SAFE_INTEGER, minSide: 1 });
-      paste(canvas, image, place);
+      paste(canvas, await readSetImage(flags.setDir, place.photo.file, codec), place);
     }
     const file = `images/mosaic-${k + 1}.jpg`;
-    const encoded = await codec.encode(
-      canvas,
-      { format: 'jpeg', quality: 92, keepMetadata: false },
-      { image: canvas, format: 'jpeg', source: new Uint8Array() },
-    );
+    const encoded = await encodeDrawn(codec, canvas, 'jpeg', 92);
     await writeFile(path.join(flags.outDir, file), encoded);
     images.push(mosaicLabels(file, flags.width, flags.height, placements, flags.scale));
   }
