@@ -138,6 +138,31 @@ describe('process options', () => {
     expect([face.maxInputPixels, plate.maxInputPixels]).toEqual([row.face, row.plate]);
   });
 
+  it.each([
+    { preset: 'fast', config: defaultConfig(), face: 0 },
+    { preset: 'balanced', config: defaultConfig(), face: 2_000_000 },
+    { preset: 'thorough', config: defaultConfig(), face: 0 },
+    {
+      preset: 'balanced',
+      config: parseConfig({ classes: { face: { presets: { balanced: { crowdInputPixels: 0 } } } } }),
+      face: 0,
+    },
+    {
+      preset: 'fast',
+      config: parseConfig({ classes: { face: { presets: { fast: { crowdInputPixels: 1_000_000 } } } } }),
+      face: 1_000_000,
+    },
+  ] as const)('$preset searches crowds of faces with a budget of $face input pixels; plates never', (row) => {
+    const { face, plate } = resolveSettings(row.config, parseProcessOptions({ preset: row.preset })).classes;
+    expect([face.crowdInputPixels, plate.crowdInputPixels]).toEqual([row.face, 0]);
+  });
+
+  it.each([-1, 2.5, 200_000_000])('refuses a crowd budget of %s', (crowdInputPixels) => {
+    expect(() => parseConfig({ classes: { face: { presets: { balanced: { crowdInputPixels } } } } })).toThrow(
+      /presets\.balanced\.crowdInputPixels/,
+    );
+  });
+
   it.each([50, 2.5, 200_000_000])('refuses an input budget of %s', (maxInputPixels) => {
     expect(() => parseConfig({ classes: { face: { presets: { balanced: { maxInputPixels } } } } })).toThrow(
       /presets\.balanced\.maxInputPixels/,

@@ -26,6 +26,11 @@ const presetClassSchema = z
      * text detector): how finely they read a large photo. Default: the preset's.
      */
     maxInputPixels: z.number().int().min(100_000).max(100_000_000).optional(),
+    /**
+     * Faces: input budget of the second, finer search of a large photo's crowds (see
+     * `crowdAreas`); at most the first budget turns it off. Default: the preset's.
+     */
+    crowdInputPixels: z.number().int().min(0).max(100_000_000).optional(),
   })
   .strict();
 type PresetClassOverride = z.infer<typeof presetClassSchema>;
@@ -398,6 +403,8 @@ export interface PresetEffort {
   readonly maxViews: number;
   /** Fully convolutional models (plates) see the image at most this many input pixels in all. */
   readonly maxInputPixels: number;
+  /** Input budget of the second search of a large photo's crowds of faces (`crowdAreas`); 0 = none. */
+  readonly crowdInputPixels: number;
   readonly mirror: boolean;
   readonly ensemble: boolean;
   /** Models whose manifest caps their views (the costly 512-px SSD) keep to that cap. */
@@ -412,6 +419,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     plate: { px: 40, relative: 0 },
     maxViews: 8,
     maxInputPixels: 250_000,
+    crowdInputPixels: 0,
     mirror: false,
     ensemble: false,
     modelViewCaps: true,
@@ -423,6 +431,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     plate: { px: 12, relative: 0 },
     maxViews: 12,
     maxInputPixels: 650_000,
+    crowdInputPixels: 2_000_000,
     mirror: false,
     ensemble: true,
     modelViewCaps: true,
@@ -434,6 +443,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     plate: { px: 12, relative: 0 },
     maxViews: 600,
     maxInputPixels: 100_000_000,
+    crowdInputPixels: 0,
     mirror: true,
     ensemble: true,
     modelViewCaps: false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findContext, runDetectorOnVehicles } from './detect.ts';
+import { findContext, runDetectorInAreas, runDetectorOnVehicles } from './detect.ts';
 import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { imageBox } from './geometry.ts';
 import { VEHICLE_CONTEXT } from './plates.ts';
@@ -157,5 +157,52 @@ describe('runDetectorOnVehicles', () => {
       maxVehicles: 3,
     });
     expect(seen).toHaveLength(3);
+  });
+});
+
+describe('runDetectorInAreas', () => {
+  // A fully convolutional model that may read a downscaled area whole beyond its nominal input.
+  const WIDE: ModelSpec = {
+    ...DB,
+    id: 'wide-test',
+    input: { ...DB.input, width: 640, height: 640, sizeMultiple: 32, maxWholePixels: 16 * 640 * 640 },
+  };
+  const { minLongSide: _floor, ...input } = WIDE.input;
+  const spec = { ...WIDE, input };
+
+  it('reads each area as a whole image under its own budget and maps finds into the image', async () => {
+    const { session, seen } = fakeSession(plateAt(0.5, 0.5));
+    const [first, second] = await runDetectorInAreas(
+      session,
+      spec,
+      blank(4000, 3000),
+      [
+        // 2000x1000 at 500k input pixels: scale 0.5, one 1024x512 view.
+        { box: imageBox(0, 0, 2000, 1000), maxInputPixels: 500_000 },
+        // 1000x1000 at 90k: scale 0.3, one 320x320 view.
+        { box: imageBox(3000, 2000, 1000, 1000), maxInputPixels: 90_000 },
+      ],
+      DETECTOR,
+    );
+    expect(seen).toEqual([
+      [1, 3, 512, 1024],
+      [1, 3, 320, 320],
+    ]);
+    expect(first).toHaveLength(1);
+    expect(second).toHaveLength(1);
+    const inSecond = second![0]!.box;
+    expect(inSecond.x).toBeGreaterThan(3000);
+    expect(inSecond.y).toBeGreaterThan(2000);
+    expect(inSecond.x + inSecond.width / 2).toBeCloseTo(3000 + 320 / 0.3 / 2, -1);
+  });
+
+  it('uses the settings budget for an area without its own', async () => {
+    const { session, seen } = fakeSession(plateAt(0.5, 0.5));
+    await runDetectorInAreas(session, spec, blank(4000, 3000), [{ box: imageBox(0, 0, 2000, 1000) }], {
+      ...DETECTOR,
+      maxInputPixels: 200_000,
+    });
+    // sqrt(200k / 2M) = 0.316: 632x316 rounds up to 640x320.
+    expect(seen).toEqual([[1, 3, 320, 640]]);
   });
 });

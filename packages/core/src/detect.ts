@@ -104,22 +104,40 @@ export async function runDetectorOnVehicles(
     .filter((v) => v.score >= rules.minVehicleScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, rules.maxVehicles);
-  const planned = searched.flatMap(({ box: vehicle }) => {
-    const area = clipToImage(scaleAboutCentre(vehicle, 1 + 2 * rules.margin), width, height);
-    if (area.width < 8 || area.height < 8) return [];
-    return planViews(area.width, area.height, tilingFor(spec, settings)).map((view) => ({
-      vehicle,
+  const areas = searched.flatMap(({ box: vehicle }) => {
+    const box = clipToImage(scaleAboutCentre(vehicle, 1 + 2 * rules.margin), width, height);
+    return box.width < 8 || box.height < 8 ? [] : [{ box, vehicle }];
+  });
+  const found = await runDetectorInAreas(session, spec, mips, areas, settings);
+  return found.flatMap((candidates, i) =>
+    candidates.filter((c) => sitsOnVehicle(c.box, areas[i]!.vehicle, rules)),
+  );
+}
+
+/**
+ * Runs a model over areas of the image, each planned as if it were the whole image under its own
+ * input budget (the settings' where it has none), and returns each area's finds (not merged across areas).
+ */
+export async function runDetectorInAreas(
+  session: InferenceSession,
+  spec: ModelSpec,
+  mips: MipChain,
+  areas: readonly { readonly box: ImageBox; readonly maxInputPixels?: number }[],
+  settings: DetectorSettings,
+): Promise<Candidate[][]> {
+  const planned = areas.flatMap(({ box, maxInputPixels }, area) =>
+    planViews(
+      box.width,
+      box.height,
+      tilingFor(spec, { ...settings, maxInputPixels: maxInputPixels ?? settings.maxInputPixels }),
+    ).map((view) => ({
+      area,
       view: {
         ...view,
-        source: imageBox(
-          view.source.x + area.x,
-          view.source.y + area.y,
-          view.source.width,
-          view.source.height,
-        ),
+        source: imageBox(view.source.x + box.x, view.source.y + box.y, view.source.width, view.source.height),
       },
-    }));
-  });
+    })),
+  );
   const results = await runViews(
     session,
     spec,
@@ -127,9 +145,9 @@ export async function runDetectorOnVehicles(
     planned.map((p) => p.view),
     settings,
   );
-  return results.flatMap((candidates, i) =>
-    candidates.filter((c) => sitsOnVehicle(c.box, planned[i]!.vehicle, rules)),
-  );
+  const perArea: Candidate[][] = areas.map(() => []);
+  for (const [i, candidates] of results.entries()) perArea[planned[i]!.area]!.push(...candidates);
+  return perArea;
 }
 
 /** Runs views in a sliding window: the next view is sampled while the engine still runs the previous one. */

@@ -92,6 +92,8 @@ export interface ClassSettings {
   readonly minSize: { readonly px: number; readonly relative: number };
   /** Input budget of the class's fully convolutional models (see `planViews`). */
   readonly maxInputPixels: number;
+  /** Input budget of the second search of a large photo's crowds (faces only; 0 = none). */
+  readonly crowdInputPixels: number;
   readonly scaleX: number;
   readonly scaleY: number;
   readonly shape: RegionShape;
@@ -142,6 +144,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
       iouThreshold: options.iouThreshold ?? c.iouThreshold,
       minSize: c.minSize === undefined ? effort[label] : { px: c.minSize, relative: 0 },
       maxInputPixels: override?.maxInputPixels ?? effort.maxInputPixels,
+      crowdInputPixels: label === 'face' ? (override?.crowdInputPixels ?? effort.crowdInputPixels) : 0,
       scaleX: c.scaleX,
       scaleY: c.scaleY,
       shape: c.shape,

@@ -1,6 +1,14 @@
 import type { Config, Label } from './config.ts';
 import { modelsOfClass } from './config.ts';
-import { type Candidate, findContext, runDetector, runDetectorOnVehicles } from './detect.ts';
+import { CROWD_RULES, crowdAreas } from './crowd.ts';
+import {
+  type Candidate,
+  type DetectorSettings,
+  findContext,
+  runDetector,
+  runDetectorInAreas,
+  runDetectorOnVehicles,
+} from './detect.ts';
 import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
 import { NestorError } from './errors.ts';
 import {
@@ -253,7 +261,8 @@ export class Nestor {
       ),
       this.vehicles(c, mips, settings),
     ]);
-    const whole = await this.decide(c, mips, perModel);
+    const whole = [...(await this.decide(c, mips, perModel))];
+    whole.push(...(await this.searchCrowds(c, mips, detector, whole)));
     if (vehicles.length === 0) return whole;
     // Each model searches every vehicle again, finer; its finds are decided on their own.
     const perModelInside = await Promise.all(
@@ -274,6 +283,50 @@ export class Nestor {
       ...whole,
       ...inside.filter((i) => !whole.some((w) => intersectionArea(w.box, i.box) > 0.3 * area(i.box))),
     ];
+  }
+
+  /**
+   * Where a large photo's first pass found faces at its resolution limit, the class's fully
+   * convolutional models (the ones the input budget held back) search those areas again at the
+   * crowd budget, shared by area. Only finds the first pass does not already have are returned.
+   */
+  private async searchCrowds(
+    c: ClassSettings,
+    mips: MipChain,
+    detector: DetectorSettings,
+    found: readonly Candidate[],
+  ): Promise<Candidate[]> {
+    const { width, height } = mips.base;
+    const pixels = width * height;
+    if (c.crowdInputPixels <= c.maxInputPixels || pixels <= c.maxInputPixels) return [];
+    const scale = Math.sqrt(c.maxInputPixels / pixels);
+    const areas = crowdAreas(
+      found.map((f) => f.box),
+      width,
+      height,
+      scale,
+      CROWD_RULES,
+    );
+    const readFiner = c.models.flatMap((id, i) =>
+      this.spec(id).input.sizeMultiple ? [{ id, weight: c.weights[i]! }] : [],
+    );
+    if (areas.length === 0 || readFiner.length === 0) return [];
+    const total = areas.reduce((sum, a) => sum + area(a), 0);
+    const budgeted = areas.map((box) => ({
+      box,
+      maxInputPixels: Math.max(1, Math.floor((c.crowdInputPixels * area(box)) / total)),
+    }));
+    const perModel = await Promise.all(
+      readFiner.map(async ({ id }) =>
+        (await runDetectorInAreas(await this.session(id), this.spec(id), mips, budgeted, detector)).flat(),
+      ),
+    );
+    const inCrowds = await this.decide(
+      { ...c, models: readFiner.map((m) => m.id), weights: readFiner.map(() => CROWD_RULES.modelWeight) },
+      mips,
+      perModel,
+    );
+    return inCrowds.filter((i) => !found.some((f) => intersectionArea(f.box, i.box) > 0.3 * area(i.box)));
   }
 
   /** Ensemble fusion, the class threshold, then the verifier (plates' reading check). */

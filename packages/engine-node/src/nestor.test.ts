@@ -277,6 +277,64 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     },
   );
 
+  it.skipIf(!HAS_DEV)(
+    'balanced searches a crowd again, finer, where a large photo shows faces at its resolution limit',
+    { timeout: 120_000 },
+    async () => {
+      // An AFW group of five faces twice on a 4000x3000 canvas: faces of 90-146 px, which the first
+      // pass reads at 21-34 input px, and beside them the same group at half that size, 45-73 px.
+      const crop = { left: 500, top: 600, width: 1840, height: 820 };
+      const faces = [
+        { x: 99, y: 106.5, w: 141, h: 129 },
+        { x: 507, y: 583.5, w: 123, h: 117 },
+        { x: 942, y: 247.5, w: 105, h: 105 },
+        { x: 1155, y: 604.5, w: 114, h: 120 },
+        { x: 1644, y: 349.5, w: 96, h: 87 },
+      ];
+      const group = (k: number) =>
+        sharp(path.join(DEV, 'face-0367.jpg'))
+          .extract(crop)
+          .resize(Math.round(crop.width * k))
+          .toBuffer();
+      const near = { k: 90 / 87, left: 300, top: 1200 };
+      const far = { k: 45 / 87, left: 300 + Math.round(crop.width * near.k), top: 1200 };
+      const canvas = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#777' } })
+        .composite([
+          { input: await group(near.k), left: near.left, top: near.top },
+          { input: await group(far.k), left: far.left, top: far.top },
+        ])
+        .jpeg()
+        .toBuffer();
+      const foundIn = (
+        r: { detections: { box: { x: number; y: number; width: number; height: number } }[] },
+        g: typeof near,
+      ) =>
+        faces.filter((f) =>
+          r.detections.some(
+            (d) =>
+              Math.abs(d.box.x + d.box.width / 2 - (g.left + (f.x + f.w / 2) * g.k)) < (f.w * g.k) / 2 &&
+              Math.abs(d.box.y + d.box.height / 2 - (g.top + (f.y + f.h / 2) * g.k)) < (f.h * g.k) / 2,
+          ),
+        ).length;
+      const withCrowds = await nestor.detect(new Uint8Array(canvas), { targets: ['face'] });
+      const once = createNodeNestor(
+        parseConfig({ classes: { face: { presets: { balanced: { crowdInputPixels: 0 } } } } }),
+        DEFAULT_MODELS_DIR,
+      );
+      try {
+        const plain = await once.detect(new Uint8Array(canvas), { targets: ['face'] });
+        expect([foundIn(plain, near), foundIn(withCrowds, near)]).toEqual([5, 5]);
+        expect(foundIn(plain, far)).toBeLessThanOrEqual(1);
+        expect(foundIn(withCrowds, far)).toBeGreaterThanOrEqual(4);
+        // The second search only adds: every face the first pass found is still there.
+        for (const d of plain.detections)
+          expect(withCrowds.detections.map((w) => w.box)).toContainEqual(d.box);
+      } finally {
+        await once.dispose();
+      }
+    },
+  );
+
   it.skipIf(HAS_DEV)(
     `skipped: ${DEV} is absent (clone with ../shared beside the repository to run the photo tests)`,
     () => {},
