@@ -20,6 +20,7 @@ import { createNodeNestor, createSharpCodec, loadConfig } from '@nestor/engine-n
 import type { FramePipeline, VideoResult } from '@nestor/video';
 import { Command, CommanderError, Option } from 'commander';
 import { runBench } from './bench.ts';
+import { runDarken } from './darken.ts';
 import { dbCommand } from './db.ts';
 import { runEval, runEvalFromPredictions } from './eval.ts';
 import { expandInputs, type InputFile } from './inputs.ts';
@@ -196,6 +197,43 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
             width,
             height,
             ...(str(flags.source) ? { source: str(flags.source)! } : {}),
+          },
+          io,
+          createSharpCodec(),
+        );
+      } catch (error) {
+        exitCode = reportFatal(error, io);
+      }
+    });
+
+  program
+    .command('darken')
+    .description(
+      'write a labelled set darkened (grey level v -> 255 x gain x (v/255)^gamma) with its labels, for `nestor eval`: night and under-exposed photos',
+    )
+    .argument('<set-dir>', 'folder holding annotations.json and the images')
+    .argument('<out-dir>', 'where the darkened photos and their annotations.json go')
+    .option('--gamma <n>', 'exponent, 1-5 (3: night)', '3')
+    .option('--gain <n>', 'gain, 0.05-1 (0.4: night)', '0.4')
+    .option('--label <class>', 'only photos with a label of this class (face, plate)')
+    .action(async (setDir: string, outDir: string, flags: Flags) => {
+      try {
+        const gamma = Number(flags.gamma);
+        if (!(gamma >= 1 && gamma <= 5)) throw invalidOption('--gamma', 'a number from 1 to 5', flags.gamma);
+        const gain = Number(flags.gain);
+        if (!(gain >= 0.05 && gain <= 1))
+          throw invalidOption('--gain', 'a number from 0.05 to 1', flags.gain);
+        const label = str(flags.label);
+        if (label !== undefined && label !== 'face' && label !== 'plate') {
+          throw invalidOption('--label', "'face' or 'plate'", flags.label);
+        }
+        exitCode = await runDarken(
+          {
+            setDir: path.resolve(io.cwd, setDir),
+            outDir: path.resolve(io.cwd, outDir),
+            gamma,
+            gain,
+            ...(label ? { label } : {}),
           },
           io,
           createSharpCodec(),

@@ -29,6 +29,7 @@ import { verifyPlates } from './plate-verify.ts';
 import { VEHICLE_CONTEXT } from './plates.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
+import { lowLightCurve } from './tone.ts';
 
 /** Integer pixel rectangle as it appears in the detections schema. */
 export interface BoxJson {
@@ -152,7 +153,7 @@ export class Nestor {
    */
   async detectPixels(image: RawImage, options: ProcessOptions = {}): Promise<Detection[]> {
     const settings = resolveSettings(this.deps.config, { ...options, task: 'detect' });
-    const candidates = await this.detectAll(new MipChain(image), settings);
+    const candidates = await this.detectAll(new MipChain(image, [], lowLightCurve(image)), settings);
     return this.toDetections(candidates, settings, image.width, image.height);
   }
 
@@ -191,7 +192,10 @@ export class Nestor {
     const { decoded, decodeMs } = input;
     const { image } = decoded;
     let t = now();
-    const candidates = await this.detectAll(new MipChain(image, decoded.reductions), settings);
+    const candidates = await this.detectAll(
+      new MipChain(image, decoded.reductions, lowLightCurve(image)),
+      settings,
+    );
     const detectMs = ms(t);
     const detections = this.toDetections(candidates, settings, image.width, image.height);
     const counts = { face: 0, plate: 0 } as Record<Label, number>;

@@ -120,6 +120,15 @@ describe('sampleView', () => {
     // planes: B, G, R
     expect([...sampleView(new MipChain(img), view, spec)]).toEqual([-1, 1, -1, -1, 1, -1]);
   });
+
+  it("reads every pixel through the chain's tone curve, and pads with black still", () => {
+    const doubled = Float32Array.from({ length: 256 }, (_, v) => Math.min(255, 2 * v));
+    const view: View = { source: imageBox(1, 1, 3, 2), scale: 1, inputWidth: 4, inputHeight: 4 };
+    const out = sampleView(new MipChain(gradient(8, 8), [], doubled), view, identity);
+    expect([...out.slice(0, 3)]).toEqual([2, 2, 255]);
+    expect([...out.slice((1 * 4 + 2) * 3, (1 * 4 + 2) * 3 + 3)]).toEqual([6, 4, 255]);
+    expect([...out.slice(3 * 3, 3 * 3 + 3)]).toEqual([0, 0, 0]);
+  });
 });
 
 describe('MipChain with prebuilt reductions', () => {

@@ -63,8 +63,13 @@ export class MipChain {
    * @param base the full-resolution image
    * @param prebuilt reductions an engine made faster (e.g. natively): level k is base >> k in each
    *   side; missing levels are built by halving the nearest finer one
+   * @param tone a curve (256 entries) every view is read through (`lowLightCurve`); null = none
    */
-  constructor(base: RawImage, prebuilt: readonly { level: number; image: RawImage }[] = []) {
+  constructor(
+    base: RawImage,
+    prebuilt: readonly { level: number; image: RawImage }[] = [],
+    readonly tone: Float32Array | null = null,
+  ) {
     this.levels.set(0, base);
     for (const p of prebuilt) {
       if (p.image.width === base.width >> p.level && p.image.height === base.height >> p.level)
@@ -126,8 +131,9 @@ export function halve(image: RawImage): RawImage {
 }
 
 /**
- * Fills a float32 tensor for `view` from the image (bilinear from the right mip level), normalised
- * per `spec`; the padding area gets the value of a black pixel.
+ * Fills a float32 tensor for `view` from the image (bilinear from the right mip level, through the
+ * chain's tone curve if it has one), normalised per `spec`; the padding area gets the value of a
+ * black pixel.
  */
 export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32Array {
   const { image, factor } = mips.levelFor(view.scale);
@@ -166,6 +172,7 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
   const [m0, m1, m2] = mul as [number, number, number];
   const [a0, a1, a2] = add as [number, number, number];
   const rgb = new Float32Array(3);
+  const tone = mips.tone;
   for (let oy = 0; oy < outH; oy++) {
     const inContentRow = oy < contentH;
     const fy = Math.min(H - 1, Math.max(0, y0 + (oy + 0.5) * step - 0.5));
@@ -189,6 +196,11 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
         const top = data[i00 + ch]! + (data[i00 + x1off + ch]! - data[i00 + ch]!) * wx;
         const bottom = data[i10 + ch]! + (data[i10 + x1off + ch]! - data[i10 + ch]!) * wx;
         rgb[ch] = top + (bottom - top) * wy;
+      }
+      if (tone) {
+        rgb[0] = tone[Math.round(rgb[0]!)]!;
+        rgb[1] = tone[Math.round(rgb[1]!)]!;
+        rgb[2] = tone[Math.round(rgb[2]!)]!;
       }
       out[base] = rgb[c0]! * m0 + a0;
       out[base + kStride] = rgb[c1]! * m1 + a1;
