@@ -20,7 +20,6 @@ import { createNodeNestor, createSharpCodec, loadConfig } from '@nestor/engine-n
 import type { FramePipeline, VideoResult } from '@nestor/video';
 import { Command, CommanderError, Option } from 'commander';
 import { runBench } from './bench.ts';
-import { runDarken } from './darken.ts';
 import { dbCommand } from './db.ts';
 import { runEval, runEvalFromPredictions } from './eval.ts';
 import { expandInputs, type InputFile } from './inputs.ts';
@@ -28,6 +27,7 @@ import { runMosaic } from './mosaic.ts';
 import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
 import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
 import { Progress } from './progress.ts';
+import { runTransform } from './transform.ts';
 import { isVideoFile, processVideoFile } from './video.ts';
 import { workerCommand } from './worker.ts';
 
@@ -207,14 +207,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     });
 
   program
-    .command('darken')
+    .command('transform')
     .description(
-      'write a labelled set darkened (grey level v -> 255 x gain x (v/255)^gamma) with its labels, for `nestor eval`: night and under-exposed photos',
+      'write a labelled set darkened (grey level v -> 255 x gain x (v/255)^gamma) and/or turned, labels moved with it, for `nestor eval`: night, under-exposed and sideways photos',
     )
     .argument('<set-dir>', 'folder holding annotations.json and the images')
-    .argument('<out-dir>', 'where the darkened photos and their annotations.json go')
-    .option('--gamma <n>', 'exponent, 1-5 (3: night)', '3')
-    .option('--gain <n>', 'gain, 0.05-1 (0.4: night)', '0.4')
+    .argument('<out-dir>', 'where the photos and their annotations.json go')
+    .option('--gamma <n>', 'exponent, 1-5 (night: 3)', '1')
+    .option('--gain <n>', 'gain, 0.05-1 (night: 0.4)', '1')
+    .option('--turn <degrees>', 'clockwise quarter turn: 0, 90, 180 or 270', '0')
     .option('--label <class>', 'only photos with a label of this class (face, plate)')
     .action(async (setDir: string, outDir: string, flags: Flags) => {
       try {
@@ -223,16 +224,21 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
         const gain = Number(flags.gain);
         if (!(gain >= 0.05 && gain <= 1))
           throw invalidOption('--gain', 'a number from 0.05 to 1', flags.gain);
+        const turn = Number(flags.turn);
+        if (turn !== 0 && turn !== 90 && turn !== 180 && turn !== 270) {
+          throw invalidOption('--turn', '0, 90, 180 or 270', flags.turn);
+        }
         const label = str(flags.label);
         if (label !== undefined && label !== 'face' && label !== 'plate') {
           throw invalidOption('--label', "'face' or 'plate'", flags.label);
         }
-        exitCode = await runDarken(
+        exitCode = await runTransform(
           {
             setDir: path.resolve(io.cwd, setDir),
             outDir: path.resolve(io.cwd, outDir),
             gamma,
             gain,
+            turn,
             ...(label ? { label } : {}),
           },
           io,

@@ -157,6 +157,23 @@ describe('process options', () => {
     expect([face.crowdInputPixels, plate.crowdInputPixels]).toEqual([row.face, 0]);
   });
 
+  it('reads faces at the quarter turns a preset asks for, plates never', () => {
+    const config = parseConfig({ classes: { face: { presets: { thorough: { faceTurns: [90, 270] } } } } });
+    const at = (preset: 'balanced' | 'thorough') =>
+      resolveSettings(config, parseProcessOptions({ preset })).classes;
+    expect([at('balanced').face.turns, at('thorough').face.turns, at('thorough').plate.turns]).toEqual([
+      [],
+      [90, 270],
+      [],
+    ]);
+  });
+
+  it.each([[[45]], [[90, 90]], [[90, 180, 270, 90]]])('refuses the turns %j', (faceTurns) => {
+    expect(() => parseConfig({ classes: { face: { presets: { balanced: { faceTurns } } } } })).toThrow(
+      /presets\.balanced\.faceTurns/,
+    );
+  });
+
   it.each([-1, 2.5, 200_000_000])('refuses a crowd budget of %s', (crowdInputPixels) => {
     expect(() => parseConfig({ classes: { face: { presets: { balanced: { crowdInputPixels } } } } })).toThrow(
       /presets\.balanced\.crowdInputPixels/,

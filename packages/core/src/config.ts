@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NestorError } from './errors.ts';
 import { IMAGE_FORMATS } from './image.ts';
 import { REDACTION_METHODS, REGION_SHAPES } from './redact.ts';
+import type { QuarterTurn } from './turns.ts';
 
 export const LABELS = ['face', 'plate'] as const;
 export type Label = (typeof LABELS)[number];
@@ -31,6 +32,15 @@ const presetClassSchema = z
      * `crowdAreas`); at most the first budget turns it off. Default: the preset's.
      */
     crowdInputPixels: z.number().int().min(0).max(100_000_000).optional(),
+    /**
+     * Faces: clockwise quarter turns the photo is also read at (90, 180, 270), for sideways and
+     * upside-down faces: a photo that lost its orientation, people lying down. Default: the preset's.
+     */
+    faceTurns: z
+      .array(z.union([z.literal(90), z.literal(180), z.literal(270)]))
+      .max(3)
+      .refine((turns) => new Set(turns).size === turns.length, 'each turn once')
+      .optional(),
   })
   .strict();
 type PresetClassOverride = z.infer<typeof presetClassSchema>;
@@ -405,6 +415,8 @@ export interface PresetEffort {
   readonly maxInputPixels: number;
   /** Input budget of the second search of a large photo's crowds of faces (`crowdAreas`); 0 = none. */
   readonly crowdInputPixels: number;
+  /** Clockwise quarter turns faces are also looked for at. */
+  readonly faceTurns: readonly QuarterTurn[];
   readonly mirror: boolean;
   readonly ensemble: boolean;
   /** Models whose manifest caps their views (the costly 512-px SSD) keep to that cap. */
@@ -420,6 +432,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     maxViews: 8,
     maxInputPixels: 250_000,
     crowdInputPixels: 0,
+    faceTurns: [],
     mirror: false,
     ensemble: false,
     modelViewCaps: true,
@@ -432,6 +445,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     maxViews: 12,
     maxInputPixels: 650_000,
     crowdInputPixels: 2_000_000,
+    faceTurns: [],
     mirror: false,
     ensemble: true,
     modelViewCaps: true,
@@ -444,6 +458,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     maxViews: 600,
     maxInputPixels: 100_000_000,
     crowdInputPixels: 0,
+    faceTurns: [],
     mirror: true,
     ensemble: true,
     modelViewCaps: false,

@@ -131,3 +131,5 @@ export {
   type TrackerOptions,
   type TrackSummary,
 } from './tracking.ts';
+/** Reading photos at quarter turns (sideways faces). */
+export { QUARTER_TURNS, type QuarterTurn, turnImage, unturnBox } from './turns.ts';

@@ -11,6 +11,7 @@ import {
 import { invalidOption } from './errors.ts';
 import { IMAGE_FORMATS, type ImageFormat } from './image.ts';
 import { REDACTION_METHODS, REGION_SHAPES, type RedactionMethod, type RegionShape } from './redact.ts';
+import type { QuarterTurn } from './turns.ts';
 
 const rect = z.object({
   x: z.number().finite(),
@@ -94,6 +95,8 @@ export interface ClassSettings {
   readonly maxInputPixels: number;
   /** Input budget of the second search of a large photo's crowds (faces only; 0 = none). */
   readonly crowdInputPixels: number;
+  /** Clockwise quarter turns the photo is also read at (faces only). */
+  readonly turns: readonly QuarterTurn[];
   readonly scaleX: number;
   readonly scaleY: number;
   readonly shape: RegionShape;
@@ -145,6 +148,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
       minSize: c.minSize === undefined ? effort[label] : { px: c.minSize, relative: 0 },
       maxInputPixels: override?.maxInputPixels ?? effort.maxInputPixels,
       crowdInputPixels: label === 'face' ? (override?.crowdInputPixels ?? effort.crowdInputPixels) : 0,
+      turns: label === 'face' ? (override?.faceTurns ?? effort.faceTurns) : [],
       scaleX: c.scaleX,
       scaleY: c.scaleY,
       shape: c.shape,

@@ -30,6 +30,7 @@ import { VEHICLE_CONTEXT } from './plates.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 import { lowLightCurve } from './tone.ts';
+import { turnImage, unturnBox } from './turns.ts';
 
 /** Integer pixel rectangle as it appears in the detections schema. */
 export interface BoxJson {
@@ -252,6 +253,11 @@ export class Nestor {
       modelViewCaps: settings.modelViewCaps,
       concurrency: this.deps.concurrency ?? 1,
     };
+    // Each model reads every turn too; its finds there count as its own, one face fused across turns.
+    const turnedChains = c.turns.map((turn) => ({
+      turn,
+      chain: new MipChain(turnImage(mips.base, turn), [], mips.tone),
+    }));
     // Vehicles are looked for while the whole-image pass runs.
     const [perModel, vehicles] = await Promise.all([
       Promise.all(
@@ -260,7 +266,17 @@ export class Nestor {
           if (spec.label !== label) {
             throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
           }
-          return runDetector(await this.session(id), spec, mips, detector);
+          const session = await this.session(id);
+          const upright = await runDetector(session, spec, mips, detector);
+          const turned = await Promise.all(
+            turnedChains.map(async ({ turn, chain }) =>
+              (await runDetector(session, spec, chain, detector)).map((found) => ({
+                ...found,
+                box: unturnBox(found.box, turn, mips.base.width, mips.base.height),
+              })),
+            ),
+          );
+          return [...upright, ...turned.flat()];
         }),
       ),
       this.vehicles(c, mips, settings),

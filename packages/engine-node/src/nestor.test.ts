@@ -252,6 +252,50 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
   );
 
   it.skipIf(!HAS_DEV)(
+    'reads a sideways group photo at quarter turns when asked, and places the faces upright',
+    { timeout: 60_000 },
+    async () => {
+      const labels = (
+        JSON.parse(readFileSync(path.join(DEV, '../annotations.json'), 'utf8')) as {
+          images: { file: string; boxes: { x: number; y: number; w: number; h: number }[] }[];
+        }
+      ).images.find((i) => i.file === 'images/face-0367.jpg')!.boxes;
+      // The five faces' surroundings (1840x820) turned 90° clockwise, as a photo that lost its orientation.
+      const crop = { left: 500, top: 600, width: 1840, height: 820 };
+      const bytes = new Uint8Array(
+        await sharp(path.join(DEV, 'face-0367.jpg')).extract(crop).rotate(90).jpeg().toBuffer(),
+      );
+      const sideways = labels.map((g) => ({
+        x: crop.height - (g.y - crop.top) - g.h,
+        y: g.x - crop.left,
+        w: g.h,
+        h: g.w,
+      }));
+      const found = (r: { detections: { box: { x: number; y: number; width: number; height: number } }[] }) =>
+        sideways.filter((g) =>
+          r.detections.some(
+            (d) =>
+              Math.abs(d.box.x + d.box.width / 2 - (g.x + g.w / 2)) < g.w / 2 &&
+              Math.abs(d.box.y + d.box.height / 2 - (g.y + g.h / 2)) < g.h / 2,
+          ),
+        ).length;
+      const turning = createNodeNestor(
+        parseConfig({ classes: { face: { presets: { balanced: { faceTurns: [90, 270] } } } } }),
+        DEFAULT_MODELS_DIR,
+      );
+      try {
+        expect(found(await nestor.detect(bytes, { targets: ['face'] }))).toBeLessThanOrEqual(1);
+        const turned = await turning.detect(bytes, { targets: ['face'] });
+        expect(found(turned)).toBe(5);
+        // Boxes are in the photo's own frame: a sideways face is wider than tall.
+        for (const d of turned.detections) expect(d.box.width).toBeGreaterThan(d.box.height);
+      } finally {
+        await turning.dispose();
+      }
+    },
+  );
+
+  it.skipIf(!HAS_DEV)(
     'the thorough preset finds 12-14 px faces in a 4000 px photo',
     // Two 12 MP photos through four face models' full pyramids: about 70 s on an idle 2-core machine.
     { timeout: 300_000 },

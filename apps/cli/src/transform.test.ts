@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { darken, darkenCurve } from './darken.ts';
 import { EXIT, main } from './main.ts';
 import { captureIo } from './test-support.ts';
+import { darken, darkenCurve, turnLabel } from './transform.ts';
 
 describe('darkenCurve', () => {
   it.each([
@@ -31,8 +31,20 @@ describe('darken', () => {
   });
 });
 
-describe('nestor darken', () => {
-  it('writes the photos of one class darkened, with their labels, for nestor eval', async () => {
+describe('turnLabel', () => {
+  // A 40x30 photo with a label at (5, 6), 20x8.
+  const label = { label: 'plate', x: 5, y: 6, w: 20, h: 8 };
+  it.each([
+    { turn: 90, want: { x: 16, y: 5, w: 8, h: 20 } },
+    { turn: 180, want: { x: 15, y: 16, w: 20, h: 8 } },
+    { turn: 270, want: { x: 6, y: 15, w: 8, h: 20 } },
+  ] as const)('$turn°', ({ turn, want }) => {
+    expect(turnLabel(label, turn, 40, 30)).toEqual({ label: 'plate', ...want });
+  });
+});
+
+describe('nestor transform', () => {
+  it('writes the photos of one class darkened and turned, labels moved with them, for nestor eval', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-darken-'));
     mkdirSync(path.join(dir, 'set/images'), { recursive: true });
     await sharp({ create: { width: 40, height: 30, channels: 3, background: '#808080' } })
@@ -49,12 +61,31 @@ describe('nestor darken', () => {
     ];
     writeFileSync(path.join(dir, 'set/annotations.json'), JSON.stringify({ images }));
     const io = captureIo(dir);
-    expect(
-      await main(['darken', 'set', 'out', '--gamma', '2', '--gain', '0.5', '--label', 'plate'], io),
-    ).toBe(EXIT.ok);
-    expect(io.err()).toContain('darken: 1 photos, gamma 2, gain 0.5');
+    const argv = [
+      'transform',
+      'set',
+      'out',
+      '--gamma',
+      '2',
+      '--gain',
+      '0.5',
+      '--turn',
+      '90',
+      '--label',
+      'plate',
+    ];
+    expect(await main(argv, io)).toBe(EXIT.ok);
+    expect(io.err()).toContain('transform: 1 photos, gamma 2, gain 0.5, turned 90°');
     const written = JSON.parse(readFileSync(path.join(dir, 'out/annotations.json'), 'utf8'));
-    expect(written.images).toEqual([{ ...images[0], file: 'images/car.jpg' }]);
+    expect(written.images).toEqual([
+      {
+        ...images[0],
+        file: 'images/car.jpg',
+        width: 30,
+        height: 40,
+        boxes: [{ label: 'plate', x: 16, y: 5, w: 8, h: 20 }],
+      },
+    ]);
     const { data } = await sharp(path.join(dir, 'out/images/car.jpg'))
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -66,9 +97,10 @@ describe('nestor darken', () => {
     { flag: '--gamma', value: '0.5' },
     { flag: '--gain', value: '2' },
     { flag: '--label', value: 'car' },
+    { flag: '--turn', value: '45' },
   ])('refuses $flag $value with exit code 2', async ({ flag, value }) => {
     const io = captureIo(os.tmpdir());
-    expect(await main(['darken', 'set', 'out', flag, value], io)).toBe(EXIT.usage);
+    expect(await main(['transform', 'set', 'out', flag, value], io)).toBe(EXIT.usage);
     expect(io.err()).toContain('E_INVALID_OPTION: Expected');
     expect(io.err()).toContain(flag);
   });

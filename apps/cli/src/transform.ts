@@ -1,15 +1,25 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImageCodec, Label, RawImage } from '@nestor/core';
+import {
+  type ImageCodec,
+  imageBox,
+  type Label,
+  type QuarterTurn,
+  type RawImage,
+  turnImage,
+  unturnBox,
+} from '@nestor/core';
 import type { GroundTruthImage } from './eval-metrics.ts';
 import { encodeDrawn, readAnnotations, readSetImage } from './labelled-set.ts';
 import type { Io } from './main.ts';
 
-export interface DarkenFlags {
+export interface TransformFlags {
   readonly setDir: string;
   readonly outDir: string;
   readonly gamma: number;
   readonly gain: number;
+  /** Clockwise quarter turn; 0 = none. */
+  readonly turn: 0 | QuarterTurn;
   /** Only photos with a label of this class; all photos when absent. */
   readonly label?: Label;
 }
@@ -27,23 +37,43 @@ export function darken(image: RawImage, curve: Uint8Array): RawImage {
   return { ...image, data };
 }
 
-/** Writes the set's photos darkened, same names and labels, for `nestor eval`. */
-export async function runDarken(flags: DarkenFlags, io: Io, codec: ImageCodec): Promise<number> {
+/** A label of an upright photo (width x height), moved onto the photo turned clockwise by `turn`. */
+export function turnLabel<T extends { x: number; y: number; w: number; h: number }>(
+  label: T,
+  turn: QuarterTurn,
+  width: number,
+  height: number,
+): T {
+  // Turning by `turn` is undoing the opposite turn of the turned photo.
+  const back = turn === 90 ? 270 : turn === 270 ? 90 : 180;
+  const [turnedWidth, turnedHeight] = turn === 180 ? [width, height] : [height, width];
+  const b = unturnBox(imageBox(label.x, label.y, label.w, label.h), back, turnedWidth, turnedHeight);
+  return { ...label, x: b.x, y: b.y, w: b.width, h: b.height };
+}
+
+/** Writes the set's photos darkened and turned, same names (as JPEG), labels moved with them, for `nestor eval`. */
+export async function runTransform(flags: TransformFlags, io: Io, codec: ImageCodec): Promise<number> {
   const photos = await readAnnotations(flags.setDir);
   const chosen = photos.filter((p) => !flags.label || p.boxes.some((b) => b.label === flags.label));
   const curve = darkenCurve(flags.gamma, flags.gain);
   const images: GroundTruthImage[] = [];
   for (const photo of chosen) {
-    const image = darken(await readSetImage(flags.setDir, photo.file, codec), curve);
+    const upright = await readSetImage(flags.setDir, photo.file, codec);
+    const dark = darken(upright, curve);
+    const image = flags.turn ? turnImage(dark, flags.turn) : dark;
     const file = photo.file.replace(/\.[^./]+$/, '.jpg');
     await mkdir(path.dirname(path.join(flags.outDir, file)), { recursive: true });
     await writeFile(path.join(flags.outDir, file), await encodeDrawn(codec, image, 'jpeg', 92));
-    images.push({ ...photo, file, width: image.width, height: image.height });
+    const turn = flags.turn;
+    const boxes = turn
+      ? photo.boxes.map((b) => turnLabel(b, turn, upright.width, upright.height))
+      : photo.boxes;
+    images.push({ ...photo, file, width: image.width, height: image.height, boxes });
   }
   await mkdir(flags.outDir, { recursive: true });
   await writeFile(path.join(flags.outDir, 'annotations.json'), `${JSON.stringify({ images }, null, 2)}\n`);
   io.stderr.write(
-    `darken: ${images.length} photos, gamma ${flags.gamma}, gain ${flags.gain}, in ${flags.outDir}\n`,
+    `transform: ${images.length} photos, gamma ${flags.gamma}, gain ${flags.gain}, turned ${flags.turn}°, in ${flags.outDir}\n`,
   );
   return 0;
 }
