@@ -18,7 +18,7 @@ export interface CrowdRules {
 
 /** Measured on 12 MP crowds made of the dev set's photos (`nestor mosaic`); see docs/detection.md. */
 export const CROWD_RULES: CrowdRules = {
-  limitInput: 40,
+  limitInput: 60,
   minFaces: 2,
   spreadX: 8,
   spreadY: 5,
