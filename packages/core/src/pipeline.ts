@@ -327,9 +327,7 @@ export class Nestor {
       scale,
       CROWD_RULES,
     );
-    const readFiner = c.models.flatMap((id, i) =>
-      this.spec(id).input.sizeMultiple ? [{ id, weight: c.weights[i]! }] : [],
-    );
+    const readFiner = c.models.filter((id) => this.spec(id).input.sizeMultiple);
     if (areas.length === 0 || readFiner.length === 0) return [];
     const total = areas.reduce((sum, a) => sum + area(a), 0);
     const budgeted = areas.map((box) => ({
@@ -337,12 +335,12 @@ export class Nestor {
       maxInputPixels: Math.max(1, Math.floor((c.crowdInputPixels * area(box)) / total)),
     }));
     const perModel = await Promise.all(
-      readFiner.map(async ({ id }) =>
+      readFiner.map(async (id) =>
         (await runDetectorInAreas(await this.session(id), this.spec(id), mips, budgeted, detector)).flat(),
       ),
     );
     const inCrowds = await this.decide(
-      { ...c, models: readFiner.map((m) => m.id), weights: readFiner.map(() => CROWD_RULES.modelWeight) },
+      { ...c, models: readFiner, weights: readFiner.map(() => CROWD_RULES.modelWeight) },
       mips,
       perModel,
     );
