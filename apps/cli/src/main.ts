@@ -44,6 +44,15 @@ const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, c
 
 /** Parsed command-line flags, as commander gives them. */
 type Flags = Record<string, string | boolean | undefined>;
+
+/** A command-line number checked against its range, refused in the one option-error format. */
+function numberFrom(name: string, value: Flags[string], min: number, max: number): number {
+  const n = Number(value);
+  if (!(n >= min && n <= max)) throw invalidOption(name, `a number from ${min} to ${max}`, value);
+  return n;
+}
+
+const isLabel = (value: string): value is Label => (LABELS as readonly string[]).includes(value);
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Runs the CLI and resolves to its exit code (never calls process.exit, so it is testable). */
@@ -181,9 +190,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--source <prefix>', "only photos whose source starts with this (e.g. 'marellanoc/MaskON')")
     .action(async (setDir: string, outDir: string, flags: Flags) => {
       try {
-        const scale = Number(flags.scale);
-        if (!(scale >= 0.25 && scale <= 8))
-          throw invalidOption('--scale', 'a number from 0.25 to 8', flags.scale);
+        const scale = numberFrom('--scale', flags.scale, 0.25, 8);
         const size = /^(\d+)x(\d+)$/.exec(str(flags.size) ?? '');
         const [width, height] = [Number(size?.[1]), Number(size?.[2])];
         if (!size || width < 64 || height < 64 || width * height > 100_000_000) {
@@ -219,19 +226,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--label <class>', 'only photos with a label of this class (face, plate)')
     .action(async (setDir: string, outDir: string, flags: Flags) => {
       try {
-        const gamma = Number(flags.gamma);
-        if (!(gamma >= 1 && gamma <= 5)) throw invalidOption('--gamma', 'a number from 1 to 5', flags.gamma);
-        const gain = Number(flags.gain);
-        if (!(gain >= 0.05 && gain <= 1))
-          throw invalidOption('--gain', 'a number from 0.05 to 1', flags.gain);
+        const gamma = numberFrom('--gamma', flags.gamma, 1, 5);
+        const gain = numberFrom('--gain', flags.gain, 0.05, 1);
         const turn = Number(flags.turn);
         if (turn !== 0 && turn !== 90 && turn !== 180 && turn !== 270) {
           throw invalidOption('--turn', '0, 90, 180 or 270', flags.turn);
         }
         const label = str(flags.label);
-        if (label !== undefined && label !== 'face' && label !== 'plate') {
+        if (label !== undefined && !isLabel(label))
           throw invalidOption('--label', "'face' or 'plate'", flags.label);
-        }
         exitCode = await runTransform(
           {
             setDir: path.resolve(io.cwd, setDir),

@@ -6,8 +6,8 @@ import {
   type Label,
   type QuarterTurn,
   type RawImage,
+  turnBox,
   turnImage,
-  unturnBox,
 } from '@nestor/core';
 import type { GroundTruthImage } from './eval-metrics.ts';
 import { encodeDrawn, readAnnotations, readSetImage } from './labelled-set.ts';
@@ -44,10 +44,7 @@ export function turnLabel<T extends { x: number; y: number; w: number; h: number
   width: number,
   height: number,
 ): T {
-  // Turning by `turn` is undoing the opposite turn of the turned photo.
-  const back = turn === 90 ? 270 : turn === 270 ? 90 : 180;
-  const [turnedWidth, turnedHeight] = turn === 180 ? [width, height] : [height, width];
-  const b = unturnBox(imageBox(label.x, label.y, label.w, label.h), back, turnedWidth, turnedHeight);
+  const b = turnBox(imageBox(label.x, label.y, label.w, label.h), turn, width, height);
   return { ...label, x: b.x, y: b.y, w: b.width, h: b.height };
 }
 

@@ -132,4 +132,4 @@ export {
   type TrackSummary,
 } from './tracking.ts';
 /** Reading photos at quarter turns (sideways faces). */
-export { QUARTER_TURNS, type QuarterTurn, turnImage, unturnBox } from './turns.ts';
+export { QUARTER_TURNS, type QuarterTurn, turnBox, turnImage, unturnBox } from './turns.ts';

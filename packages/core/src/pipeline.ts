@@ -281,7 +281,7 @@ export class Nestor {
       ),
       this.vehicles(c, mips, settings),
     ]);
-    const whole = [...(await this.decide(c, mips, perModel))];
+    const whole = await this.decide(c, mips, perModel);
     whole.push(...(await this.searchCrowds(c, mips, detector, whole)));
     if (vehicles.length === 0) return whole;
     // Each model searches every vehicle again, finer; its finds are decided on their own.

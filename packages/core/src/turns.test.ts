@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { imageBox } from './geometry.ts';
 import type { RawImage } from './image.ts';
-import { QUARTER_TURNS, turnImage, unturnBox } from './turns.ts';
+import { QUARTER_TURNS, turnBox, turnImage, unturnBox } from './turns.ts';
 
 /** A 5x3 RGB image whose pixel (x, y) holds [x, y, 9]. */
 const coords: RawImage = {
@@ -43,7 +43,7 @@ describe('turnImage', () => {
   });
 });
 
-describe('unturnBox', () => {
+describe('turnBox and unturnBox', () => {
   /** The bounding box, in pixels, of the pixels whose blue channel is 255. */
   const marked = (image: RawImage) => {
     let [x0, y0, x1, y1] = [Infinity, Infinity, -1, -1];
@@ -55,7 +55,7 @@ describe('unturnBox', () => {
     return imageBox(x0, y0, x1 - x0 + 1, y1 - y0 + 1);
   };
 
-  it.each(QUARTER_TURNS)('maps a box found at %s° back onto the same pixels upright', (turn) => {
+  it.each(QUARTER_TURNS)('map a box onto the same pixels turned by %s° and back', (turn) => {
     const width = 40;
     const height = 30;
     const data = new Uint8Array(width * height * 3);
@@ -64,5 +64,6 @@ describe('unturnBox', () => {
       for (let x = face.x; x < face.x + face.width; x++) data[(y * width + x) * 3 + 2] = 255;
     const turned = turnImage({ width, height, channels: 3, data }, turn);
     expect(unturnBox(marked(turned), turn, width, height)).toEqual(face);
+    expect(turnBox(face, turn, width, height)).toEqual(marked(turned));
   });
 });

@@ -31,3 +31,11 @@ export function unturnBox(box: ImageBox, turn: QuarterTurn, width: number, heigh
   if (turn === 180) return imageBox(width - x - w, height - y - h, w, h);
   return imageBox(width - y - h, x, h, w);
 }
+
+/** A box of the upright image (width x height), in the coordinates of the image turned by `turn`. */
+export function turnBox(box: ImageBox, turn: QuarterTurn, width: number, height: number): ImageBox {
+  const { x, y, width: w, height: h } = box;
+  if (turn === 90) return imageBox(height - y - h, x, h, w);
+  if (turn === 180) return imageBox(width - x - w, height - y - h, w, h);
+  return imageBox(y, width - x - w, h, w);
+}

@@ -29,6 +29,21 @@ async function noisyPng(): Promise<Uint8Array> {
 
 const pixels = async (bytes: Uint8Array) => new Uint8Array(await sharp(bytes).removeAlpha().raw().toBuffer());
 
+type Labelled = { x: number; y: number; w: number; h: number };
+
+/** How many labelled boxes have a detection centred on them, within half their size. */
+const centredOn = (
+  r: { detections: { box: { x: number; y: number; width: number; height: number } }[] },
+  labels: readonly Labelled[],
+) =>
+  labels.filter((g) =>
+    r.detections.some(
+      (d) =>
+        Math.abs(d.box.x + d.box.width / 2 - (g.x + g.w / 2)) < g.w / 2 &&
+        Math.abs(d.box.y + d.box.height / 2 - (g.y + g.h / 2)) < g.h / 2,
+    ),
+  ).length;
+
 describe('pipeline (onnxruntime-node + sharp)', () => {
   it('honours a manual region exactly: pixels change inside it and nowhere else', async () => {
     const input = await noisyPng();
@@ -271,14 +286,7 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
         w: g.h,
         h: g.w,
       }));
-      const found = (r: { detections: { box: { x: number; y: number; width: number; height: number } }[] }) =>
-        sideways.filter((g) =>
-          r.detections.some(
-            (d) =>
-              Math.abs(d.box.x + d.box.width / 2 - (g.x + g.w / 2)) < g.w / 2 &&
-              Math.abs(d.box.y + d.box.height / 2 - (g.y + g.h / 2)) < g.h / 2,
-          ),
-        ).length;
+      const found = (r: Parameters<typeof centredOn>[0]) => centredOn(r, sideways);
       const turning = createNodeNestor(
         parseConfig({ classes: { face: { presets: { balanced: { faceTurns: [90, 270] } } } } }),
         DEFAULT_MODELS_DIR,
@@ -373,17 +381,10 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
         ])
         .jpeg()
         .toBuffer();
-      const foundIn = (
-        r: { detections: { box: { x: number; y: number; width: number; height: number } }[] },
-        g: typeof near,
-      ) =>
-        faces.filter((f) =>
-          r.detections.some(
-            (d) =>
-              Math.abs(d.box.x + d.box.width / 2 - (g.left + (f.x + f.w / 2) * g.k)) < (f.w * g.k) / 2 &&
-              Math.abs(d.box.y + d.box.height / 2 - (g.top + (f.y + f.h / 2) * g.k)) < (f.h * g.k) / 2,
-          ),
-        ).length;
+      // The labels of one copy of the group, in canvas pixels.
+      const placed = (g: typeof near): Labelled[] =>
+        faces.map((f) => ({ x: g.left + f.x * g.k, y: g.top + f.y * g.k, w: f.w * g.k, h: f.h * g.k }));
+      const foundIn = (r: Parameters<typeof centredOn>[0], g: typeof near) => centredOn(r, placed(g));
       const withCrowds = await nestor.detect(new Uint8Array(canvas), { targets: ['face'] });
       const once = createNodeNestor(
         parseConfig({ classes: { face: { presets: { balanced: { crowdInputPixels: 0 } } } } }),
