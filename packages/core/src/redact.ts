@@ -1,5 +1,6 @@
 import { pixelBounds, type Rect } from './geometry.ts';
 import { meanLuma, type RawImage } from './image.ts';
+import { bilinear } from './sampling.ts';
 
 export const REDACTION_METHODS = ['gaussian', 'pixelate', 'solid', 'adaptive'] as const;
 export type RedactionMethod = (typeof REDACTION_METHODS)[number];
@@ -109,13 +110,19 @@ function applyOne(image: RawImage, r: RedactionRegion): void {
   if (w <= 0 || h <= 0) return;
   const { patch, px0, py0, pw } = renderPatch(image, bounds, r.op);
   const { data, width, channels: C } = image;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const m = mask[y * w + x]!;
+  for (let y = 0, q = 0; y < h; y++) {
+    let i = ((bounds.y0 + y) * width + bounds.x0) * C;
+    let j = ((bounds.y0 + y - py0) * pw + (bounds.x0 - px0)) * C;
+    for (let x = 0; x < w; x++, q++, i += C, j += C) {
+      const m = mask[q]!;
       if (m === 0) continue;
-      const i = ((bounds.y0 + y) * width + bounds.x0 + x) * C;
-      const j = ((bounds.y0 + y - py0) * pw + (bounds.x0 + x - px0)) * C;
-      for (let c = 0; c < 3; c++) data[i + c] = Math.round(data[i + c]! + (patch[j + c]! - data[i + c]!) * m);
+      // Values are never negative, so adding a half and truncating rounds.
+      const r = data[i]!;
+      const g = data[i + 1]!;
+      const b = data[i + 2]!;
+      data[i] = (r + (patch[j]! - r) * m + 0.5) | 0;
+      data[i + 1] = (g + (patch[j + 1]! - g) * m + 0.5) | 0;
+      data[i + 2] = (b + (patch[j + 2]! - b) * m + 0.5) | 0;
     }
   }
 }
@@ -271,11 +278,9 @@ function reducedBlur(
       const wx = cwx[j]!;
       const a = row0 + cx0[j]!;
       const b = row1 + cx0[j]!;
-      for (let c = 0; c < 3; c++) {
-        const top = small[a + c]! + (small[a + C + c]! - small[a + c]!) * wx;
-        const bottom = small[b + c]! + (small[b + C + c]! - small[b + c]!) * wx;
-        out[o + c] = top + (bottom - top) * wy;
-      }
+      out[o] = bilinear(small[a]!, small[a + C]!, small[b]!, small[b + C]!, wx, wy);
+      out[o + 1] = bilinear(small[a + 1]!, small[a + C + 1]!, small[b + 1]!, small[b + C + 1]!, wx, wy);
+      out[o + 2] = bilinear(small[a + 2]!, small[a + C + 2]!, small[b + 2]!, small[b + C + 2]!, wx, wy);
     }
   }
   return out;

@@ -131,6 +131,92 @@ describe('sampleView', () => {
   });
 });
 
+/** sampleView written per pixel, as plainly as possible: the fast one must agree with it. */
+function referenceSample(mips: MipChain, view: View, spec: InputSpec): number[] {
+  const { image, factor } = mips.levelFor(view.scale);
+  const { width: W, height: H, channels: C, data } = image;
+  const order = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const contentW = Math.min(view.inputWidth, Math.round(view.source.width * view.scale));
+  const contentH = Math.min(view.inputHeight, Math.round(view.source.height * view.scale));
+  const at = (x: number, y: number, ch: number) =>
+    data[(Math.min(H - 1, Math.max(0, y)) * W + Math.min(W - 1, Math.max(0, x))) * C + ch]!;
+  const plane = view.inputWidth * view.inputHeight;
+  const out: number[] = new Array(plane * 3).fill(0);
+  for (let oy = 0; oy < view.inputHeight; oy++) {
+    for (let ox = 0; ox < view.inputWidth; ox++) {
+      const inside = ox < contentW && oy < contentH;
+      const sx = view.mirrored ? view.source.width * view.scale - ox - 1 : ox;
+      const fx = Math.min(
+        W - 1,
+        Math.max(0, view.source.x / factor + ((sx + 0.5) / view.scale - 0.5 * factor) / factor),
+      );
+      const fy = Math.min(
+        H - 1,
+        Math.max(0, view.source.y / factor + ((oy + 0.5) / view.scale - 0.5 * factor) / factor),
+      );
+      const x0 = Math.min(Math.max(0, W - 2), Math.floor(fx));
+      const y0 = Math.min(Math.max(0, H - 2), Math.floor(fy));
+      order.forEach((ch, k) => {
+        const top = at(x0, y0, ch) + (at(x0 + 1, y0, ch) - at(x0, y0, ch)) * (fx - x0);
+        const bottom = at(x0, y0 + 1, ch) + (at(x0 + 1, y0 + 1, ch) - at(x0, y0 + 1, ch)) * (fx - x0);
+        let v = inside ? top + (bottom - top) * (fy - y0) : 0;
+        if (inside && mips.tone) v = mips.tone[Math.round(v)]!;
+        const p = oy * view.inputWidth + ox;
+        out[spec.layout === 'NCHW' ? k * plane + p : p * 3 + k] = (v / 255 - spec.mean[ch]!) / spec.std[ch]!;
+      });
+    }
+  }
+  return out;
+}
+
+describe('sampleView agrees with a per-pixel reference', () => {
+  const bgrNormalised: InputSpec = {
+    ...identity,
+    layout: 'NCHW',
+    channelOrder: 'BGR',
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  };
+  const rgba = (width: number, height: number): RawImage => {
+    const data = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i * 37 + (i >> 3) * 11) % 256);
+    return { width, height, channels: 4, data };
+  };
+  const lift = Float32Array.from({ length: 256 }, (_, v) => 255 * (v / 255) ** 0.5);
+  const cases: [string, RawImage, View, InputSpec, Float32Array | null][] = [
+    ['scale 1, padded', gradient(9, 7), letterboxView(imageBox(0, 0, 9, 7), 12, 12), identity, null],
+    [
+      'downscaled through the mip chain',
+      rgba(40, 30),
+      letterboxView(imageBox(0, 0, 40, 30), 7, 7),
+      bgrNormalised,
+      null,
+    ],
+    [
+      'upscaled crop, mirrored',
+      gradient(20, 16),
+      { ...letterboxView(imageBox(3.5, 2, 9, 6), 20, 14), mirrored: true },
+      identity,
+      null,
+    ],
+    [
+      'fractional crop through a tone curve',
+      rgba(33, 21),
+      letterboxView(imageBox(5.25, 4.5, 17, 11), 13, 9),
+      bgrNormalised,
+      lift,
+    ],
+    ['one pixel wide', gradient(1, 10), letterboxView(imageBox(0, 0, 1, 10), 4, 8), bgrNormalised, null],
+    ['one pixel high', rgba(10, 1), letterboxView(imageBox(0, 0, 10, 1), 8, 4), identity, lift],
+  ];
+  it.each(cases)('%s', (_, image, view, spec, tone) => {
+    const mips = new MipChain(image, [], tone);
+    const fast = [...sampleView(mips, view, spec)];
+    const reference = referenceSample(mips, view, spec);
+    expect(fast.length).toBe(reference.length);
+    for (let i = 0; i < fast.length; i++) expect(fast[i]).toBeCloseTo(reference[i]!, 3);
+  });
+});
+
 describe('MipChain with prebuilt reductions', () => {
   it('uses a prebuilt level of the right size and builds the others from the nearest finer one', () => {
     const base = gradient(64, 32);

@@ -142,70 +142,89 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
   const outH = view.inputHeight;
   const plane = outW * outH;
   const out = new Float32Array(plane * 3);
-  const order = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  const mul = order.map((ch) => 1 / (255 * spec.std[ch]!));
+  // Source channel of each output channel k, and its normalisation value = pixel * mul + add.
+  const [s0, s1, s2] = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const mul = (ch: number) => 1 / (255 * spec.std[ch]!);
   // `+ 0` turns -0 into 0 so padding is plain zero when mean is 0.
-  const add = order.map((ch) => -spec.mean[ch]! / spec.std[ch]! + 0);
+  const add = (ch: number) => -spec.mean[ch]! / spec.std[ch]! + 0;
+  const [m0, m1, m2, a0, a1, a2] = [mul(s0), mul(s1), mul(s2), add(s0), add(s1), add(s2)];
   const nchw = spec.layout === 'NCHW';
+  // Where channel k of output pixel p goes: p * pStride + k * kStride.
+  const pStride = nchw ? 1 : 3;
+  const kStride = nchw ? plane : 1;
   const contentW = Math.min(outW, Math.round(view.source.width * view.scale));
   const contentH = Math.min(outH, Math.round(view.source.height * view.scale));
   // Image coordinates at the chosen mip level of output pixel centres.
   const step = 1 / (view.scale * factor);
   const x0 = view.source.x / factor;
   const y0 = view.source.y / factor;
-  const xs = new Int32Array(outW);
-  const xw = new Float32Array(outW);
+  // Per output column: byte offset of its left source pixel, and the right one's weight.
+  const xs = new Int32Array(contentW);
+  const xw = new Float32Array(contentW);
   for (let ox = 0; ox < contentW; ox++) {
+    if (W === 1) continue;
     const sx = view.mirrored ? view.source.width * view.scale - ox - 1 : ox;
     const fx = Math.min(W - 1, Math.max(0, x0 + (sx + 0.5) * step - 0.5));
-    xs[ox] = Math.min(W - 2, Math.floor(fx));
-    xw[ox] = fx - xs[ox]!;
-    if (W === 1) {
-      xs[ox] = 0;
-      xw[ox] = 0;
-    }
+    const xi = Math.min(W - 2, Math.floor(fx));
+    xs[ox] = xi * C;
+    xw[ox] = fx - xi;
   }
-  const x1off = W === 1 ? 0 : C;
-  // Where channel k (in the model's order) of pixel p goes: base(p) + k * stride.
-  const kStride = nchw ? plane : 1;
-  const [c0, c1, c2] = order as [number, number, number];
-  const [m0, m1, m2] = mul as [number, number, number];
-  const [a0, a1, a2] = add as [number, number, number];
-  const rgb = new Float32Array(3);
+  const right = W === 1 ? 0 : C;
   const tone = mips.tone;
-  for (let oy = 0; oy < outH; oy++) {
-    const inContentRow = oy < contentH;
+  for (let oy = 0; oy < contentH; oy++) {
     const fy = Math.min(H - 1, Math.max(0, y0 + (oy + 0.5) * step - 0.5));
     const yi = H === 1 ? 0 : Math.min(H - 2, Math.floor(fy));
     const wy = H === 1 ? 0 : fy - yi;
     const row0 = yi * W * C;
     const row1 = H === 1 ? row0 : row0 + W * C;
-    for (let ox = 0; ox < outW; ox++) {
-      const p = oy * outW + ox;
-      const base = nchw ? p : p * 3;
-      if (!inContentRow || ox >= contentW) {
-        out[base] = a0;
-        out[base + kStride] = a1;
-        out[base + 2 * kStride] = a2;
-        continue;
-      }
+    let o = oy * outW * pStride;
+    for (let ox = 0; ox < contentW; ox++, o += pStride) {
       const wx = xw[ox]!;
-      const i00 = row0 + xs[ox]! * C;
-      const i10 = row1 + xs[ox]! * C;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = data[i00 + ch]! + (data[i00 + x1off + ch]! - data[i00 + ch]!) * wx;
-        const bottom = data[i10 + ch]! + (data[i10 + x1off + ch]! - data[i10 + ch]!) * wx;
-        rgb[ch] = top + (bottom - top) * wy;
-      }
+      const i = row0 + xs[ox]!;
+      const j = row1 + xs[ox]!;
+      // Rounded to float32 as each value is, so results do not depend on how the loop is written.
+      let v0 = bilinear(data[i + s0]!, data[i + right + s0]!, data[j + s0]!, data[j + right + s0]!, wx, wy);
+      let v1 = bilinear(data[i + s1]!, data[i + right + s1]!, data[j + s1]!, data[j + right + s1]!, wx, wy);
+      let v2 = bilinear(data[i + s2]!, data[i + right + s2]!, data[j + s2]!, data[j + right + s2]!, wx, wy);
       if (tone) {
-        rgb[0] = tone[Math.round(rgb[0]!)]!;
-        rgb[1] = tone[Math.round(rgb[1]!)]!;
-        rgb[2] = tone[Math.round(rgb[2]!)]!;
+        v0 = tone[Math.round(v0)]!;
+        v1 = tone[Math.round(v1)]!;
+        v2 = tone[Math.round(v2)]!;
       }
-      out[base] = rgb[c0]! * m0 + a0;
-      out[base + kStride] = rgb[c1]! * m1 + a1;
-      out[base + 2 * kStride] = rgb[c2]! * m2 + a2;
+      out[o] = v0 * m0 + a0;
+      out[o + kStride] = v1 * m1 + a1;
+      out[o + 2 * kStride] = v2 * m2 + a2;
     }
   }
+  if (a0 !== 0 || a1 !== 0 || a2 !== 0)
+    padBlack(out, outW, outH, contentW, contentH, pStride, kStride, [a0, a1, a2]);
   return out;
+}
+
+/** Bilinear blend of four neighbours (top-left, top-right, bottom-left, bottom-right), rounded to float32. */
+export function bilinear(tl: number, tr: number, bl: number, br: number, wx: number, wy: number): number {
+  const top = tl + (tr - tl) * wx;
+  const bottom = bl + (br - bl) * wx;
+  return Math.fround(top + (bottom - top) * wy);
+}
+
+/** Writes the normalised value of black into the input outside the content rectangle. */
+function padBlack(
+  out: Float32Array,
+  outW: number,
+  outH: number,
+  contentW: number,
+  contentH: number,
+  pStride: number,
+  kStride: number,
+  black: readonly [number, number, number],
+): void {
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = oy < contentH ? contentW : 0; ox < outW; ox++) {
+      const o = (oy * outW + ox) * pStride;
+      out[o] = black[0];
+      out[o + kStride] = black[1];
+      out[o + 2 * kStride] = black[2];
+    }
+  }
 }
