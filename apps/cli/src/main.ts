@@ -12,6 +12,8 @@ import {
   PRESETS,
   type ProcessOptions,
   parseProcessOptions,
+  QUARTER_TURNS,
+  type QuarterTurn,
   REDACTION_METHODS,
   sniffImageFormat,
   toNestorError,
@@ -53,6 +55,8 @@ function numberFrom(name: string, value: Flags[string], min: number, max: number
 }
 
 const isLabel = (value: string): value is Label => (LABELS as readonly string[]).includes(value);
+const isTurn = (value: number): value is 0 | QuarterTurn =>
+  value === 0 || (QUARTER_TURNS as readonly number[]).includes(value);
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Runs the CLI and resolves to its exit code (never calls process.exit, so it is testable). */
@@ -229,7 +233,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
         const gamma = numberFrom('--gamma', flags.gamma, 1, 5);
         const gain = numberFrom('--gain', flags.gain, 0.05, 1);
         const turn = Number(flags.turn);
-        if (turn !== 0 && turn !== 90 && turn !== 180 && turn !== 270) {
+        if (!isTurn(turn)) {
           throw invalidOption('--turn', '0, 90, 180 or 270', flags.turn);
         }
         const label = str(flags.label);

@@ -142,12 +142,12 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
   const outH = view.inputHeight;
   const plane = outW * outH;
   const out = new Float32Array(plane * 3);
-  // Source channel of each output channel k, and its normalisation value = pixel * mul + add.
-  const [s0, s1, s2] = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  const mul = (ch: number) => 1 / (255 * spec.std[ch]!);
+  // Output channel k reads source channel sk and is normalised as pixel * mk + ak.
+  const order = spec.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const [s0, s1, s2] = order as [number, number, number];
+  const [m0, m1, m2] = order.map((ch) => 1 / (255 * spec.std[ch]!)) as [number, number, number];
   // `+ 0` turns -0 into 0 so padding is plain zero when mean is 0.
-  const add = (ch: number) => -spec.mean[ch]! / spec.std[ch]! + 0;
-  const [m0, m1, m2, a0, a1, a2] = [mul(s0), mul(s1), mul(s2), add(s0), add(s1), add(s2)];
+  const [a0, a1, a2] = order.map((ch) => -spec.mean[ch]! / spec.std[ch]! + 0) as [number, number, number];
   const nchw = spec.layout === 'NCHW';
   // Where channel k of output pixel p goes: p * pStride + k * kStride.
   const pStride = nchw ? 1 : 3;
@@ -182,7 +182,7 @@ export function sampleView(mips: MipChain, view: View, spec: InputSpec): Float32
       const wx = xw[ox]!;
       const i = row0 + xs[ox]!;
       const j = row1 + xs[ox]!;
-      // Rounded to float32 as each value is, so results do not depend on how the loop is written.
+      // `bilinear` rounds to float32: the tone curve and the tensor see the same value on every engine.
       let v0 = bilinear(data[i + s0]!, data[i + right + s0]!, data[j + s0]!, data[j + right + s0]!, wx, wy);
       let v1 = bilinear(data[i + s1]!, data[i + right + s1]!, data[j + s1]!, data[j + right + s1]!, wx, wy);
       let v2 = bilinear(data[i + s2]!, data[i + right + s2]!, data[j + s2]!, data[j + right + s2]!, wx, wy);
