@@ -98,6 +98,84 @@ describe('regionMask', () => {
     const { mask } = regionMask(imageBox(0, 0, 4, 3), 'rect', 0, 10, 10);
     expect([...mask].every((v) => v === 1)).toBe(true);
   });
+
+  // A region cut by the image's border (a face half out of the frame) arrives clipped: its shape
+  // must cover every pixel the uncut shape covers inside the image, with no soft edge along the cut.
+  const W = 100;
+  const H = 80;
+  const cut = [
+    { side: 'left', whole: imageBox(-30, 20, 60, 40) },
+    { side: 'right', whole: imageBox(70, 20, 60, 40) },
+    { side: 'top', whole: imageBox(20, -25, 60, 40) },
+    { side: 'bottom', whole: imageBox(20, 60, 60, 40) },
+    { side: 'top-left corner', whole: imageBox(-20, -15, 50, 40) },
+    { side: 'bottom-right corner', whole: imageBox(75, 60, 50, 40) },
+    { side: 'left and right', whole: imageBox(-10, 20, 120, 40) },
+  ];
+  for (const { side, whole } of cut) {
+    for (const shape of ['ellipse', 'rect'] as const) {
+      it(`a ${shape} cut at the ${side} covers at least what the uncut one covers`, () => {
+        const x0 = Math.max(0, whole.x);
+        const y0 = Math.max(0, whole.y);
+        const clipped = imageBox(
+          x0,
+          y0,
+          Math.min(W, whole.x + whole.width) - x0,
+          Math.min(H, whole.y + whole.height) - y0,
+        );
+        // The uncut shape, written plainly: which pixel centres it covers.
+        const covers = (x: number, y: number) => {
+          const px = x + 0.5;
+          const py = y + 0.5;
+          if (shape === 'rect') {
+            return (
+              px >= whole.x && px <= whole.x + whole.width && py >= whole.y && py <= whole.y + whole.height
+            );
+          }
+          const dx = (px - (whole.x + whole.width / 2)) / (whole.width / 2);
+          const dy = (py - (whole.y + whole.height / 2)) / (whole.height / 2);
+          return dx * dx + dy * dy <= 1;
+        };
+        // The pixel next to (x, y) away from each cut border it lies on: the soft edge must not
+        // fade towards the cut, so it is never covered more than the border pixel.
+        const inward = (x: number, y: number): [number, number][] => [
+          ...(whole.x < 0 && x === 0 ? [[1, y] as [number, number]] : []),
+          ...(whole.x + whole.width > W && x === W - 1 ? [[W - 2, y] as [number, number]] : []),
+          ...(whole.y < 0 && y === 0 ? [[x, 1] as [number, number]] : []),
+          ...(whole.y + whole.height > H && y === H - 1 ? [[x, H - 2] as [number, number]] : []),
+        ];
+        const hard = regionMask(clipped, shape, 0, W, H);
+        const soft = regionMask(clipped, shape, 6, W, H);
+        const { x0: bx0, y0: by0, x1: bx1 } = hard.bounds;
+        const at = (mask: Float32Array, x: number, y: number) => mask[(y - by0) * (bx1 - bx0) + (x - bx0)]!;
+        const short: string[] = [];
+        hard.mask.forEach((v, i) => {
+          const x = bx0 + (i % (bx1 - bx0));
+          const y = by0 + Math.floor(i / (bx1 - bx0));
+          if (!covers(x, y)) return;
+          const fades = inward(x, y).some(([ix, iy]) => at(soft.mask, x, y) < at(soft.mask, ix, iy));
+          if (v < 1 || fades) short.push(`${x},${y}`);
+        });
+        expect(short).toEqual([]);
+        expect(hard.bounds).toEqual({
+          x0: clipped.x,
+          y0: clipped.y,
+          x1: clipped.x + clipped.width,
+          y1: clipped.y + clipped.height,
+        });
+      });
+    }
+  }
+
+  it('an uncut region keeps its soft edge on every side', () => {
+    const { mask } = regionMask(imageBox(1, 1, 40, 30), 'rect', 4, 50, 50);
+    const at = (x: number, y: number) => mask[(y - 1) * 40 + (x - 1)]!;
+    expect(at(1, 15)).toBeLessThan(1);
+    expect(at(40, 15)).toBeLessThan(1);
+    expect(at(20, 1)).toBeLessThan(1);
+    expect(at(20, 30)).toBeLessThan(1);
+    expect(at(20, 15)).toBe(1);
+  });
 });
 
 describe('applyRedactions', () => {

@@ -50,49 +50,62 @@ export function planOp(
 /** Mean luma of the region's own pixels (for adaptive strength). */
 export function regionLuma(image: RawImage, region: Rect, shape: RegionShape): number {
   const b = pixelBounds(region, image.width, image.height);
-  const inside = shape === 'ellipse' ? ellipseTest(region) : () => true;
-  return meanLuma(image, b, inside);
+  const depth = insideDepth(region, shape, image.width, image.height);
+  return meanLuma(image, b, (x, y) => depth(x + 0.5, y + 0.5) >= 0);
 }
 
-function ellipseTest(r: Rect): (x: number, y: number) => boolean {
-  const cx = r.x + r.width / 2;
-  const cy = r.y + r.height / 2;
-  const rx = r.width / 2;
-  const ry = r.height / 2;
-  return (x, y) => ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2 <= 1;
+/**
+ * Where a pixel centre lies along one axis of the region: for an ellipse its offset from the
+ * centre in radii, for a rectangle its distance to the nearer side. A side lying on the image's
+ * border is open: the region was cut there (a face half out of the frame), so between that
+ * border and the centre the shape keeps its full extent instead of narrowing to the border, and
+ * the part of a cut face inside the photo is covered entirely.
+ */
+function axisPlace(shape: RegionShape, start: number, size: number, limit: number): (p: number) => number {
+  const centre = start + size / 2;
+  const openBefore = start <= 0;
+  const openAfter = start + size >= limit;
+  if (shape === 'ellipse') {
+    const radius = size / 2;
+    return (p) => ((openBefore && p < centre) || (openAfter && p > centre) ? 0 : (p - centre) / radius);
+  }
+  const far = Number.POSITIVE_INFINITY;
+  return (p) => Math.min(openBefore ? far : p - start, openAfter ? far : start + size - p);
+}
+
+/** Distance (pixels) inside the shape's boundary from the two axis places; negative outside. */
+function depthOf(region: Rect, shape: RegionShape): (atX: number, atY: number) => number {
+  if (shape === 'rect') return Math.min;
+  const scale = Math.min(region.width, region.height) / 2;
+  return (atX, atY) => (1 - Math.sqrt(atX * atX + atY * atY)) * scale;
+}
+
+function insideDepth(region: Rect, shape: RegionShape, width: number, height: number) {
+  const alongX = axisPlace(shape, region.x, region.width, width);
+  const alongY = axisPlace(shape, region.y, region.height, height);
+  const depth = depthOf(region, shape);
+  return (px: number, py: number) => depth(alongX(px), alongY(py));
 }
 
 /**
  * Coverage (0..1) of each pixel of the region's bounding pixels by its shape, with a linear soft
- * edge of `feather` pixels inside the shape. Pixels outside the shape get exactly 0.
+ * edge of `feather` pixels inside the shape. Pixels outside the shape get exactly 0; sides on the
+ * image's border are open (no soft edge there, see `axisPlace`).
  */
 export function regionMask(region: Rect, shape: RegionShape, feather: number, width: number, height: number) {
   const b = pixelBounds(region, width, height);
   const w = b.x1 - b.x0;
   const h = b.y1 - b.y0;
   const mask = new Float32Array(Math.max(0, w * h));
-  const cx = region.x + region.width / 2;
-  const cy = region.y + region.height / 2;
-  const rx = region.width / 2;
-  const ry = region.height / 2;
-  for (let y = 0; y < h; y++) {
-    const py = b.y0 + y + 0.5;
-    for (let x = 0; x < w; x++) {
-      const px = b.x0 + x + 0.5;
-      // Distance inside the boundary, in pixels (negative outside).
-      let inside: number;
-      if (shape === 'ellipse') {
-        const d = Math.sqrt(((px - cx) / rx) ** 2 + ((py - cy) / ry) ** 2);
-        inside = (1 - d) * Math.min(rx, ry);
-      } else {
-        inside = Math.min(
-          px - region.x,
-          region.x + region.width - px,
-          py - region.y,
-          region.y + region.height - py,
-        );
-      }
-      mask[y * w + x] = inside < 0 ? 0 : feather > 0 ? Math.min(1, inside / feather) : 1;
+  const alongX = axisPlace(shape, region.x, region.width, width);
+  const alongY = axisPlace(shape, region.y, region.height, height);
+  const columns = Float64Array.from({ length: Math.max(0, w) }, (_, x) => alongX(b.x0 + x + 0.5));
+  const depth = depthOf(region, shape);
+  for (let y = 0, q = 0; y < h; y++) {
+    const atY = alongY(b.y0 + y + 0.5);
+    for (let x = 0; x < w; x++, q++) {
+      const inside = depth(columns[x]!, atY);
+      mask[q] = inside < 0 ? 0 : feather > 0 ? Math.min(1, inside / feather) : 1;
     }
   }
   return { bounds: b, mask };
