@@ -1,4 +1,4 @@
-import { defaultConfig, NestorError } from '@nestor/core';
+import { type DecodedImage, defaultConfig, type ImageFormat, NestorError } from '@nestor/core';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createSharpCodec } from './sharp-codec.ts';
@@ -32,13 +32,13 @@ async function noisy(format: 'jpeg' | 'png'): Promise<Uint8Array> {
   );
 }
 
-/** A JPEG whose frame header claims 20000x20000: tests the pixel limit without allocating 1.2 GB. */
-async function hugeJpegHeader(): Promise<Uint8Array> {
+/** A JPEG whose frame header claims side x side: tests the pixel limit without allocating the pixels. */
+async function hugeJpegHeader(side = 20000): Promise<Uint8Array> {
   const jpeg = Buffer.from(await noisy('jpeg'));
   for (let i = 0; i < jpeg.length - 8; i++) {
     if (jpeg[i] === 0xff && jpeg[i + 1] === 0xc0) {
-      jpeg.writeUInt16BE(20000, i + 5);
-      jpeg.writeUInt16BE(20000, i + 7);
+      jpeg.writeUInt16BE(side, i + 5);
+      jpeg.writeUInt16BE(side, i + 7);
       break;
     }
   }
@@ -110,7 +110,7 @@ describe('decode', () => {
         ),
       code: 'E_IMAGE_TOO_SMALL',
     },
-    { name: '20000x20000 (pixel limit)', bytes: hugeJpegHeader, code: 'E_TOO_MANY_PIXELS' },
+    { name: '20000x20000 (pixel limit)', bytes: () => hugeJpegHeader(), code: 'E_TOO_MANY_PIXELS' },
   ];
   it.each(bad)('rejects $name with $code', async ({ bytes, code }) => {
     const error = await codec.decode(await bytes(), limits).then(
@@ -157,5 +157,180 @@ describe('encode', () => {
     const meta = await sharp(out).metadata();
     expect(meta.format === 'heif' ? 'avif' : meta.format).toBe(format);
     expect([meta.width, meta.height]).toEqual([64, 32]);
+  });
+});
+
+/** A 48x32 gradient; with alpha, alpha runs from 10 to 245 across it so any blending shows. */
+function gradient(channels: 3 | 4): Sharp {
+  const raw = Buffer.alloc(48 * 32 * channels);
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 48; x++)
+      raw.set([x * 5, y * 7, (x + y) * 3, 10 + x * 5].slice(0, channels), (y * 48 + x) * channels);
+  return sharp(raw, { raw: { width: 48, height: 32, channels } });
+}
+
+/** Grey and alpha; b-w because sharp would otherwise write two raw channels out as RGBA. */
+function greyAlpha(): Sharp {
+  const raw = Buffer.alloc(48 * 32 * 2);
+  for (let i = 0; i < 48 * 32; i++) raw.set([(i * 5) % 256, 10 + (i % 48) * 5], i * 2);
+  return sharp(raw, { raw: { width: 48, height: 32, channels: 2 } }).toColourspace('b-w');
+}
+
+/** Stands in for a redaction: a flat block over the middle, alpha left as it was. */
+function redact(d: DecodedImage): void {
+  const { width, channels, data } = d.image;
+  for (let y = 8; y < 24; y++)
+    for (let x = 12; x < 36; x++) data.set([40, 180, 90], (y * width + x) * channels);
+}
+
+const EXIF = { IFD0: { Copyright: 'Nestor test' } };
+const XMP =
+  '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+  '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Nestor test</dc:creator>' +
+  '</rdf:Description></rdf:RDF></x:xmpmeta>';
+
+type Kept = 'exif' | 'icc' | 'xmp';
+
+/** libvips's built-in sRGB profile, as sharp attaches it. */
+async function srgbProfile(): Promise<Buffer | undefined> {
+  return (await sharp(await gradient(3).withIccProfile('srgb').png().toBuffer()).metadata()).icc;
+}
+
+const keepCases: { name: string; input: () => Sharp; format: ImageFormat; kept: readonly Kept[] }[] = [
+  {
+    name: 'RGBA PNG',
+    input: () => gradient(4).withExif(EXIF).withXmp(XMP).png(),
+    format: 'png',
+    kept: ['exif', 'xmp'],
+  },
+  {
+    name: 'RGBA PNG with an ICC profile',
+    input: () => gradient(4).withIccProfile('p3').png(),
+    format: 'png',
+    kept: ['icc'],
+  },
+  { name: 'grey+alpha PNG', input: () => greyAlpha().withExif(EXIF).png(), format: 'png', kept: ['exif'] },
+  {
+    name: 'palette PNG with transparency',
+    input: () => gradient(4).png({ palette: true }),
+    format: 'png',
+    kept: [],
+  },
+  { name: '16-bit RGBA PNG', input: () => gradient(4).toColourspace('rgb16').png(), format: 'png', kept: [] },
+  {
+    name: 'RGBA WebP (lossless)',
+    input: () => gradient(4).withExif(EXIF).webp({ lossless: true }),
+    format: 'webp',
+    kept: ['exif'],
+  },
+  { name: 'opaque PNG', input: () => gradient(3).withExif(EXIF).png(), format: 'png', kept: ['exif'] },
+  { name: '16-bit RGB PNG', input: () => gradient(3).toColourspace('rgb16').png(), format: 'png', kept: [] },
+  {
+    name: 'JPEG with EXIF, ICC and XMP',
+    input: () => gradient(3).withExif(EXIF).withIccProfile('p3').withXmp(XMP).jpeg({ quality: 95 }),
+    format: 'jpeg',
+    kept: ['exif', 'icc', 'xmp'],
+  },
+];
+
+/** A JPEG whose EXIF holds Make and Orientation 6 in IFD0 and, in IFD1, a thumbnail as cameras write it. */
+async function jpegWithExifThumbnail(order: 'II' | 'MM', thumbnail: Buffer): Promise<Buffer> {
+  const ifd0 = 8;
+  const ifd1 = ifd0 + 2 + 2 * 12 + 4;
+  const data = ifd1 + 2 + 2 * 12 + 4;
+  const tiff = Buffer.alloc(data + thumbnail.length);
+  const u16 = (v: number, at: number) =>
+    order === 'II' ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at);
+  const u32 = (v: number, at: number) =>
+    order === 'II' ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at);
+  const entry = (at: number, tag: number, type: number, count: number, value: (at: number) => void) => {
+    u16(tag, at);
+    u16(type, at + 2);
+    u32(count, at + 4);
+    value(at + 8);
+  };
+  tiff.write(order, 0, 'latin1');
+  u16(42, 2);
+  u32(ifd0, 4);
+  u16(2, ifd0);
+  entry(ifd0 + 2, 0x010f, 2, 4, (at) => tiff.write('Cam\0', at, 'latin1'));
+  entry(ifd0 + 14, 0x0112, 3, 1, (at) => u16(6, at));
+  u32(ifd1, ifd0 + 26);
+  u16(2, ifd1);
+  entry(ifd1 + 2, 0x0201, 4, 1, (at) => u32(data, at));
+  entry(ifd1 + 14, 0x0202, 4, 1, (at) => u32(thumbnail.length, at));
+  u32(0, ifd1 + 26);
+  thumbnail.copy(tiff, data);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 0]), Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  app1.writeUInt16BE(app1.length - 2, 2);
+  const jpeg = await gradient(3).jpeg().toBuffer();
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
+describe('encode with keepMetadata', () => {
+  it.each(keepCases)('changes only the metadata of a $name', async ({ input, format, kept }) => {
+    const decoded = await codec.decode(new Uint8Array(await input().toBuffer()), limits);
+    redact(decoded);
+    const encode = (keepMetadata: boolean) =>
+      codec.encode(decoded.image, { format, quality: 90, keepMetadata }, decoded);
+    const plain = await encode(false);
+    const keep = await encode(true);
+    // ignoreIcc: the values as stored, not as a colour-managed reader would show them
+    const pixels = (bytes: Uint8Array) =>
+      sharp(bytes, { ignoreIcc: true }).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    const [p, k] = [await pixels(plain), await pixels(keep)];
+    expect(k.info).toEqual(p.info);
+    expect(k.data.equals(p.data)).toBe(true);
+    const [plainMeta, keepMeta] = [await sharp(plain).metadata(), await sharp(keep).metadata()];
+    expect([keepMeta.channels, keepMeta.depth, keepMeta.hasAlpha]).toEqual([
+      plainMeta.channels,
+      plainMeta.depth,
+      plainMeta.hasAlpha,
+    ]);
+    for (const key of ['exif', 'icc', 'xmp'] as const) {
+      expect(plainMeta[key], `${key} without keepMetadata`).toBeUndefined();
+      expect(keepMeta[key] !== undefined, `${key} with keepMetadata`).toBe(kept.includes(key));
+    }
+    if (kept.includes('exif')) expect(keepMeta.exif?.toString('latin1')).toContain('Nestor test');
+    if (kept.includes('xmp')) expect(keepMeta.xmpAsString).toContain('Nestor test');
+    // the decode turned the pixels into sRGB, so sRGB is the profile that describes them
+    if (kept.includes('icc')) expect(keepMeta.icc).toEqual(await srgbProfile());
+  });
+
+  it.each(['II', 'MM'] as const)(
+    'keeps the EXIF tags (%s) but not the thumbnail, which shows the unredacted photo',
+    async (order) => {
+      const thumbnail = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0f0' } })
+        .jpeg()
+        .toBuffer();
+      const decoded = await codec.decode(
+        new Uint8Array(await jpegWithExifThumbnail(order, thumbnail)),
+        limits,
+      );
+      expect([decoded.image.width, decoded.image.height]).toEqual([32, 48]);
+      const kept = Buffer.from(
+        await codec.encode(decoded.image, { format: 'jpeg', quality: 90, keepMetadata: true }, decoded),
+      );
+      const meta = await sharp(kept).metadata();
+      expect(meta.exif?.toString('latin1')).toContain('Cam');
+      expect(meta.orientation ?? 1).toBe(1);
+      expect([meta.width, meta.height]).toEqual([32, 48]);
+      expect(kept.includes(thumbnail.subarray(2, 64))).toBe(false);
+    },
+  );
+
+  it('reopens the original under the pixel limit that its decode enforced', async () => {
+    const decoded = await codec.decode(await sample('jpeg'), limits);
+    // 15000x15000 is under sharp's own default limit, so only an explicit limit refuses it
+    const swapped = { ...decoded, source: await hugeJpegHeader(15000) };
+    const error = await codec
+      .encode(decoded.image, { format: 'jpeg', quality: 90, keepMetadata: true }, swapped)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(NestorError);
+    expect((error as NestorError).code).toBe('E_ENCODE');
+    expect(String((error as NestorError).cause)).toMatch(/pixel limit/);
   });
 });

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import {
   type DecodedImage,
   type EncodeOptions,
@@ -103,30 +104,83 @@ function decodeError(error: unknown): NestorError {
 }
 
 async function encode(image: RawImage, options: EncodeOptions, original: DecodedImage): Promise<Uint8Array> {
-  const raw = { width: image.width, height: image.height, channels: image.channels };
-  // Metadata only survives through a pipeline started from the original bytes.
-  let pipeline = options.keepMetadata
-    ? sharp(original.source, { failOn: 'error', pages: 1 })
-        .rotate()
-        .composite([
-          {
-            input: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length),
-            raw,
-            left: 0,
-            top: 0,
-          },
-        ])
-        .keepMetadata()
-        .withMetadata({ orientation: 1 })
-    : sharp(image.data, { raw });
-  pipeline = withFormat(pipeline, options.format, options.quality);
   try {
-    const out = await pipeline.toBuffer();
+    const pipeline = options.keepMetadata ? await withOriginalMetadata(image, original) : rawPixels(image);
+    const out = await withFormat(pipeline, options.format, options.quality).toBuffer();
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   } catch (error) {
     throw new NestorError('E_ENCODE', `Could not encode the result as ${options.format}`, { cause: error });
   }
 }
+
+function rawPixels(image: RawImage): Sharp {
+  const { width, height, channels } = image;
+  // sharp's default limit (268 MP) would refuse an image that the configured limit let through
+  return sharp(image.data, { raw: { width, height, channels }, limitInputPixels: width * height });
+}
+
+/**
+ * The redacted pixels exactly as without keepMetadata, with the original's EXIF, XMP and ICC profile.
+ * Compositing onto the original instead blends through its alpha and keeps its bit depth.
+ */
+async function withOriginalMetadata(image: RawImage, original: DecodedImage): Promise<Sharp> {
+  const meta = await sharp(original.source, {
+    failOn: 'error',
+    // The bytes are still untrusted: no more pixels than the decode accepted.
+    limitInputPixels: original.image.width * original.image.height,
+    pages: 1,
+  }).metadata();
+  const exif = meta.exif && uprightExif(meta.exif);
+  let pipeline = exif ? await exifCarrier(image, exif) : rawPixels(image);
+  // The decode converted the pixels to sRGB, so sRGB describes them (a no-op on 8-bit sRGB pixels).
+  if (meta.icc) pipeline = pipeline.withIccProfile('srgb');
+  if (meta.xmpAsString) pipeline = pipeline.withXmp(meta.xmpAsString);
+  return pipeline;
+}
+
+/**
+ * sharp writes EXIF only from its input or from key/value pairs, so the whole block travels in an
+ * eXIf chunk of a lossless PNG of the pixels, which libvips reads back and writes out again.
+ */
+async function exifCarrier(image: RawImage, tiff: Buffer): Promise<Sharp> {
+  const png = await rawPixels(image).png({ compressionLevel: 0, adaptiveFiltering: false }).toBuffer();
+  const chunk = Buffer.alloc(12 + tiff.length);
+  chunk.writeUInt32BE(tiff.length, 0);
+  chunk.write('eXIf', 4, 'latin1');
+  tiff.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + tiff.length)), 8 + tiff.length);
+  const carrier = Buffer.concat([png.subarray(0, PNG_IHDR_END), chunk, png.subarray(PNG_IHDR_END)]);
+  return sharp(carrier, { failOn: 'error', limitInputPixels: image.width * image.height }).keepExif();
+}
+
+/** The PNG signature and IHDR chunk: eXIf goes right after them, before the pixel data. */
+const PNG_IHDR_END = 8 + 25;
+
+/**
+ * The original's EXIF as a TIFF block fit for the upright, redacted pixels: Orientation 1, and IFD1
+ * unlinked because its thumbnail shows the unredacted photo. Undefined (dropped) unless it is TIFF.
+ */
+function uprightExif(exif: Buffer): Buffer | undefined {
+  const tiff = Buffer.from(exif.subarray(0, 6).toString('latin1') === 'Exif\0\0' ? exif.subarray(6) : exif);
+  const order = tiff.toString('latin1', 0, 2);
+  if (tiff.length < 8 || (order !== 'II' && order !== 'MM')) return undefined;
+  const le = order === 'II';
+  const u16 = (at: number) => (le ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const ifd0 = le ? tiff.readUInt32LE(4) : tiff.readUInt32BE(4);
+  if (u16(2) !== 42 || ifd0 + 2 > tiff.length) return undefined;
+  const next = ifd0 + 2 + 12 * u16(ifd0);
+  if (next + 4 > tiff.length) return undefined;
+  for (let entry = ifd0 + 2; entry < next; entry += 12) {
+    if (u16(entry) !== EXIF_ORIENTATION) continue;
+    if (le) tiff.writeUInt16LE(1, entry + 8);
+    else tiff.writeUInt16BE(1, entry + 8);
+  }
+  // IFD0's link to IFD1; zero reads the same in either byte order
+  tiff.writeUInt32LE(0, next);
+  return tiff;
+}
+
+const EXIF_ORIENTATION = 0x0112;
 
 function withFormat(p: Sharp, format: ImageFormat, quality: number): Sharp {
   switch (format) {
