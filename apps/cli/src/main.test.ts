@@ -5,6 +5,9 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +25,8 @@ function walk(dir: string): string[] {
   );
 }
 
-async function photoLike(file: string, format: 'jpeg' | 'png' | 'webp' = 'jpeg') {
+async function photoLike(file: string, format: 'jpeg' | 'png' | 'webp' | 'gif' = 'jpeg') {
+  mkdirSync(path.dirname(file), { recursive: true });
   const raw = Buffer.alloc(160 * 120 * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 31 + ((i / 480) | 0) * 7) % 256;
   await sharp(raw, { raw: { width: 160, height: 120, channels: 3 } })
@@ -153,6 +157,150 @@ describe('nestor CLI', () => {
   });
 
   it.skipIf(HAS_DEV_SET)(SKIP_DEV_SET_REASON, () => {});
+});
+
+describe('nestor anonymize: what a batch reads and writes', () => {
+  type Results = { results: { file: string; output?: string; error?: { code: string; message: string } }[] };
+
+  it('gives every input its own output: numbered when two would share a name', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'in/a.jpg'));
+    await photoLike(path.join(d, 'in/a.jpeg'));
+    await photoLike(path.join(d, 'in/b.gif'), 'gif');
+    await photoLike(path.join(d, 'in/b.png'), 'png');
+    await photoLike(path.join(d, 'in/d1/x.jpg'));
+    await photoLike(path.join(d, 'in/d2/x.jpg'));
+    const args = ['in/a.jpg', 'in/a.jpeg', 'in/b.gif', 'in/b.png', 'in/d1/x.jpg', 'in/d2/x.jpg'];
+    const io = captureIo(d);
+    expect(await main(['anonymize', ...args, '-o', 'out', '--overwrite', '--json'], io)).toBe(EXIT.ok);
+    expect(walk(path.join(d, 'out')).sort()).toEqual([
+      'a-2.jpg',
+      'a.jpg',
+      'b-2.png',
+      'b.png',
+      'x-2.jpg',
+      'x.jpg',
+    ]);
+    const { results } = JSON.parse(io.out()) as Results;
+    expect(results.map((r) => [r.file, r.output])).toEqual([
+      ['in/a.jpg', 'out/a.jpg'],
+      ['in/a.jpeg', 'out/a-2.jpg'],
+      ['in/b.gif', 'out/b.png'],
+      ['in/b.png', 'out/b-2.png'],
+      ['in/d1/x.jpg', 'out/x.jpg'],
+      ['in/d2/x.jpg', 'out/x-2.jpg'],
+    ]);
+    expect(io.err()).toContain('in/a.jpeg: written as out/a-2.jpg (in/a.jpg has the same output name)');
+    expect(io.err()).toContain('anonymized 6 of 6 file(s)');
+    // Beside the inputs, and with one format for all.
+    expect(await main(['anonymize', 'in/a.jpg', 'in/a.jpeg', '-q'], captureIo(d))).toBe(EXIT.ok);
+    expect(existsSync(path.join(d, 'in/a.anonymized.jpg'))).toBe(true);
+    expect(existsSync(path.join(d, 'in/a-2.anonymized.jpg'))).toBe(true);
+    expect(await main(['anonymize', 'in', '-f', 'png', '-o', 'png', '-q'], captureIo(d))).toBe(EXIT.ok);
+    expect(walk(path.join(d, 'png')).sort()).toEqual([
+      'a-2.png',
+      'a.png',
+      'b-2.png',
+      'b.png',
+      'd1/x.png',
+      'd2/x.png',
+    ]);
+  });
+
+  it('does not take the outputs of an earlier run for inputs', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'in/a.jpg'));
+    await photoLike(path.join(d, 'in/sub/b.png'), 'png');
+    expect(await main(['anonymize', 'in', '-q'], captureIo(d))).toBe(EXIT.ok);
+    const again = captureIo(d);
+    expect(await main(['anonymize', 'in', '--overwrite', '--json', '-q'], again)).toBe(EXIT.ok);
+    expect((JSON.parse(again.out()) as Results).results.map((r) => r.file).sort()).toEqual([
+      'in/a.jpg',
+      'in/sub/b.png',
+    ]);
+    expect(walk(path.join(d, 'in')).sort()).toEqual([
+      'a.anonymized.jpg',
+      'a.jpg',
+      'sub/b.anonymized.png',
+      'sub/b.png',
+    ]);
+    // Named on purpose, an output is an input like any other.
+    expect(await main(['anonymize', 'in/a.anonymized.jpg', '-q'], captureIo(d))).toBe(EXIT.ok);
+    expect(existsSync(path.join(d, 'in/a.anonymized.anonymized.jpg'))).toBe(true);
+    // An output folder inside the input folder is not walked by the next run.
+    for (const overwrite of [[], ['--overwrite']]) {
+      expect(await main(['anonymize', 'in/sub', '-o', 'in/sub/out', '-q', ...overwrite], captureIo(d))).toBe(
+        EXIT.ok,
+      );
+    }
+    expect(walk(path.join(d, 'in/sub/out'))).toEqual(['b.png']);
+  });
+
+  it('reads a folder linked into itself once', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'loop/a.jpg'));
+    symlinkSync('.', path.join(d, 'loop/self'));
+    const io = captureIo(d);
+    expect(await main(['detect', 'loop', '--json'], io)).toBe(EXIT.ok);
+    expect((JSON.parse(io.out()) as Results).results.map((r) => r.file)).toEqual(['loop/a.jpg']);
+  });
+
+  it('reports an output folder that is a file as E_OUTPUT_WRITE, saying so', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'x.jpg'));
+    writeFileSync(path.join(d, 'taken.png'), 'not a folder');
+    const io = captureIo(d);
+    expect(await main(['anonymize', 'x.jpg', '-o', 'taken.png', '-q'], io)).toBe(EXIT.someFailed);
+    expect(io.err()).toContain(
+      `x.jpg: E_OUTPUT_WRITE: Could not write ${path.join(d, 'taken.png/x.jpg')}: ${path.join(d, 'taken.png')} is a file, not a folder`,
+    );
+  });
+
+  it('never replaces an input reached through a linked output folder', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'in/x.jpg'));
+    symlinkSync('in', path.join(d, 'alias'));
+    const before = readFileSync(path.join(d, 'in/x.jpg'));
+    const io = captureIo(d);
+    expect(await main(['anonymize', 'in/x.jpg', '-o', 'alias', '--overwrite', '-q'], io)).toBe(
+      EXIT.someFailed,
+    );
+    expect(io.err()).toContain('E_OUTPUT_EXISTS: Refusing to overwrite the input');
+    expect(readFileSync(path.join(d, 'in/x.jpg')).equals(before)).toBe(true);
+  });
+
+  it('refuses an oversized input by its size on disk, before reading it', async () => {
+    const d = tmp();
+    // Sparse: 3 GiB that take no room, more than a Node buffer holds.
+    writeFileSync(path.join(d, 'huge.jpg'), '');
+    truncateSync(path.join(d, 'huge.jpg'), 3 * 2 ** 30);
+    try {
+      for (const command of ['detect', 'anonymize']) {
+        const io = captureIo(d);
+        expect(await main([command, 'huge.jpg', '-q'], io)).toBe(EXIT.someFailed);
+        expect(io.err()).toMatch(
+          /huge\.jpg: E_INPUT_TOO_LARGE: The input has 3221225472 bytes, more than the limit of \d+\n/,
+        );
+      }
+    } finally {
+      rmSync(path.join(d, 'huge.jpg'));
+    }
+  });
+
+  it('--json lists the failed inputs with their error, as detect does', async () => {
+    const d = tmp();
+    await photoLike(path.join(d, 'x.jpg'));
+    writeFileSync(path.join(d, 'empty.png'), '');
+    const io = captureIo(d);
+    expect(await main(['anonymize', 'x.jpg', 'missing.jpg', 'empty.png', '--json', '-q'], io)).toBe(
+      EXIT.someFailed,
+    );
+    const byFile = Object.fromEntries((JSON.parse(io.out()) as Results).results.map((r) => [r.file, r]));
+    expect(byFile['x.jpg']!.output).toBe('x.anonymized.jpg');
+    expect(byFile['missing.jpg']!.error!.code).toBe('E_INPUT_NOT_FOUND');
+    expect(byFile['empty.png']!.error!.code).toBe('E_EMPTY_INPUT');
+    expect(byFile['empty.png']!.error!.message).toMatch(/\S/);
+  });
 });
 
 describe('nestor --server URL', () => {

@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AnonymizeResult,
   type DetectionResult,
+  FILE_EXTENSIONS,
+  type ImageFormat,
   invalidOption,
   LABELS,
   type Label,
@@ -24,13 +26,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { runBench } from './bench.ts';
 import { dbCommand } from './db.ts';
 import { runEval, runEvalFromPredictions } from './eval.ts';
-import { expandInputs, type InputFile } from './inputs.ts';
+import { expandInputs, type FailedInput, type InputFile } from './inputs.ts';
 import { runMosaic } from './mosaic.ts';
-import { checkTarget, outputPathFor, writeOutput } from './outputs.ts';
+import { checkTarget, identitiesOf, OutputPlan, writeOutput } from './outputs.ts';
 import { localProcessor, type Processor, remoteProcessor } from './processor.ts';
 import { Progress } from './progress.ts';
 import { runTransform } from './transform.ts';
-import { isVideoFile, processVideoFile } from './video.ts';
+import { expectedVideoExtension, isVideoFile, processVideoFile } from './video.ts';
 import { workerCommand } from './worker.ts';
 
 /** Exit codes: documented in `nestor --help` and the README. */
@@ -105,7 +107,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--quality <1-100>', 'output quality for lossy formats')
     .option('--keep-metadata', 'keep EXIF/XMP/ICC metadata (stripped by default)')
     .option('--overwrite', 'replace existing output files (inputs are never overwritten)')
-    .option('--json', 'print the detections of each file as JSON on stdout')
+    .option('--json', 'print {"results":[…]} on stdout: each file\'s output and detections, or its error')
     .option('--server <url>', 'send the images to a Nestor server instead of processing them here')
     .action(async (inputs: string[], flags: Flags) => {
       exitCode = await anonymizeCommand(inputs, flags, io);
@@ -389,27 +391,52 @@ interface FileOutcome {
   readonly error?: NestorError;
 }
 
-function reportMissing(given: string): NestorError {
-  return new NestorError('E_INPUT_NOT_FOUND', `No such file, folder or matching glob: ${given}`);
-}
-
-async function readInput(file: InputFile): Promise<Uint8Array> {
+/** Reads an input whole, after checking its size on disk so that an oversized one is never loaded. */
+async function readInput(file: InputFile, maxBytes: number): Promise<Uint8Array> {
+  let size: number;
   try {
-    return new Uint8Array(await readFile(file.absolute));
+    size = (await stat(file.absolute)).size;
+  } catch (error) {
+    throw new NestorError('E_INPUT_UNREADABLE', `Could not read ${file.given}`, { cause: error });
+  }
+  if (size > maxBytes) {
+    throw new NestorError(
+      'E_INPUT_TOO_LARGE',
+      `The input has ${size} bytes, more than the limit of ${maxBytes}`,
+    );
+  }
+  try {
+    const bytes = await readFile(file.absolute);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (error) {
     throw new NestorError('E_INPUT_UNREADABLE', `Could not read ${file.given}`, { cause: error });
   }
 }
 
+/** The first bytes of a file, enough to tell its image format; undefined when it cannot be read. */
+async function readHeader(file: InputFile): Promise<Uint8Array | undefined> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file.absolute, 'r');
+    const { buffer, bytesRead } = await handle.read(new Uint8Array(32), 0, 32, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch {
+    // The same file is read again to be processed, and fails then, reported with its code.
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
 async function forEachInput(
-  inputs: readonly string[],
+  expanded: { files: readonly InputFile[]; failed: readonly FailedInput[] },
   io: Io,
   quiet: boolean,
   label: string,
   work: (file: InputFile) => Promise<void>,
 ): Promise<FileOutcome[]> {
-  const { files, missing } = await expandInputs(inputs, io.cwd);
-  const outcomes: FileOutcome[] = missing.map((m) => ({ file: m, error: reportMissing(m.given) }));
+  const { files, failed } = expanded;
+  const outcomes: FileOutcome[] = failed.map((f) => ({ file: f, error: f.error }));
   const progress = new Progress(io.stderr, files.length, label, !quiet && Boolean(io.stderr.isTTY));
   for (const file of files) {
     try {
@@ -450,24 +477,21 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
       | { file: string; error: { code: string; message: string } }
     )[] = [];
     const outcomes = await forEachInput(
-      inputs,
+      await expandInputs(inputs, io.cwd),
       io,
       quiet || Boolean(flags.json && !io.stderr.isTTY),
       'detect',
       async (file) => {
         if (isVideoFile(file.absolute)) {
-          const video = await processVideoFile(
-            framesOf(nestor),
-            file,
-            options,
-            { outDir: undefined, rules: { inputs: new Set(), overwrite: false }, detectOnly: true },
-            { stderr: io.stderr, quiet },
-          );
+          const video = await processVideoFile(framesOf(nestor), file, options, undefined, {
+            stderr: io.stderr,
+            quiet,
+          });
           results.push({ file: file.given, ...video.result });
           if (!flags.json) io.stdout.write(`${file.given}: ${videoSummary(video.result)}\n`);
           return;
         }
-        const result = await nestor.detect(await readInput(file), options);
+        const result = await nestor.detect(await readInput(file, await nestor.maxBytes()), options);
         results.push({ file: file.given, ...result });
         if (!flags.json) {
           const counts = LABELS.map(
@@ -496,46 +520,81 @@ function videoSummary(r: VideoResult): string {
   return `${r.video.frames} frames, ${counts}, ${r.timings.fps} fps (${(r.timings.totalMs / 1000).toFixed(1)} s)`;
 }
 
+/**
+ * The output names of a run, decided before any work (see OutputPlan): images by their content's
+ * format (sniffed from their first bytes), videos by their extension until ffprobe says.
+ */
+async function planOutputs(
+  files: readonly InputFile[],
+  outDir: string | undefined,
+  format: 'same' | ImageFormat,
+  io: Io,
+  quiet: boolean,
+): Promise<OutputPlan> {
+  const plan = new OutputPlan(outDir, files);
+  for (const file of files) {
+    let extension: string | undefined;
+    if (isVideoFile(file.absolute)) extension = expectedVideoExtension(file.absolute);
+    else if (format !== 'same') extension = FILE_EXTENSIONS[format];
+    else {
+      const header = await readHeader(file);
+      const sniffed = header && sniffImageFormat(header);
+      if (sniffed) extension = FILE_EXTENSIONS[outputFormat('same', sniffed)];
+    }
+    if (extension === undefined) continue;
+    const { target, sharesWith } = plan.claim(file, extension);
+    if (sharesWith && !quiet) {
+      io.stderr.write(
+        `nestor: ${file.given}: written as ${shown(target, io)} (${sharesWith.given} has the same output name)\n`,
+      );
+    }
+  }
+  return plan;
+}
+
+const shown = (file: string, io: Io) => path.relative(io.cwd, file) || file;
+
 async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
   const quiet = Boolean(flags.quiet);
   return withProcessor(flags, io, async (nestor, options) => {
-    const { files } = await expandInputs(inputs, io.cwd);
-    const inputSet = new Set(files.map((f) => path.resolve(f.absolute)));
     const outDir = typeof flags.out === 'string' ? path.resolve(io.cwd, flags.out) : undefined;
-    const results: ({ file: string; output: string } & (DetectionResult | VideoResult))[] = [];
-    const outcomes = await forEachInput(inputs, io, quiet, 'anonymize', async (file) => {
+    // Earlier outputs (NAME.anonymized.EXT, the -o folder) are not inputs of a re-run.
+    const expanded = await expandInputs(inputs, io.cwd, {
+      skipAnonymized: true,
+      ...(outDir ? { skipFolder: outDir } : {}),
+    });
+    const rules = { inputs: identitiesOf(expanded.files), overwrite: Boolean(flags.overwrite) };
+    const plan = await planOutputs(expanded.files, outDir, options.format ?? nestor.defaultFormat, io, quiet);
+    const results: (
+      | ({ file: string; output: string } & (DetectionResult | VideoResult))
+      | { file: string; error: { code: string; message: string } }
+    )[] = [];
+    const outcomes = await forEachInput(expanded, io, quiet, 'anonymize', async (file) => {
       if (isVideoFile(file.absolute)) {
-        const rules = { inputs: inputSet, overwrite: Boolean(flags.overwrite) };
         const video = await processVideoFile(
           framesOf(nestor),
           file,
           options,
-          { outDir, rules, detectOnly: false },
+          { pathFor: (extension) => plan.claim(file, extension).target, rules },
           { stderr: io.stderr, quiet },
         );
         const output = video.output ?? '';
-        results.push({ file: file.given, output: path.relative(io.cwd, output) || output, ...video.result });
+        results.push({ file: file.given, output: shown(output, io), ...video.result });
         if (!quiet) io.stderr.write(`${file.given}: ${videoSummary(video.result)}\n`);
         return;
       }
-      const bytes = await readInput(file);
-      const sniffed = sniffImageFormat(bytes);
-      // Decide the target before the work so that a refused output costs nothing.
-      const rules = { inputs: inputSet, overwrite: Boolean(flags.overwrite) };
-      if (sniffed)
-        checkTarget(
-          outputPathFor(file, outputFormat(options.format ?? nestor.defaultFormat, sniffed), outDir),
-          rules,
-        );
-      const out: AnonymizeResult = await nestor.anonymize(bytes, options);
-      const finalTarget = outputPathFor(file, out.format, outDir);
-      await writeOutput(finalTarget, out.bytes, rules);
-      results.push({
-        file: file.given,
-        output: path.relative(io.cwd, finalTarget) || finalTarget,
-        ...out.result,
-      });
+      // Refuse a taken output before the work, so that it costs nothing.
+      const planned = plan.planned(file);
+      if (planned) checkTarget(planned, rules);
+      const out: AnonymizeResult = await nestor.anonymize(
+        await readInput(file, await nestor.maxBytes()),
+        options,
+      );
+      const { target } = plan.claim(file, FILE_EXTENSIONS[out.format]);
+      await writeOutput(target, out.bytes, rules);
+      results.push({ file: file.given, output: shown(target, io), ...out.result });
     });
+    for (const o of outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
     if (flags.json) io.stdout.write(`${JSON.stringify({ results })}\n`);
     return summarise(outcomes, io, quiet, 'anonymized');
   });

@@ -15,6 +15,8 @@ export interface Processor {
   readonly defaultFormat: Config['output']['format'];
   /** Frame-level access for videos (local pipeline only). */
   readonly frames?: FramePipeline;
+  /** The largest image (in bytes) that will be processed: `limits.maxBytes` of the config that decides. */
+  maxBytes(): Promise<number>;
   detect(bytes: Uint8Array, options: ProcessOptions): Promise<DetectionResult>;
   anonymize(bytes: Uint8Array, options: ProcessOptions): Promise<AnonymizeResult>;
   dispose(): Promise<void>;
@@ -24,6 +26,7 @@ export function localProcessor(nestor: Nestor): Processor {
   return {
     defaultFormat: nestor.config.output.format,
     frames: nestor,
+    maxBytes: async () => nestor.config.limits.maxBytes,
     detect: (bytes, options) => nestor.detect(bytes, options),
     anonymize: (bytes, options) => nestor.anonymize(bytes, options),
     dispose: () => nestor.dispose(),
@@ -34,8 +37,14 @@ export function localProcessor(nestor: Nestor): Processor {
 export function remoteProcessor(baseUrl: string): Processor {
   const client = createClient({ baseUrl });
   const request = ({ task: _task, ...rest }: ProcessOptions) => rest;
+  let maxBytes: Promise<number> | undefined;
   return {
     defaultFormat: 'same',
+    // Asked once, on the first image: the server's limit, not this machine's config.
+    maxBytes: () => {
+      maxBytes ??= client.appConfig().then((app) => app.limits.maxBytes);
+      return maxBytes;
+    },
     detect: (bytes, options) => client.detect(bytes, request(options)),
     async anonymize(bytes, options) {
       const { output, ...result } = await client.anonymizeJson(bytes, request(options));

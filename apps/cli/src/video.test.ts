@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HAS_FFMPEG, movingBoxClip, probeStreams } from '@nestor/video/test-clips';
@@ -31,6 +31,26 @@ describe.skipIf(!HAS_FFMPEG)('nestor with videos', () => {
     expect(results.find((r) => r.file.endsWith('box.mkv'))?.video?.frames).toBe(10);
     // The summary line, not the detector's verdict on a synthetic automaton: that is measured by eval.
     expect(io.err()).toMatch(/box\.mkv: 10 frames, \d+ face tracks?, 0 plate tracks, [\d.]+ fps/);
+  });
+
+  it('numbers a video whose output name another has, and reports an output folder that is a file', async () => {
+    mkdirSync(path.join(dir, 'same'), { recursive: true });
+    movingBoxClip(path.join(dir, 'same/clip.mp4'), { frames: 2 });
+    // MP4 content under .m4v: written as .mp4, the name clip.mp4 already has.
+    copyFileSync(path.join(dir, 'same/clip.mp4'), path.join(dir, 'same/clip.m4v'));
+    const io = captureIo(dir);
+    const args = ['anonymize', 'same', '-o', 'same-out', '--json', '--targets', 'face', '--preset', 'fast'];
+    expect(await main(args, io), io.err()).toBe(EXIT.ok);
+    const { results } = JSON.parse(io.out()) as { results: { file: string; output: string }[] };
+    expect(results.map((r) => [r.file, r.output])).toEqual([
+      ['same/clip.m4v', 'same-out/clip.mp4'],
+      ['same/clip.mp4', 'same-out/clip-2.mp4'],
+    ]);
+    expect(readdirSync(path.join(dir, 'same-out')).sort()).toEqual(['clip-2.mp4', 'clip.mp4']);
+    writeFileSync(path.join(dir, 'taken.png'), 'not a folder');
+    const taken = captureIo(dir);
+    expect(await main(['anonymize', 'same/clip.mp4', '-o', 'taken.png', '-q'], taken)).toBe(EXIT.someFailed);
+    expect(taken.err()).toContain(`E_OUTPUT_WRITE: Could not write ${path.join(dir, 'taken.png/clip.mp4')}`);
   });
 
   it('refuses a video with --server (videos are processed locally)', async () => {

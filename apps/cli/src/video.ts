@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { NestorError, type ProcessOptions } from '@nestor/core';
 import {
@@ -11,7 +10,13 @@ import {
   type VideoResult,
 } from '@nestor/video';
 import type { InputFile } from './inputs.ts';
-import { checkTarget, type TargetRules } from './outputs.ts';
+import {
+  checkTarget,
+  makeFolderFor,
+  removeTemporary,
+  type TargetRules,
+  temporaryPathFor,
+} from './outputs.ts';
 
 /** Extensions treated as videos (the content is still probed, never trusted). */
 export const VIDEO_FILE_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm'];
@@ -41,28 +46,32 @@ function progressLine(stream: Stream, name: string, enabled: boolean) {
   };
 }
 
-/** Where the anonymized copy of a video goes: beside it as NAME.anonymized.EXT, or mirrored under outDir. */
-export function videoOutputPath(input: InputFile, extension: string, outDir: string | undefined): string {
-  const parsed = path.parse(input.absolute);
-  if (!outDir) return path.join(parsed.dir, `${parsed.name}.anonymized${extension}`);
-  const rel = path.parse(input.fromTree ? input.relative : path.basename(input.absolute));
-  return path.join(path.resolve(outDir), rel.dir, `${rel.name}${extension}`);
+/** The extension the anonymized copy of a video should get, before ffprobe says (`.m4v` is written as MP4). */
+export function expectedVideoExtension(file: string): string {
+  const extension = path.extname(file).toLowerCase();
+  return extension === '.m4v' ? VIDEO_EXTENSIONS.mp4 : extension;
+}
+
+/** Where an anonymized video goes (given its extension), and what it may not replace. */
+export interface VideoTarget {
+  readonly pathFor: (extension: string) => string;
+  readonly rules: TargetRules;
 }
 
 /**
- * Anonymizes one video file (same container out), or with `detectOnly` only analyses it. ffmpeg
+ * Anonymizes one video file (same container out), or without `target` only analyses it. ffmpeg
  * writes to a hidden temporary name renamed into place, so a failed run leaves no half file.
  */
 export async function processVideoFile(
   nestor: FramePipeline,
   file: InputFile,
   options: ProcessOptions,
-  target: { outDir: string | undefined; rules: TargetRules; detectOnly: boolean },
+  target: VideoTarget | undefined,
   io: { stderr: Stream; quiet: boolean },
 ): Promise<{ output?: string; result: VideoResult }> {
   const info = await probeVideo(file.absolute);
   const progress = progressLine(io.stderr, path.basename(file.given), !io.quiet && Boolean(io.stderr.isTTY));
-  if (target.detectOnly) {
+  if (!target) {
     try {
       return {
         result: await anonymizeVideo(nestor, { input: file.absolute, options, onProgress: progress.update }),
@@ -71,14 +80,11 @@ export async function processVideoFile(
       progress.finish();
     }
   }
-  const output = videoOutputPath(file, VIDEO_EXTENSIONS[info.container], target.outDir);
+  const output = target.pathFor(VIDEO_EXTENSIONS[info.container]);
   checkTarget(output, target.rules);
-  const temp = path.join(
-    path.dirname(output),
-    `.${path.basename(output)}.${randomBytes(6).toString('hex')}.part`,
-  );
+  const temp = temporaryPathFor(output);
   try {
-    await mkdir(path.dirname(output), { recursive: true });
+    await makeFolderFor(output);
     const result = await anonymizeVideo(nestor, {
       input: file.absolute,
       output: temp,
@@ -92,6 +98,7 @@ export async function processVideoFile(
     return { output, result };
   } finally {
     progress.finish();
-    await rm(temp, { force: true });
+    const leftover = await removeTemporary(temp);
+    if (leftover) io.stderr.write(`nestor: ${file.given}: ${leftover}\n`);
   }
 }
