@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Config,
+  ERROR_CODES,
   type ErrorCode,
   isNestorError,
   type Nestor,
@@ -8,12 +10,22 @@ import {
 } from '@nestor/core';
 import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { HTTP_STATUS } from '../errors.ts';
+import { HTTP_STATUS, toHttpError } from '../errors.ts';
+import type { RunJob } from './job-thread.ts';
 import { runJob } from './process.ts';
 import type { JobStorage } from './storage.ts';
 import type { JobOutput, JobProgress, JobQueue, JobSpec, JobState, JobStatus } from './types.ts';
 
 const QUEUE_NAME = 'jobs';
+/** The failure reason of a cancelled job: nothing to show, count or retry. */
+const CANCELLED = 'cancelled';
+/** How long a cancel waits for the job's worker to let go: a live worker stops within a moment. */
+const CANCEL_WAIT_MS = 5000;
+
+/** Set on cancel, so that a worker which takes the job later (or missed the message) refuses it. */
+const cancelKey = (config: Config, id: string) => `${config.redis.prefix}:cancelled:${id}`;
+/** Where cancels are announced: the worker running the job aborts it. */
+const cancelChannel = (config: Config) => `${config.redis.prefix}:cancel`;
 
 function connect(config: Config): Redis {
   if (!config.redis.url) throw new NestorError('E_INVALID_CONFIG', 'redis.url is not set');
@@ -27,15 +39,28 @@ const STATE: Readonly<Record<string, JobState>> = {
   failed: 'failed',
 };
 
-/** A job's failure as stored by the worker: the Nestor code and message, as JSON. */
-function parseFailure(reason: string | undefined): { code: ErrorCode; message: string } {
+/** The JSON a worker stored as a job's failure reason, if it is JSON. */
+function parseReason(reason: string | undefined): unknown {
   try {
-    const parsed = JSON.parse(reason ?? '') as { code: ErrorCode; message: string };
-    if (parsed && typeof parsed.code === 'string') return parsed;
+    return JSON.parse(reason ?? '');
   } catch {
     // A reason BullMQ wrote itself (e.g. a job stalled too often) is not JSON.
+    return undefined;
   }
-  return { code: 'E_INTERNAL', message: 'The job failed' };
+}
+
+/**
+ * A job's failure as clients see it. The worker stores the Nestor code and message as JSON; as in
+ * the API's own errors, a 5xx code shows only its generic text, since its message may hold internals.
+ */
+function publicFailure(reason: string | undefined): { code: ErrorCode; message: string } {
+  const { code, message } = (parseReason(reason) ?? {}) as { code?: unknown; message?: unknown };
+  const error =
+    typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
+      ? new NestorError(code as ErrorCode, typeof message === 'string' ? message : undefined)
+      : new NestorError('E_INTERNAL');
+  // The size limit only words fastify's body errors, which a job's failure never is.
+  return toHttpError(error, 0).body.error;
 }
 
 /**
@@ -61,6 +86,15 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
   );
   sweeper.unref();
 
+  /** Tells the worker running a job to abort it, and waits for it to let go (as the in-process queue does). */
+  const cancelActive = async (id: string) => {
+    await connection.set(cancelKey(config, id), '1', 'EX', keepSeconds);
+    await connection.publish(cancelChannel(config), id);
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    // A worker that died keeps the lock until it expires; the cancel mark answers for the job meanwhile.
+    while ((await queue.remove(id)) === 0 && Date.now() < deadline) await sleep(50);
+  };
+
   return {
     kind: 'bullmq',
     async add(spec) {
@@ -73,8 +107,12 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
       });
     },
     async get(id) {
-      const job = (await queue.getJob(id)) as Job<JobSpec, JobOutput> | undefined;
-      if (!job) return undefined;
+      const [job, cancelled] = await Promise.all([
+        queue.getJob(id) as Promise<Job<JobSpec, JobOutput> | undefined>,
+        connection.exists(cancelKey(config, id)),
+      ]);
+      // A cancelled job whose worker has not let go of it yet is gone for clients already.
+      if (!job || cancelled) return undefined;
       const state = STATE[await job.getState()] ?? 'queued';
       const progress = (typeof job.progress === 'object' ? job.progress : { progress: 0 }) as JobProgress;
       const status: JobStatus = {
@@ -85,7 +123,7 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
         ...(progress.etaSeconds !== undefined && state === 'active'
           ? { etaSeconds: progress.etaSeconds }
           : {}),
-        ...(state === 'failed' ? { error: parseFailure(job.failedReason) } : {}),
+        ...(state === 'failed' ? { error: publicFailure(job.failedReason) } : {}),
         ...(state === 'completed' && job.returnvalue ? { output: job.returnvalue } : {}),
         ...(job.data.owner ? { owner: job.data.owner } : {}),
         attempts: job.attemptsMade + (state === 'active' ? 1 : 0),
@@ -93,11 +131,9 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
       return status;
     },
     async remove(id) {
-      const job = await queue.getJob(id);
-      if (!job) return false;
-      await job.remove().catch(() => {
-        // An active job is locked by its worker: it fails once its files are gone, and is then removed with them.
-      });
+      if (!(await queue.getJob(id))) return false;
+      // 0: the job is active, locked by its worker.
+      if ((await queue.remove(id)) === 0) await cancelActive(id);
       await storage.remove(id);
       return true;
     },
@@ -123,7 +159,8 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
       events ??= new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: config.redis.prefix });
       const report = async (jobId: string, state: 'completed' | 'failed') => {
         const job = (await queue.getJob(jobId)) as Job<JobSpec> | undefined;
-        if (job?.processedOn && job.finishedOn)
+        // A cancelled job is not a failure worth counting.
+        if (job?.processedOn && job.finishedOn && job.failedReason !== CANCELLED)
           listener(job.data.kind, state, (job.finishedOn - job.processedOn) / 1000);
       };
       events.on('completed', ({ jobId }) => void report(jobId, 'completed').catch(() => {}));
@@ -141,23 +178,51 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
 
 /**
  * A BullMQ worker (`nestor worker`): takes jobs from Redis and runs them on its own pipeline.
- * Input faults (4xx codes) fail at once; anything else is retried.
+ * Input faults (4xx codes) fail at once; anything else is retried. A cancelled job is aborted,
+ * never retried, and removed.
  */
-export function startBullWorker(options: { config: Config; storage: JobStorage; nestor: Nestor }): {
+export function startBullWorker(
+  options: {
+    config: Config;
+    storage: JobStorage;
+    /** Where faults that must not stop the worker go (default: stderr). */
+    log?: (line: string) => void;
+  } & ({ nestor: Nestor } | { run: RunJob }),
+): {
   close(): Promise<void>;
 } {
-  const { config, storage, nestor } = options;
+  const { config, storage } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const run: RunJob =
+    'run' in options
+      ? options.run
+      : (spec, onProgress, signal) => runJob(options.nestor, storage, spec, onProgress, signal);
   const connection = connect(config);
+  const isCancelled = async (id: string) => (await connection.exists(cancelKey(config, id))) === 1;
   const worker = new Worker<JobSpec, JobOutput>(
     QUEUE_NAME,
-    async (job) => {
+    // BullMQ passes the abort signal (worker.cancelJob) only to a processor declaring a third parameter.
+    async (job, _token, signal) => {
+      const { id } = job.data;
+      // Cancelled before this worker took it, e.g. while the worker it ran on died.
+      if (await isCancelled(id)) throw new UnrecoverableError(CANCELLED);
       try {
-        const output = await runJob(nestor, storage, job.data, (p) => {
-          void job.updateProgress({ ...p });
-        });
-        await storage.markDone(job.data.id);
+        const output = await run(
+          job.data,
+          (p) => {
+            job
+              .updateProgress({ ...p })
+              .catch((error: unknown) =>
+                log(`nestor worker: job ${id}: progress not saved: ${String(error)}`),
+              );
+          },
+          signal!,
+        );
+        await storage.markDone(id);
         return output;
       } catch (error) {
+        // The mark also catches a cancel whose message was missed: the job then fails on its deleted files.
+        if (signal?.aborted || (await isCancelled(id))) throw new UnrecoverableError(CANCELLED);
         const e = toNestorError(error);
         const reason = JSON.stringify(e.toJSON());
         if (isNestorError(error) && HTTP_STATUS[e.code] < 500) throw new UnrecoverableError(reason);
@@ -174,12 +239,36 @@ export function startBullWorker(options: { config: Config; storage: JobStorage; 
       maxStalledCount: config.jobs.attempts,
     },
   );
-  worker.on('failed', (job) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void storage.markDone(job.data.id);
+  // Without a listener, an 'error' (e.g. Redis gone for a moment) would be thrown and end the process.
+  worker.on('error', (error) => log(`nestor worker: ${String(error)}`));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const { id } = job.data;
+    // A cancelled job's files are gone already; the in-process queue forgets such a job, so Redis does too.
+    if (error.message === CANCELLED) {
+      job.remove().catch((e: unknown) => log(`nestor worker: cancelled job ${id} not removed: ${String(e)}`));
+      return;
+    }
+    // finishedOn: failed for good, retries spent or not allowed (a 4xx code fails at its first attempt).
+    if (job.finishedOn) {
+      storage
+        .markDone(id)
+        .catch((e: unknown) => log(`nestor worker: job ${id} not marked done: ${String(e)}`));
+    }
+  });
+
+  const subscriber = connect(config);
+  let closing = false;
+  subscriber.on('message', (_channel: string, id: string) => worker.cancelJob(id, CANCELLED));
+  subscriber.subscribe(cancelChannel(config)).catch((error: unknown) => {
+    // A worker closed before its subscription completed has no cancel left to receive.
+    if (!closing) log(`nestor worker: cancels will not be received: ${String(error)}`);
   });
   return {
     async close() {
+      closing = true;
       await worker.close();
+      subscriber.disconnect();
       connection.disconnect();
     },
   };
