@@ -23,7 +23,7 @@ import { enforceAccess, recordCounts } from './auth/access.ts';
 import type { Accounts } from './auth/accounts.ts';
 import { secureCookies } from './auth/mode.ts';
 import { accountRoutes } from './auth/routes.ts';
-import { toHttpError } from './errors.ts';
+import { MAX_MULTIPART_FIELDS, multipartError, toHttpError } from './errors.ts';
 import { enforceFeatures } from './features.ts';
 import { createJobs, type Jobs, jobRoutes } from './jobs/index.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
@@ -72,10 +72,23 @@ const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
 /** Options are validated by `parseProcessOptions` (one message format); route schemas only document them. */
 const documentOnly = () => () => true;
 
+/**
+ * The body limit of routes that take no image: the account API's JSON (its parser in auth/routes.ts
+ * has the same limit; app.test.ts checks both sides). Routes that take images declare theirs, so
+ * `request.routeOptions.bodyLimit` is the limit a 413 names.
+ */
+const SMALL_BODY_LIMIT = 16 * 1024;
+/** A multipart field holds up to 1 MiB: room for the JSON of the 1000 regions addRegions/suppress allow. */
+const FIELD_BYTES = 1024 * 1024;
+
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
 export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
-  const app = Fastify({ logger: logger ?? false, bodyLimit: maxBytes, trustProxy: config.server.trustProxy });
+  const app = Fastify({
+    logger: logger ?? false,
+    bodyLimit: SMALL_BODY_LIMIT,
+    trustProxy: config.server.trustProxy,
+  });
 
   const metrics = createMetrics();
   const limiter = createLimiter({
@@ -86,12 +99,13 @@ export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppO
   const limited = <T>(work: () => Promise<T>): Promise<T> =>
     withDeadline(limiter.run(work), config.server.timeoutMs);
   const started = new WeakMap<FastifyRequest, number>();
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
     metrics.inFlight.inc();
+    // 'close' also comes when the client leaves before the answer, where onResponse never runs.
+    reply.raw.once('close', () => metrics.inFlight.dec());
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.inFlight.dec();
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.request(
       route,
@@ -137,14 +151,18 @@ export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppO
 
   // Only images and multipart are accepted: no JSON or text parser is left to reach a route.
   app.removeAllContentTypeParsers();
+  // No limit of their own: the route's applies (maxBytes where images are taken).
   for (const type of ['application/octet-stream', /^image\//]) {
-    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) =>
-      done(null, body),
-    );
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   }
   app.register(multipart, {
-    // A field holds up to 1 MiB: room for the JSON of the 1000 regions addRegions/suppress allow.
-    limits: { fileSize: maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 34 },
+    limits: {
+      fileSize: maxBytes,
+      files: 1,
+      fields: MAX_MULTIPART_FIELDS,
+      fieldSize: FIELD_BYTES,
+      parts: MAX_MULTIPART_FIELDS + 2,
+    },
   });
 
   app.register(swagger, {
@@ -160,7 +178,7 @@ export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppO
   app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler((thrown, request, reply) => {
-    const { status, body, error } = toHttpError(thrown, maxBytes);
+    const { status, body, error } = toHttpError(thrown, request.routeOptions.bodyLimit);
     metrics.error(error.code);
     // A retry is worth it once some of the queue has drained.
     if (error.code === 'E_BUSY' || error.code === 'E_TIMEOUT') reply.header('retry-after', '2');
@@ -250,6 +268,7 @@ export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppO
     );
 
     const processing = {
+      bodyLimit: maxBytes,
       validatorCompiler: documentOnly,
       onRequest: async (_request: FastifyRequest, reply: FastifyReply) => {
         // Results describe people's images: no cache may keep them.
@@ -381,6 +400,13 @@ async function readRequest(request: FastifyRequest): Promise<{ bytes: Uint8Array
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
+        // busboy cuts a longer value short without a word: what is left would be misread.
+        if (part.valueTruncated) {
+          throw new NestorError(
+            'E_INVALID_OPTION',
+            `The field "${part.fieldname.slice(0, 40)}" is longer than ${FIELD_BYTES} bytes`,
+          );
+        }
         fields.push([part.fieldname, part.value]);
       } else if (part.fieldname === 'file') {
         bytes = await part.toBuffer();
@@ -392,20 +418,12 @@ async function readRequest(request: FastifyRequest): Promise<{ bytes: Uint8Array
       }
     }
   } catch (error) {
-    throw malformedMultipart(error);
+    throw multipartError(error, 'Send one image per request (POST /v1/jobs takes several)', 'request');
   }
   if (!bytes || bytes.length === 0) {
     throw new NestorError('E_EMPTY_INPUT', 'The multipart body has no (or an empty) field "file"');
   }
   return { bytes, options: optionsFromFields(Object.fromEntries(fields)) };
-}
-
-/** busboy reports a broken body with plain errors: that is the client's fault, not ours. */
-function malformedMultipart(error: unknown): unknown {
-  const coded = error instanceof NestorError || (error as { code?: unknown } | null)?.code !== undefined;
-  return coded
-    ? error
-    : new NestorError('E_BAD_REQUEST', 'The multipart body is malformed', { cause: error });
 }
 
 function wantsJson(request: FastifyRequest): boolean {

@@ -36,16 +36,65 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_INTERNAL: 500,
 };
 
-/** fastify's and @fastify/multipart's own errors that have a Nestor meaning. */
-const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'E_INPUT_TOO_LARGE',
-  FST_REQ_FILE_TOO_LARGE: 'E_INPUT_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'E_UNSUPPORTED_MEDIA',
-  FST_ERR_CTP_EMPTY_TYPE: 'E_UNSUPPORTED_MEDIA',
+/** Option fields a multipart request may carry besides its files (the options are fewer: room for repeats). */
+export const MAX_MULTIPART_FIELDS = 32;
+
+/**
+ * What went wrong reading a multipart body, in words that name the limit it ran into: `filesLimit`
+ * says how many files the route takes, `per` what one request is ("request", "job").
+ */
+export function multipartError(error: unknown, filesLimit: string, per: string): unknown {
+  if (error instanceof NestorError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'FST_FILES_LIMIT':
+      return new NestorError('E_BAD_REQUEST', filesLimit, { cause: error });
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new NestorError('E_BAD_REQUEST', `At most ${MAX_MULTIPART_FIELDS} option fields per ${per}`, {
+        cause: error,
+      });
+    case undefined:
+      // busboy reports a broken body with plain errors: that is the client's fault, not ours.
+      return new NestorError('E_BAD_REQUEST', 'The multipart body is malformed', { cause: error });
+    default:
+      return error;
+  }
+}
+
+/** The client closed the connection mid-body: the answer reaches nobody, but this is not our fault. */
+const CUT_SHORT = 'The request ended before its body was complete';
+
+/** fastify's and @fastify/multipart's own errors that have a Nestor meaning, in words a client can act on. */
+const FASTIFY_CODES: Readonly<Record<string, { readonly code: ErrorCode; readonly message?: string }>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'E_UNSUPPORTED_MEDIA' },
+  FST_ERR_CTP_EMPTY_TYPE: { code: 'E_UNSUPPORTED_MEDIA' },
+  FST_FILES_LIMIT: {
+    code: 'E_BAD_REQUEST',
+    message: 'The multipart body has more files than this route takes',
+  },
+  FST_FIELDS_LIMIT: {
+    code: 'E_BAD_REQUEST',
+    message: 'The multipart body has more fields than this route takes',
+  },
+  FST_PARTS_LIMIT: {
+    code: 'E_BAD_REQUEST',
+    message: 'The multipart body has more parts than this route takes',
+  },
+  FST_MP_PREMATURE_CLOSE: { code: 'E_BAD_REQUEST', message: CUT_SHORT },
 };
 
+/** fastify's errors for a body or an uploaded file over the limit. */
+const TOO_LARGE = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_REQ_FILE_TOO_LARGE']);
+
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  error: PublicError;
+}
+
+/** An error as a client may see it. */
+export interface PublicError {
+  code: ErrorCode;
+  message: string;
 }
 
 export interface HttpError {
@@ -58,25 +107,41 @@ export interface HttpError {
 /**
  * Turns anything a request threw into a status and the one error body. Messages of 5xx errors and
  * of errors we do not know are replaced by the code's generic text, so internals never reach clients.
+ * `bodyLimit` is the limit of the request's route, named when the body was too large.
  */
-export function toHttpError(thrown: unknown, maxBytes: number): HttpError {
-  const error = classify(thrown, maxBytes);
-  const status = HTTP_STATUS[error.code];
-  const message = status >= 500 ? ERROR_CODES[error.code] : error.message;
-  return { status, body: { error: { code: error.code, message } }, error };
+export function toHttpError(thrown: unknown, bodyLimit: number): HttpError {
+  const error = classify(thrown, bodyLimit);
+  return { status: HTTP_STATUS[error.code], body: { error: publicError(error) }, error };
 }
 
-function classify(thrown: unknown, maxBytes: number): NestorError {
+/**
+ * What a client may see of an error, also one stored for later (a failed job's): 5xx and unknown
+ * codes get the generic text of their code, since their messages may name files or hosts.
+ */
+export function publicError(error: { readonly code: string; readonly message: string }): PublicError {
+  if (!Object.hasOwn(HTTP_STATUS, error.code)) return { code: 'E_INTERNAL', message: ERROR_CODES.E_INTERNAL };
+  const code = error.code as ErrorCode;
+  return { code, message: HTTP_STATUS[code] >= 500 ? ERROR_CODES[code] : error.message };
+}
+
+function classify(thrown: unknown, bodyLimit: number): NestorError {
   if (isNestorError(thrown)) return thrown;
-  const { code, statusCode } = (thrown ?? {}) as { code?: unknown; statusCode?: unknown };
+  const { code, statusCode, message } = (thrown ?? {}) as {
+    code?: unknown;
+    statusCode?: unknown;
+    message?: unknown;
+  };
+  // Node's error on a request whose client went away; ECONNRESET alone may be an outbound socket's.
+  if (code === 'ECONNRESET' && message === 'aborted') {
+    return new NestorError('E_BAD_REQUEST', CUT_SHORT, { cause: thrown });
+  }
   if (typeof code === 'string' && code.startsWith('FST_')) {
-    const mapped = FASTIFY_CODES[code];
-    if (mapped === 'E_INPUT_TOO_LARGE') {
-      return new NestorError('E_INPUT_TOO_LARGE', `The input is larger than the limit of ${maxBytes} bytes`, {
-        cause: thrown,
-      });
+    if (TOO_LARGE.has(code)) {
+      const text = `The input is larger than the limit of ${bodyLimit} bytes`;
+      return new NestorError('E_INPUT_TOO_LARGE', text, { cause: thrown });
     }
-    if (mapped) return new NestorError(mapped, undefined, { cause: thrown });
+    const mapped = FASTIFY_CODES[code];
+    if (mapped) return new NestorError(mapped.code, mapped.message, { cause: thrown });
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
       return new NestorError('E_BAD_REQUEST', undefined, { cause: thrown });
     }

@@ -52,7 +52,15 @@ describe('feature tags', () => {
     ['/it/dashboard.html', 'dashboard'],
     ['/en/dashboard.txt?_rsc=1', 'dashboard'],
     ['/en/dashboard?from=2026-01-01', 'dashboard'],
+    ['/en/%64ashboard/', 'dashboard'],
+    ['/en//dashboard/', 'dashboard'],
+    ['/en/./dashboard/', 'dashboard'],
+    ['//en/dashboard', 'dashboard'],
+    ['/%2Fen%2Fdashboard%2F', 'dashboard'],
+    ['/EN/Dashboard/', 'dashboard'],
+    ['/en/dashboard/__next._full.txt', 'dashboard'],
     ['/en/dashboards', undefined],
+    ['/en/dashboard/../', undefined],
     ['/xx/dashboard', undefined],
     ['/en/', undefined],
     ['/v1/detect', undefined],
@@ -116,7 +124,19 @@ describe('features.technicalApi', () => {
 });
 
 describe('features.dashboard', () => {
-  const pages = ['/dashboard', '/en/dashboard', '/fr/dashboard.html', '/de/dashboard/'];
+  const pages = [
+    '/dashboard',
+    '/en/dashboard',
+    '/fr/dashboard.html',
+    '/de/dashboard/',
+    // Spellings web.ts serves as the same page.
+    '/en/%64ashboard/',
+    '/en//dashboard/',
+    '/en/./dashboard/',
+    '//en/dashboard/',
+    '/%2Fen%2Fdashboard%2F',
+    '/en/dashboard/__next._full.txt',
+  ];
 
   it.each(pages)('off: page %s answers 404 E_NOT_FOUND', async (url) => {
     const app = await appWith({ features: { dashboard: false } });

@@ -1,5 +1,6 @@
 import { type Config, LOCALES, NestorError } from '@nestor/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { pagePath } from './web.ts';
 
 /** A deployment switch of `features` in `nestor-ai-config.json`. */
 export type Feature = keyof Config['features'];
@@ -25,11 +26,12 @@ const PAGE_LOCALE = LOCALES.join('|');
 /**
  * Pages of the static web app are served by one wildcard route, so they are recognised by path:
  * `/dashboard` and `/<locale>/dashboard` (with or without `.html`, a trailing slash or a sub-path).
+ * Case-blind, for file systems that are.
  */
 const FEATURE_OF_PAGE: readonly { readonly feature: Feature; readonly path: RegExp }[] = [
   {
     feature: 'dashboard',
-    path: new RegExp(`^(?:/(?:${PAGE_LOCALE}))?/dashboard(?:\\.html|\\.txt)?(?:[/?#]|$)`),
+    path: new RegExp(`^(?:/(?:${PAGE_LOCALE}))?/dashboard(?:\\.html|\\.txt)?(?:/|$)`, 'i'),
   },
 ];
 
@@ -38,9 +40,15 @@ export function featureOfRoute(url: string, declared: Feature | undefined): Feat
   return declared ?? FEATURE_OF_ROUTE.find((r) => r.matches(url))?.feature;
 }
 
-/** The feature a page path (as requested, query included) belongs to, if any. */
+/**
+ * The feature of the page a request URL (as sent, query included) names, if any: read as web.ts
+ * reads it, so `/en/%64ashboard/` or `/en//dashboard/` are the dashboard too.
+ */
 export function featureOfPage(requestUrl: string): Feature | undefined {
-  return FEATURE_OF_PAGE.find((p) => p.path.test(requestUrl))?.feature;
+  const page = pagePath(requestUrl);
+  if (!page) return undefined;
+  const path = `/${page.segments.join('/')}${page.folder ? '/' : ''}`;
+  return FEATURE_OF_PAGE.find((p) => p.path.test(path))?.feature;
 }
 
 /** True when `feature` is switched off in this deployment. */

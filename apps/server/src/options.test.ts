@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optionsFromFields } from './options.ts';
+import { JOB_OPTION_NAMES, optionsFromFields } from './options.ts';
 
 describe('optionsFromFields', () => {
   it('converts string fields to the types of ProcessOptions', () => {
@@ -40,6 +40,35 @@ describe('optionsFromFields', () => {
     expect(() => optionsFromFields({ addRegions: 'nope' })).toThrow(
       'Expected a JSON array for addRegions but received "nope" of type string',
     );
-    expect(() => optionsFromFields({ ['__proto__']: 'x' })).toThrow(/no unknown option \(__proto__\)/);
+    expect(() => optionsFromFields({ ['__proto__']: 'x' })).toThrow(
+      /^Expected a known option \(.*\) for __proto__/,
+    );
+  });
+
+  it('refuses task on the image routes (each names its own) and takes it for jobs', () => {
+    expect(() => optionsFromFields({ task: 'detect' })).toThrow(
+      /^Expected a known option \(preset, .*\) for task but received "detect" of type string$/,
+    );
+    expect(optionsFromFields({ task: 'detect' }, JOB_OPTION_NAMES)).toEqual({ task: 'detect' });
+  });
+
+  it('quotes at most 40 characters of what was sent', () => {
+    const long = 'x'.repeat(100_000);
+    for (const fields of [
+      { addRegions: `[${long}` },
+      { method: long },
+      { targets: `face,${long}` },
+      { addRegions: JSON.stringify([{ x: 0, y: 0, width: 1, height: 1, label: long }]) },
+      { [long]: long },
+    ]) {
+      let message = '';
+      try {
+        optionsFromFields(fields);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^Expected .*x…"/);
+      expect(message).not.toContain('x'.repeat(41));
+    }
   });
 });

@@ -10,7 +10,7 @@ const MIN_SCORE_NAMES: ReadonlyMap<string, 'face' | 'plate'> = new Map([
   ['plateThreshold', 'plate'],
 ]);
 
-/** Every request option name the API accepts, as documented in OpenAPI. */
+/** Every option name /v1/detect and /v1/anonymize accept, as documented in OpenAPI (`optionsProperties`). */
 export const OPTION_NAMES = [
   'preset',
   'targets',
@@ -29,15 +29,28 @@ export const OPTION_NAMES = [
   'suppress',
 ] as const;
 
+/** Every option name POST /v1/jobs accepts (`jobOptionsProperties`): a job also names its task. */
+export const JOB_OPTION_NAMES = ['task', ...OPTION_NAMES] as const;
+
+/** The longest piece of a value an error message quotes (as readFields does for JSON bodies). */
+const SHOWN_CHARS = 40;
+
 /**
  * Converts query-string or form fields (all strings) to `ProcessOptions` and validates them with
  * `parseProcessOptions`, so a bad value reads the same as in the CLI. Values that do not convert are
- * passed on as they are, for the validator to name.
+ * passed on as they are, for the validator to name. A name outside `accepted` is refused, so an
+ * option a route would ignore (`task` on /v1/detect) never looks applied.
  */
-export function optionsFromFields(fields: Readonly<Record<string, unknown>>): ProcessOptions {
+export function optionsFromFields(
+  fields: Readonly<Record<string, unknown>>,
+  accepted: readonly string[] = OPTION_NAMES,
+): ProcessOptions {
   const entries: [string, unknown][] = [];
   const minScore: [string, unknown][] = [];
   for (const [name, value] of Object.entries(fields)) {
+    if (!accepted.includes(name)) {
+      throw invalidOption(shortText(name), `a known option (${accepted.join(', ')})`, shorten(value));
+    }
     const label = MIN_SCORE_NAMES.get(name);
     if (label) minScore.push([label, toNumber(value)]);
     else if (NUMBER_OPTIONS.has(name)) entries.push([name, toNumber(value)]);
@@ -47,8 +60,24 @@ export function optionsFromFields(fields: Readonly<Record<string, unknown>>): Pr
     else entries.push([name, value]);
   }
   if (minScore.length > 0) entries.push(['minScore', Object.fromEntries(minScore)]);
-  // fromEntries defines own properties, so a field named __proto__ is reported, not applied.
-  return parseProcessOptions(Object.fromEntries(entries));
+  // No valid option holds a long string, so shortening them changes no verdict, only what an error quotes.
+  return parseProcessOptions(shorten(Object.fromEntries(entries)));
+}
+
+/** `text` cut to SHOWN_CHARS characters (and marked so). */
+function shortText(text: string): string {
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}
+
+/** `value` with every string in it shortened. */
+function shorten(value: unknown): unknown {
+  if (typeof value === 'string') return shortText(value);
+  if (Array.isArray(value)) return value.map(shorten);
+  if (value !== null && typeof value === 'object') {
+    // fromEntries defines own properties, so a key named __proto__ stays data.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shorten(v)]));
+  }
+  return value;
 }
 
 function toNumber(value: unknown): unknown {
@@ -74,6 +103,6 @@ function toJson(name: string, value: unknown): unknown {
   try {
     return JSON.parse(value) as unknown;
   } catch {
-    throw invalidOption(name, 'a JSON array', value);
+    throw invalidOption(name, 'a JSON array', shorten(value));
   }
 }

@@ -122,6 +122,14 @@ export const optionsProperties = {
 
 export const optionsQuerySchema = { type: 'object', properties: optionsProperties } as const;
 
+/** Options of POST /v1/jobs: those of the image routes, and the task (the image routes name theirs). */
+export const jobOptionsProperties = {
+  task: { type: 'string', enum: ['anonymize', 'detect'], description: 'detect: only the detections JSON.' },
+  ...optionsProperties,
+} as const;
+
+export const jobOptionsQuerySchema = { type: 'object', properties: jobOptionsProperties } as const;
+
 const binary = { type: 'string', format: 'binary' } as const;
 
 /** Multipart (field `file` plus option fields) or the raw image bytes. */

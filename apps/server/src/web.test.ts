@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import { toHttpError } from './errors.ts';
 import { fakePipeline } from './fake-pipeline.ts';
-import { appConfigBody, chooseLocale, webApp } from './web.ts';
+import { appConfigBody, chooseLocale, pagePath, webApp } from './web.ts';
 
 let root: string;
 const apps: FastifyInstance[] = [];
@@ -112,6 +112,41 @@ describe('the web app on the API port', () => {
     const res = await app.inject({ url });
     expect(res.statusCode).toBe(404);
     expect(res.body).not.toContain('"name"');
+  });
+
+  it.each([
+    ['/%2Fevil.com%2F..%2Fen', 404, undefined],
+    ['/%5Cevil.com%2F..%2Fen', 404, undefined],
+    ['/%2F%2Fevil.com', 404, undefined],
+    ['//en', 301, '/en/'],
+    ['/%2Fen', 301, '/en/'],
+    ['/./en', 301, '/en/'],
+  ] as const)('%s redirects only within the site (%i, Location %s)', async (url, status, location) => {
+    const app = await serve();
+    const res = await app.inject({ url });
+    expect(res.statusCode).toBe(status);
+    expect(res.headers.location).toBe(location);
+  });
+
+  it.each(['/en%5C..%5C..%5Cpackage.json', '/%5Cen/'])('%s (a backslash) answers 404', async (url) => {
+    const app = await serve();
+    expect((await app.inject({ url })).statusCode).toBe(404);
+  });
+
+  it('a locale not offered stays 404 however its path is spelt', async () => {
+    const app = await serve({ locales: ['fr'] });
+    for (const url of ['//en/', '/./en/', '/%65n/', '/%2Fen/']) {
+      expect((await app.inject({ url })).statusCode, url).toBe(404);
+    }
+    expect((await app.inject({ url: '//fr/' })).statusCode).toBe(200);
+  });
+
+  it('pagePath is the decoded, normalised path, or undefined when it could leave the root', () => {
+    expect(pagePath('/en//./%64ashboard/?x=1')).toEqual({ segments: ['en', 'dashboard'], folder: true });
+    expect(pagePath('/fr')).toEqual({ segments: ['fr'], folder: false });
+    for (const url of ['/%2e%2e/x', '/en/../x', '/a%5Cb', '/%00', '/%E0%A4%A']) {
+      expect(pagePath(url), url).toBeUndefined();
+    }
   });
 
   it('a malformed escape is refused by the router', async () => {

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { type Config, LOCALES, type Locale, NestorError } from '@nestor/core';
@@ -120,32 +120,57 @@ export async function webApp(app: FastifyInstance, { config, root = DEFAULT_WEB_
   const notFound = async (request: FastifyRequest, reply: FastifyReply) => {
     const wantsHtml = (request.headers.accept ?? '').includes('text/html');
     if (wantsHtml && (await isFile(root, '404.html'))) {
-      return page(reply.code(404), '404.html');
+      return send(reply.code(404), '404.html');
     }
     throw new NestorError('E_NOT_FOUND');
   };
 
-  const page = (reply: FastifyReply, file: string) =>
+  const send = (reply: FastifyReply, file: string) =>
     HASHED.test(`/${file}`)
       ? reply.sendFile(file, { maxAge: '365d', immutable: true })
       : withPageHeaders(reply).sendFile(file, { cacheControl: false });
 
   app.get('/*', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
-    const path = requestPath(request.url);
-    if (path === undefined || path.includes('\0')) return notFound(request, reply);
-    const first = path.split('/')[1] ?? '';
+    const page = pagePath(request.url);
+    if (page === undefined) return notFound(request, reply);
+    const first = page.segments[0] ?? '';
     if (isKnownLocale(first) && !offered.has(first)) return notFound(request, reply);
-    const relative = normalize(path).replace(/^[/\\]+/, '');
-    if (relative.startsWith('..') || relative.includes(`${sep}..`)) return notFound(request, reply);
-    if (path.endsWith('/')) {
+    const relative = page.segments.join('/');
+    if (page.folder) {
       const index = join(relative, 'index.html');
-      return (await isFile(root, index)) ? page(reply, index) : notFound(request, reply);
+      return (await isFile(root, index)) ? send(reply, index) : notFound(request, reply);
     }
-    if (await isFile(root, relative)) return page(reply, relative);
-    // `/fr` → `/fr/` (pages are folders with an index.html).
-    if (await isFile(root, join(relative, 'index.html'))) return reply.redirect(`${path}/`, 301);
+    if (await isFile(root, relative)) return send(reply, relative);
+    // `/fr` → `/fr/` (pages are folders with an index.html); built from the checked segments, so
+    // the Location can only name a path on this site.
+    if (await isFile(root, join(relative, 'index.html'))) return reply.redirect(`/${relative}/`, 301);
     return notFound(request, reply);
   });
+}
+
+/** A path of the static web app: its segments below the root, and whether it names a folder (`/` at the end). */
+export interface PagePath {
+  readonly segments: readonly string[];
+  readonly folder: boolean;
+}
+
+/**
+ * The page a request URL names, as this module serves it: percent-decoded, empty and `.` segments
+ * dropped; undefined when it cannot name a file under the root (a malformed escape, `..`, a
+ * backslash or a NUL). features.ts gates pages on this same path, so no spelling slips past it.
+ */
+export function pagePath(url: string): PagePath | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(url.split('?')[0]!);
+  } catch {
+    // A malformed escape names no file.
+    return undefined;
+  }
+  if (path.includes('\\') || path.includes('\0')) return undefined;
+  const segments = path.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return undefined;
+  return { segments, folder: path.endsWith('/') };
 }
 
 function withPageHeaders(reply: FastifyReply): FastifyReply {
@@ -168,16 +193,6 @@ async function isFile(root: string, relative: string): Promise<boolean> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
     throw error;
-  }
-}
-
-/** The path of a request URL, or undefined when its escapes are malformed. */
-function requestPath(url: string): string | undefined {
-  try {
-    return decodeURIComponent(url.split('?')[0]!);
-  } catch {
-    // A malformed escape names no file: the caller answers 404.
-    return undefined;
   }
 }
 

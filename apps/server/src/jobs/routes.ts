@@ -3,10 +3,12 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type Config, NestorError, sniffImageFormat } from '@nestor/core';
+import { VIDEO_MIME_TYPES } from '@nestor/video';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MAX_MULTIPART_FIELDS, multipartError, publicError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import { optionsFromFields } from '../options.ts';
-import { errorSchema, optionsProperties } from '../schemas.ts';
+import { JOB_OPTION_NAMES, optionsFromFields } from '../options.ts';
+import { errorSchema, jobOptionsProperties, jobOptionsQuerySchema } from '../schemas.ts';
 import { DETECTIONS_FILE } from './process.ts';
 import { JobStorage } from './storage.ts';
 import type { JobKind, JobQueue, JobStatus } from './types.ts';
@@ -28,6 +30,9 @@ const idParams = {
   required: ['id'],
   properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
+
+/** What GET /v1/jobs/:id/result can answer: the detections, a ZIP of images, or a video. */
+export const RESULT_MIME_TYPES = ['application/json', 'application/zip', ...Object.values(VIDEO_MIME_TYPES)];
 
 export const jobStatusSchema = {
   type: 'object',
@@ -82,6 +87,13 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
   });
 
   const visible = async (request: FastifyRequest, id: string): Promise<JobStatus> => {
+    // attachValidation: a malformed id names no job (404 below, as an unknown one); ?part is all else checked.
+    const invalid = request.validationError;
+    if (invalid && invalid.validationContext !== 'params') {
+      throw new NestorError('E_INVALID_OPTION', 'Expected "file" or "detections" for part', {
+        cause: invalid,
+      });
+    }
     const status = JobStorage.isId(id) ? await queue.get(id) : undefined;
     const owner = await options.ownerOf?.(request);
     if (!status || (status.owner !== undefined && status.owner !== owner)) {
@@ -98,11 +110,15 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
     {
       config: USER_ROUTE,
       onRequest: noStore,
+      // Multipart has its own limits (below); this one bounds a body sent without it.
+      bodyLimit: config.jobs.maxUploadBytes,
       // Options are validated by parseProcessOptions (one message format); the schema documents them.
       validatorCompiler: () => () => true,
       schema: {
-        summary: 'Start a job: one video, or a batch of images (multipart field "file", repeated)',
+        summary:
+          'Start a job: one video, or a batch of images (multipart field "file", repeated); options as form fields or in the query',
         tags: ['jobs'],
+        querystring: jobOptionsQuerySchema,
         body: {
           content: {
             'multipart/form-data': {
@@ -111,8 +127,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
                 required: ['file'],
                 properties: {
                   file: { type: 'array', items: { type: 'string', format: 'binary' } },
-                  task: { type: 'string', enum: ['anonymize', 'detect'] },
-                  ...optionsProperties,
+                  ...jobOptionsProperties,
                 },
               },
             },
@@ -139,8 +154,8 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
           limits: {
             fileSize: config.jobs.maxUploadBytes,
             files: config.jobs.maxImages,
-            fields: 32,
-            parts: config.jobs.maxImages + 32,
+            fields: MAX_MULTIPART_FIELDS,
+            parts: config.jobs.maxImages + MAX_MULTIPART_FIELDS,
           },
         });
         try {
@@ -187,11 +202,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
             inputs.push(name);
           }
         } catch (error) {
-          const coded =
-            error instanceof NestorError || (error as { code?: unknown } | null)?.code !== undefined;
-          throw coded
-            ? error
-            : new NestorError('E_BAD_REQUEST', 'The multipart body is malformed', { cause: error });
+          throw multipartError(error, `At most ${config.jobs.maxImages} images per job`, 'job');
         }
         if (inputs.length === 0) throw new NestorError('E_EMPTY_INPUT', 'The request has no field "file"');
         if (kinds.size > 1 || (kinds.has('video') && inputs.length > 1)) {
@@ -203,7 +214,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
           id,
           kind,
           inputs,
-          options: optionsFromFields(fields),
+          options: optionsFromFields(fields, JOB_OPTION_NAMES),
           ...(owner ? { owner } : {}),
         });
         return reply.status(202).header('location', `/v1/jobs/${id}`).send({ id });
@@ -219,6 +230,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
     {
       config: USER_ROUTE,
       onRequest: noStore,
+      attachValidation: true,
       schema: {
         summary: 'State, progress (0-1), ETA and error of a job',
         tags: ['jobs'],
@@ -227,8 +239,16 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
       },
     },
     async (request) => {
-      const { owner: _owner, ...status } = await visible(request, (request.params as { id: string }).id);
-      return status;
+      const {
+        owner: _owner,
+        error,
+        ...status
+      } = await visible(request, (request.params as { id: string }).id);
+      if (!error) return status;
+      // A server-side failure's message may name files or hosts: the client gets its code's text.
+      const shown = publicError(error);
+      if (shown.message !== error.message) request.log.warn({ job: status.id, error }, 'job failed');
+      return { ...status, error: shown };
     },
   );
 
@@ -237,6 +257,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
     {
       config: USER_ROUTE,
       onRequest: noStore,
+      attachValidation: true,
       schema: {
         summary:
           'The result: the anonymized video or a ZIP of the images (then the job is deleted); ?part=detections for the detections JSON',
@@ -248,11 +269,17 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
         },
         response: {
           200: {
-            description: 'The file (video/*, application/zip) or the detections JSON',
-            content: {
-              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
-              'application/json': { schema: { type: 'object' } },
-            },
+            description:
+              'The file (a video in its own container, or a ZIP of the images) or the detections JSON',
+            content: Object.fromEntries(
+              RESULT_MIME_TYPES.map((type) => [
+                type,
+                {
+                  schema:
+                    type === 'application/json' ? { type: 'object' } : { type: 'string', format: 'binary' },
+                },
+              ]),
+            ),
           },
           ...errorResponses,
         },
@@ -274,16 +301,25 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
           reject(new NestorError('E_JOB_NOT_READY', 'The result was already delivered or has expired')),
         );
       });
+      reply
+        .type(detections ? 'application/json' : status.output.mimeType)
+        .header('content-disposition', `attachment; filename="${fileName}"`);
+      if (request.method === 'HEAD') {
+        // HEAD describes the result without delivering it: the job stays for the GET.
+        stream.destroy();
+        return reply.send();
+      }
       if (!detections || fileName === status.output.fileName) {
         // Delivered: nothing of the job is kept (retention.resultsSeconds covers results never fetched).
         reply.raw.once('finish', () => {
-          void queue.remove(id).catch(() => {});
+          void queue
+            .remove(id)
+            .catch((error: unknown) =>
+              request.log.error({ err: error, job: id }, 'delivered job not deleted'),
+            );
         });
       }
-      return reply
-        .type(detections ? 'application/json' : status.output.mimeType)
-        .header('content-disposition', `attachment; filename="${fileName}"`)
-        .send(stream);
+      return reply.send(stream);
     },
   );
 
@@ -291,6 +327,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
     '/v1/jobs/:id',
     {
       config: USER_ROUTE,
+      attachValidation: true,
       schema: {
         summary: 'Cancel a job and delete its files',
         tags: ['jobs'],
@@ -306,3 +343,5 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
     },
   );
 }
+
+/** What went wrong reading an upload, in words that name the job limits it ran into. */
