@@ -65,8 +65,9 @@ export function declaredRole(url: string, declared: RouteRole | undefined): Rout
 /**
  * Makes every route declare its role and enforces it on each request: registration of a route
  * without `config.role` throws; an anonymous request to a non-public route answers 401
- * E_UNAUTHENTICATED, a wrong role or key scope 403 E_FORBIDDEN, a cookie-authenticated unsafe
- * request without the CSRF header 403. Call it before any route or plugin is registered.
+ * E_UNAUTHENTICATED, a wrong role or key scope 403 E_FORBIDDEN, a session or key of an account whose
+ * credentials have expired 403 E_CREDENTIALS_EXPIRED, a cookie-authenticated unsafe request without
+ * the CSRF header 403. Call it before any route or plugin is registered.
  * Returns how to learn a request's principal (public routes that adapt to the caller use it).
  */
 export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
@@ -112,23 +113,26 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
         'Sign in first: this needs a session cookie or an API key (Authorization: Bearer nst_…)',
       );
     }
-    const refuse = async (message: string) => {
+    const refuse = async (message: string, code: 'E_FORBIDDEN' | 'E_CREDENTIALS_EXPIRED' = 'E_FORBIDDEN') => {
       await accounts.audit('access', 'refused', {
         actor: principal.user.username,
         ip: request.ip,
-        detail: { method: request.method, route: request.routeOptions.url ?? '', code: 'E_FORBIDDEN' },
+        detail: { method: request.method, route: request.routeOptions.url ?? '', code },
       });
-      return new NestorError('E_FORBIDDEN', message);
+      return new NestorError(code, message);
     };
     const { user } = principal;
     if (user.disabledAt) throw await refuse('This account is disabled');
+    // A key acts for its owner: it stops with the owner's credentials and works again once they are renewed.
+    if (user.credentialsExpireAt <= accounts.now()) {
+      throw await refuse(
+        principal.kind === 'session'
+          ? 'Your credentials have expired: sign in again to renew them'
+          : "This API key's account has expired credentials: sign in on the web app to renew them, and the key works again",
+        'E_CREDENTIALS_EXPIRED',
+      );
+    }
     if (principal.kind === 'session') {
-      if (user.credentialsExpireAt <= accounts.now()) {
-        throw new NestorError(
-          'E_CREDENTIALS_EXPIRED',
-          'Your credentials have expired: sign in again to renew them',
-        );
-      }
       const header = request.headers[CSRF_HEADER];
       if (
         !SAFE_METHODS.has(request.method) &&

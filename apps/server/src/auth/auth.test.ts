@@ -567,4 +567,55 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       { n: 1 },
     ]);
   });
+
+  it.skipIf(skip)(
+    `an API key stops with its owner's expired credentials, works again once they are renewed, and stops for good with the account${reason}`,
+    async () => {
+      const { link, user } = await h.accounts.createUser(
+        { username: 'erin', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await enrol(link.token);
+      const session = await signIn('erin', page.password, page.totpSecret);
+      const created = await h.request({
+        method: 'POST',
+        url: '/v1/keys',
+        json: { name: 'ci', scopes: ['detect'] },
+        session,
+      });
+      const bearer = { authorization: `Bearer ${created.json().key}`, 'content-type': 'image/png' };
+      const detect = () => h.request({ method: 'POST', url: '/v1/detect', headers: bearer, body: png });
+      expect((await detect()).statusCode).toBe(200);
+
+      h.clock.advance(new Date(user.credentialsExpireAt).getTime() - h.clock.now().getTime());
+      const expired = await detect();
+      expect(expired.statusCode).toBe(403);
+      expect(expired.json().error).toEqual({
+        code: 'E_CREDENTIALS_EXPIRED',
+        message:
+          "This API key's account has expired credentials: sign in on the web app to renew them, and the key works again",
+      });
+
+      const renewal = await login('erin', page.password, page.totpSecret);
+      const cookie = ([] as string[])
+        .concat(renewal.headers['set-cookie'] ?? [])
+        .find((c) => c.startsWith('nestor_renewal='))!
+        .split(';')[0]!;
+      const renewed = await h.request({ method: 'POST', url: '/v1/auth/renew', headers: { cookie } });
+      await enrol(renewed.json().token);
+      expect((await detect()).statusCode).toBe(200);
+
+      await h.accounts.updateUser({ kind: 'local' }, user.id, { disabled: true }, { ip: '127.0.0.1' });
+      const disabled = await detect();
+      expect(disabled.statusCode).toBe(403);
+      expect(disabled.json().error).toEqual({ code: 'E_FORBIDDEN', message: 'This account is disabled' });
+      await h.accounts.deleteUser({ kind: 'local' }, user.id, { ip: '127.0.0.1' });
+      const deleted = await detect();
+      expect(deleted.statusCode).toBe(401);
+      expect(deleted.json().error.code).toBe('E_UNAUTHENTICATED');
+      const refusals = await h.accounts.listAudit({ action: 'access', actor: 'erin', limit: 10 });
+      expect(refusals.map((e) => e.detail.code)).toEqual(['E_FORBIDDEN', 'E_CREDENTIALS_EXPIRED']);
+    },
+  );
 });
