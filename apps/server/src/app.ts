@@ -73,8 +73,8 @@ const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
 const documentOnly = () => () => true;
 
 /**
- * The body limit of routes that take no image: the account API's JSON (its parser in auth/routes.ts
- * has the same limit; app.test.ts checks both sides). Routes that take images declare theirs, so
+ * The body limit of routes that take no image, the account API's JSON included (its parser has no
+ * limit of its own: fastify applies the route's). Routes that take images declare theirs, so
  * `request.routeOptions.bodyLimit` is the limit a 413 names.
  */
 const SMALL_BODY_LIMIT = 16 * 1024;

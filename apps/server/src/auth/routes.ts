@@ -34,7 +34,6 @@ export interface AccountRoutesOptions {
 const documentOnly = () => () => true;
 const errors = { '4xx': errorSchema } as const;
 const tags = ['accounts'];
-const JSON_LIMIT = 16 * 1024;
 
 /**
  * The account API: sign-in with password + TOTP, one-time credential pages, renewal, API keys,
@@ -43,18 +42,14 @@ const JSON_LIMIT = 16 * 1024;
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions) {
   const { config, accounts, principalOf, secureCookies } = options;
   const auth = config.auth;
-  // Only these routes read JSON; the rest of the API takes images.
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string', bodyLimit: JSON_LIMIT },
-    (_request, body, done) => {
-      try {
-        done(null, body === '' ? {} : JSON.parse(body as string));
-      } catch {
-        done(new NestorError('E_BAD_REQUEST', 'The body is not valid JSON'), undefined);
-      }
-    },
-  );
+  // Only these routes read JSON; the rest of the API takes images. The limit is the app's (SMALL_BODY_LIMIT).
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? {} : JSON.parse(body as string));
+    } catch {
+      done(new NestorError('E_BAD_REQUEST', 'The body is not valid JSON'), undefined);
+    }
+  });
 
   const need = (): Accounts => {
     if (!accounts) throw new NestorError('E_NOT_FOUND', 'Accounts are off: auth.mode is "local"');
