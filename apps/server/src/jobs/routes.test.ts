@@ -7,6 +7,7 @@ import { buildApp } from '../app.ts';
 import { fakePipeline } from '../fake-pipeline.ts';
 import { createInProcessQueue } from './in-process.ts';
 import { JobStorage } from './storage.ts';
+import { ftyp } from './test-support.ts';
 import type { JobQueue, JobSpec, JobStatus } from './types.ts';
 
 /** The smallest PNG header sniffImageFormat recognises. */
@@ -207,6 +208,27 @@ describe('POST /v1/jobs', () => {
       code: 'E_INPUT_TOO_LARGE',
       message: 'A file is larger than the limit of 100 bytes',
     });
+  });
+
+  it('a HEIC image is an unsupported medium, not a video; AVIF is an image and MP4 a video', async () => {
+    const storage = JobStorage.fromConfig(parseConfig({}));
+    const fake = fakeQueue(storage);
+    const app = await appWith(fake.queue, storage);
+    const post = async (head: Uint8Array) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        ...(await upload(1, {}, Buffer.concat([head, Buffer.alloc(64)]))),
+      });
+    for (const heif of [ftyp('heic', 'mif1', 'heic'), ftyp('mif1', 'heic'), ftyp('msf1', 'hevc')]) {
+      expect(errorOf(await post(heif), 415)).toEqual({
+        code: 'E_UNSUPPORTED_MEDIA',
+        message: 'A file is neither an image nor a video Nestor reads',
+      });
+    }
+    expect((await post(ftyp('avif', 'mif1', 'miaf'))).statusCode).toBe(202);
+    expect((await post(ftyp('isom', 'iso2', 'mp41'))).statusCode).toBe(202);
+    expect(fake.added.map((spec) => spec.kind)).toEqual(['images', 'video']);
   });
 
   it('takes task and the options from the form or the query string', async () => {

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.ts';
 import { JOB_OPTION_NAMES, optionsFromFields } from '../options.ts';
 import { errorSchema, jobOptionsProperties, jobOptionsQuerySchema } from '../schemas.ts';
 import { DETECTIONS_FILE } from './process.ts';
+import { HEAD_BYTES, sniffVideo } from './sniff.ts';
 import { JobStorage } from './storage.ts';
 import type { JobKind, JobQueue, JobStatus } from './types.ts';
 
@@ -52,18 +53,11 @@ export const jobStatusSchema = {
   },
 } as const;
 
-/** Magic bytes of the video containers (MP4/MOV `ftyp`, Matroska/WebM EBML). */
-function sniffVideo(head: Uint8Array): boolean {
-  const ascii = (from: number, text: string) => [...text].every((c, i) => head[from + i] === c.charCodeAt(0));
-  const ebml = head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3;
-  return ebml || ascii(4, 'ftyp') || ascii(4, 'moov') || ascii(4, 'mdat') || ascii(4, 'wide');
-}
-
 async function readHead(file: string): Promise<Uint8Array> {
   const handle = await open(file, 'r');
   try {
-    const head = new Uint8Array(32);
-    const { bytesRead } = await handle.read(head, 0, 32, 0);
+    const head = new Uint8Array(HEAD_BYTES);
+    const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0);
     return head.subarray(0, bytesRead);
   } finally {
     await handle.close();

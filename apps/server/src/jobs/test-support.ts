@@ -49,3 +49,14 @@ export async function waitFor(url: string, id: string, done: (s: JobStatus) => b
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** An `ftyp` box: its size, the major brand, a minor version of 0, then the compatible brands. */
+export function ftyp(major: string, ...compatible: string[]): Uint8Array {
+  const box = Buffer.alloc(16 + 4 * compatible.length);
+  box.writeUInt32BE(box.length, 0);
+  box.write(`ftyp${major}`, 4, 'latin1');
+  compatible.forEach((brand, i) => {
+    box.write(brand, 16 + 4 * i, 'latin1');
+  });
+  return box;
+}
