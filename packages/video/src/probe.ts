@@ -202,15 +202,24 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   const [headers, csv] = await Promise.all([
     ffprobe(['-print_format', 'json', '-show_format', '-show_streams', file]),
     // `V`: video that is not cover art, the stream parseProbe picks.
-    ffprobe(['-select_streams', 'V:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]),
+    ffprobe(['-select_streams', 'V:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file]),
   ]);
   const json = JSON.parse(headers) as ProbeJson;
-  // A line may carry a trailing field separator; "N/A" (no timestamp) parses to NaN.
-  const times = csv
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => Number.parseFloat(line.split(',')[0]!));
+  const times = shownPacketTimes(csv);
   return parseProbe(json, times.length > 0 ? times : undefined);
+}
+
+/**
+ * Presentation times of the packets a decoder outputs, from ffprobe's `pts_time,flags` CSV lines:
+ * packets flagged `D` (before an edit list's start, e.g. a clip cut without re-encoding) are
+ * decoded but never shown, so they are neither frames nor frame times. "N/A" (no timestamp) is NaN.
+ */
+export function shownPacketTimes(csv: string): number[] {
+  return csv
+    .split('\n')
+    .map((line) => line.trim().split(','))
+    .filter(([time, flags]) => time !== '' && !flags?.includes('D'))
+    .map(([time]) => Number.parseFloat(time!));
 }
 
 export function toolMissing(cause: unknown): NestorError {

@@ -6,7 +6,7 @@ import { parseConfig } from '@nestor/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { anonymizeVideo } from './anonymize-video.ts';
 import { decodeFrames, timestampsV2 } from './ffmpeg.ts';
-import { parseProbe, probeVideo } from './probe.ts';
+import { parseProbe, probeVideo, shownPacketTimes } from './probe.ts';
 import {
   boxAt,
   HAS_FFMPEG,
@@ -124,6 +124,19 @@ describe('parseProbe', () => {
     expect(info).toMatchObject(expected);
     expect(info.frameTimes?.length).toBe(frameTimes?.length);
     for (const [i, t] of (info.frameTimes ?? []).entries()) expect(t).toBeCloseTo(frameTimes![i]!, 9);
+  });
+
+  it.each([
+    { name: 'times and flags', csv: '0.000000,K__\n0.040000,___\n', expected: [0, 0.04] },
+    {
+      name: 'packets before an edit list start (D) are not frames',
+      csv: '-0.080000,KD\n-0.040000,_D\n0.000000,__\n0.040000,__\n',
+      expected: [0, 0.04],
+    },
+    { name: 'a trailing separator and a blank line', csv: '0.5,K_,\n\n0.54,__,\n', expected: [0.5, 0.54] },
+    { name: 'no timestamp', csv: 'N/A,K_\n', expected: [Number.NaN] },
+  ])('shown packet times: $name', ({ csv, expected }) => {
+    expect(shownPacketTimes(csv)).toEqual(expected);
   });
 
   it('writes mkvmerge timestamps from 0, cut or continued to the frames written', () => {
@@ -268,6 +281,28 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
       process.env.PATH = savedPath;
     }
     expectSameLengths(input, output);
+  });
+
+  it('counts only the frames a clip cut without re-encoding shows: progress ends at 100 %', async () => {
+    const whole = path.join(dir, 'uncut.mp4');
+    const input = path.join(dir, 'cut.mp4');
+    movingBoxClip(whole, { frames: 40 });
+    // Starts at the key frame before 0.5 s, with an edit list hiding the packets before 0.5 s.
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-ss', '0.5', '-i', whole, '-c', 'copy', input],
+    ]);
+    const shown = Number(probeStreams(input)[0]!.nb_read_frames);
+    expect(videoPacketTimes(input).length).toBeGreaterThan(shown);
+    const info = await probeVideo(input);
+    expect(info.frames).toBe(shown);
+    const progress: { frame: number; frames: number }[] = [];
+    const result = await anonymizeVideo(magentaPipeline(), {
+      input,
+      output: path.join(dir, 'cut.out.mp4'),
+      onProgress: (p) => progress.push(p),
+    });
+    expect(result.video.frames).toBe(shown);
+    expect(progress.at(-1)).toMatchObject({ frame: shown, frames: shown });
   });
 
   it('applies a rotation: frames are decoded upright and written without the flag', async () => {
