@@ -243,7 +243,8 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
         );
         continue;
       }
-      if (!final && read - 1 < needed) return;
+      // A frame after `needed` must be read: were `needed` the last frame, its run starts only at the end.
+      if (!final && read - 1 <= needed) return;
       buffer.shift();
       await emit(head);
     }

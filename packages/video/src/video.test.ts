@@ -305,6 +305,17 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
     expect(progress.at(-1)).toMatchObject({ frame: shown, frames: shown });
   });
 
+  it('holds an object first seen on the last frame back over the frames before it', async () => {
+    const input = path.join(dir, 'late.mp4');
+    movingBoxClip(input, { frames: 23 });
+    // Runs on frames 0, 5, 10, 15, 20 miss the box; the last frame's run (22) sees it.
+    const config = parseConfig({ video: { detectEvery: 5 } });
+    const result = await anonymizeVideo(magentaPipeline(config, new Set([0, 1, 2, 3, 4])), { input });
+    const { holdBefore } = config.video.tracking;
+    const first = 22 - (holdBefore + 5 - 1);
+    expect(result.frames.map((f) => f.index)).toEqual([...Array(23).keys()].slice(first));
+  });
+
   it('applies a rotation: frames are decoded upright and written without the flag', async () => {
     const input = path.join(dir, 'rotated.mov');
     const output = path.join(dir, 'rotated.out.mov');
