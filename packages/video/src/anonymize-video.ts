@@ -250,6 +250,9 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
     }
   };
 
+  // The decoder stops on abort itself; the encoder must too, or a job cancelled after decoding finishes.
+  const stopEncoder = () => encoder?.abort();
+  job.signal?.addEventListener('abort', stopEncoder);
   try {
     for await (const data of decodeFrames(job.input, info, job.signal)) {
       const frame = { index: read++, data };
@@ -262,10 +265,16 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
     const last = buffer[buffer.length - 1];
     if (last && last.index % every !== 0) startRun(last);
     await settle(true);
+    job.signal?.throwIfAborted();
     await encoder?.finish();
+    job.signal?.throwIfAborted();
   } catch (error) {
     encoder?.abort();
+    // A cancelled job fails as cancelled, not with the encoder error its killing caused.
+    job.signal?.throwIfAborted();
     throw error;
+  } finally {
+    job.signal?.removeEventListener('abort', stopEncoder);
   }
 
   const summaries = tracker.summaries();

@@ -215,6 +215,9 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
     return input;
   }
 
+  /** The private folders of variable-rate encodes now on disk. */
+  const privateDirs = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith('nestor-vfr-'));
+
   /** Frame count, duration (±1 frame) and audio (same length) of the output match the input's. */
   function expectSameLengths(input: string, output: string) {
     const [inV, inA] = probeStreams(input);
@@ -233,7 +236,6 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
       const output = path.join(dir, 'vfr.out.mp4');
       const before = await probeVideo(input);
       expect(before.variableFrameRate).toBe(true);
-      const privateDirs = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith('nestor-vfr-'));
       const dirsBefore = privateDirs();
       const result = await anonymizeVideo(magentaPipeline(), { input, output });
       // The video-only and timestamp files are gone.
@@ -370,6 +372,32 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
         signal: controller.signal,
       }),
     ).rejects.toThrow();
+  });
+
+  it.each([
+    { name: 'at a constant rate', clip: 'cancel-late.mp4' },
+    { name: 'at a variable rate (mkvmerge remux)', clip: 'vfr' },
+  ])('ends a job cancelled after its last frame was decoded, $name', async ({ clip }) => {
+    const input = clip === 'vfr' ? vfrClip('cancel-late-vfr') : path.join(dir, clip);
+    if (clip !== 'vfr') movingBoxClip(input, { frames: 12 });
+    const controller = new AbortController();
+    const pipeline = magentaPipeline();
+    const frames = (await probeVideo(input)).frames;
+    const lastRun = Math.ceil(frames / 5);
+    const dirsBefore = privateDirs();
+    const job = anonymizeVideo(
+      {
+        ...pipeline,
+        // The last frame's run starts once decoding has ended.
+        detectPixels: (image, options) => {
+          if (pipeline.calls.length === lastRun) controller.abort();
+          return pipeline.detectPixels(image, options);
+        },
+      },
+      { input, output: path.join(dir, `${clip}.cancelled.mp4`), signal: controller.signal },
+    );
+    await expect(job).rejects.toThrow(/abort/i);
+    expect(privateDirs()).toEqual(dirsBefore);
   });
 
   it('ends a decode aborted mid-stream even when ffmpeg has exited before it is asked', async () => {
