@@ -20,9 +20,10 @@ RUN npm install -g npm@11.19.1 --no-audit --no-fund \
   && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
-# ffmpeg for videos; an unprivileged user with a fixed id (the manifests run as 10001).
+# ffmpeg for videos, mkvtoolnix to keep variable frame rates exact (phone videos);
+# an unprivileged user with a fixed id (the manifests run as 10001).
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends ffmpeg \
+  && apt-get install -y --no-install-recommends ffmpeg mkvtoolnix \
   && rm -rf /var/lib/apt/lists/* \
   && groupadd --system --gid 10001 nestor \
   && useradd --system --uid 10001 --gid nestor --home-dir /nonexistent --shell /usr/sbin/nologin nestor

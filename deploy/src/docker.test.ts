@@ -16,14 +16,14 @@ describe('Dockerfiles', () => {
   });
 
   it.each(['server.Dockerfile', 'worker.Dockerfile'])(
-    '%s: build then a non-root runtime with ffmpeg',
+    '%s: build then a non-root runtime with ffmpeg and mkvmerge (exact variable frame rates)',
     (name) => {
       const steps = instructions(read(name));
       const froms = steps.filter((s) => s.keyword === 'FROM').map((s) => s.args);
       expect(froms).toEqual([`\${NODE_IMAGE} AS build`, `\${NODE_IMAGE} AS runtime`]);
       const runs = steps.filter((s) => s.keyword === 'RUN').map((s) => s.args);
       expect(runs[0]).toMatch(/^npm install -g npm@11\.19\.1 --no-audit --no-fund && npm ci /);
-      expect(runs[1]).toMatch(/apt-get install -y --no-install-recommends ffmpeg/);
+      expect(runs[1]).toMatch(/apt-get install -y --no-install-recommends ffmpeg mkvtoolnix /);
       expect(steps.find((s) => s.keyword === 'USER')?.args).toBe('10001:10001');
       expect(steps.find((s) => s.keyword === 'COPY' && s.args.includes('--from=build'))?.args).toContain(
         '--chown=root:root',
