@@ -28,6 +28,35 @@ function labelsMatch(selector: Json | undefined, labels: Json | undefined): bool
   return Object.entries(wanted).every(([k, v]) => labels[k] === v);
 }
 
+/** ingress-nginx's size syntax (`64m`, `2g`, `1048576`) in bytes; `0` means no limit. */
+export function nginxSize(text: string): number | undefined {
+  const m = /^(\d+)([kmg]?)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!;
+  return Number(m[1]) * unit;
+}
+
+/** Room for the multipart framing and option fields around the largest upload the config accepts. */
+const MULTIPART_SLACK = 1024 ** 2;
+
+/**
+ * An Ingress in front of a config must let its largest upload through (else the proxy answers 413
+ * itself, with no Nestor error) and stream it (else ingress-nginx buffers the user's video on its disk).
+ */
+function checkUploads(ingress: KObject, config: Config, fail: (message: string) => void): void {
+  const annotation = (name: string) =>
+    at(ingress, 'metadata', 'annotations', `nginx.ingress.kubernetes.io/${name}`);
+  const largest = Math.max(config.limits.maxBytes, config.jobs.maxUploadBytes) + MULTIPART_SLACK;
+  const body = annotation('proxy-body-size');
+  const bytes = typeof body === 'string' ? nginxSize(body) : undefined;
+  if (bytes === undefined || (bytes !== 0 && bytes < largest)) {
+    fail(`proxy-body-size ${String(body)} is below the largest upload the config accepts (${largest} bytes)`);
+  }
+  if (annotation('proxy-request-buffering') !== 'off') {
+    fail('proxy-request-buffering must be "off" (uploads would be buffered on the ingress\'s disk)');
+  }
+}
+
 /**
  * What we require of every rendering beyond the Kubernetes schemas: hardened, bounded pods,
  * pinned images, probes on the server, references (ConfigMaps, Secrets, selectors, scale targets)
@@ -41,6 +70,9 @@ export function checkPolicies(rendered: readonly KObject[]): Finding[] {
   const pvcs = new Set(
     rendered.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name),
   );
+  const config = rendered.some((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nestor-config'))
+    ? renderedConfig(rendered)
+    : undefined;
   const templates = rendered.flatMap((o) => {
     const t = podTemplateOf(o);
     return t && WORKLOADS.has(o.kind) ? [{ o, labels: at(t, 'metadata', 'labels') }] : [];
@@ -127,6 +159,7 @@ export function checkPolicies(rendered: readonly KObject[]): Finding[] {
       if (!(min >= 1 && max >= min)) fail(o, `replicas ${min}..${max} are not a range`);
     }
     if (o.kind === 'Ingress') {
+      if (config) checkUploads(o, config, (message) => fail(o, message));
       const tls = objects(at(o, 'spec', 'tls'));
       const hosts = new Set(tls.flatMap((t) => (Array.isArray(t.hosts) ? t.hosts : [])));
       for (const rule of objects(at(o, 'spec', 'rules'))) {

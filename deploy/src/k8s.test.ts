@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@nestor/engine-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { checkPolicies, renderedConfig } from './k8s-policy.ts';
+import { checkPolicies, nginxSize, renderedConfig } from './k8s-policy.ts';
 import { checkUnknownFields, validateSchemas } from './k8s-validate.ts';
 import {
   applyJson6902,
@@ -311,6 +311,40 @@ describe('what each country gets', () => {
       9464,
     ]);
     expect(config.features).toEqual(renderedConfig(rendered[o]!).features);
+  });
+
+  it.each(OVERLAYS)('%s: the ingress lets the largest upload of its config through, streamed', (o) => {
+    const ingress = find(rendered[o]!, 'Ingress', 'nestor');
+    const annotations = get(ingress, 'metadata', 'annotations') as Record<string, string>;
+    const { limits, jobs } = config(o);
+    expect(nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']!)).toBeGreaterThan(
+      Math.max(limits.maxBytes, jobs.maxUploadBytes),
+    );
+    expect(annotations['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('off');
+  });
+
+  it.each([
+    { text: '64m', bytes: 64 * 1024 ** 2 },
+    { text: '2049M', bytes: 2049 * 1024 ** 2 },
+    { text: '2g', bytes: 2 * 1024 ** 3 },
+    { text: '512k', bytes: 512 * 1024 },
+    { text: '1000', bytes: 1000 },
+    { text: '0', bytes: 0 },
+    { text: '1.5g', bytes: undefined },
+    { text: 'lots', bytes: undefined },
+  ])('reads the nginx size $text', ({ text, bytes }) => {
+    expect(nginxSize(text)).toBe(bytes);
+  });
+
+  it('an ingress that would refuse or buffer a video upload is caught', () => {
+    const broken = structuredClone(rendered.fr!);
+    const annotations = get(find(broken, 'Ingress', 'nestor'), 'metadata', 'annotations') as JsonObject;
+    annotations['nginx.ingress.kubernetes.io/proxy-body-size'] = '64m';
+    delete annotations['nginx.ingress.kubernetes.io/proxy-request-buffering'];
+    expect(checkPolicies(broken).map((f) => f.message)).toEqual([
+      `proxy-body-size 64m is below the largest upload the config accepts (${2 * 1024 ** 3 + 1024 ** 2} bytes)`,
+      'proxy-request-buffering must be "off" (uploads would be buffered on the ingress\'s disk)',
+    ]);
   });
 
   it('a broken manifest is caught by each check', async () => {
