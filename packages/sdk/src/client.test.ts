@@ -340,12 +340,28 @@ describe('fetch injection', () => {
     expect(error.details).toEqual({ status: 418, code: 'E_FROM_THE_FUTURE' });
   });
 
-  it('an error that is not a Nestor body (a proxy page) is E_INTERNAL with the status', async () => {
-    const error = await rejection(
-      answering(() => new Response('<h1>Bad Gateway</h1>', { status: 502 })).health(),
-    );
-    expect(error.code).toBe('E_INTERNAL');
-    expect(error.message).toContain('502');
+  it.each([
+    { status: 413, page: '<h1>413 Request Entity Too Large</h1>', code: 'E_INPUT_TOO_LARGE' },
+    { status: 429, page: 'Too Many Requests', code: 'E_RATE_LIMITED' },
+    { status: 401, page: 'Authorization Required', code: 'E_UNAUTHENTICATED' },
+    { status: 403, page: 'Forbidden', code: 'E_FORBIDDEN' },
+    { status: 502, page: '<h1>Bad Gateway</h1>', code: 'E_NETWORK' },
+    { status: 503, page: 'Service Unavailable', code: 'E_BUSY' },
+    { status: 504, page: 'Gateway Time-out', code: 'E_TIMEOUT' },
+    { status: 500, page: 'oops', code: 'E_INTERNAL' },
+    { status: 418, page: "I'm a teapot", code: 'E_INTERNAL' },
+  ])(
+    'a proxy page (no Nestor body) answering $status is $code, naming the status',
+    async ({ status, page, code }) => {
+      const client = answering(() => new Response(page, { status }));
+      const error = await rejection(client.createJob(jpeg));
+      expect(error.code).toBe(code);
+      expect(error.message).toBe(`http://nestor.test/v1/jobs answered ${status} without a Nestor error body`);
+      expect(error.details).toEqual({ status });
+    },
+  );
+
+  it('a readiness answer that is not a Nestor body is an error naming the status', async () => {
     const unready = await rejection(answering(() => new Response('busy', { status: 503 })).ready());
     expect(unready.message).toBe('http://nestor.test/readyz answered 503 without a Nestor error body');
   });

@@ -246,6 +246,17 @@ const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_COD
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
 
+/** What a proxy's own error page (no Nestor body) means by its status; any other status is E_INTERNAL. */
+const PROXY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  401: 'E_UNAUTHENTICATED',
+  403: 'E_FORBIDDEN',
+  413: 'E_INPUT_TOO_LARGE',
+  429: 'E_RATE_LIMITED',
+  502: 'E_NETWORK',
+  503: 'E_BUSY',
+  504: 'E_TIMEOUT',
+};
+
 /** The server's `{"error":{"code","message"}}` as a NestorError; unknown codes become E_INTERNAL. */
 function toError(body: unknown, status: number, url: string): NestorError {
   const error = isRecord(body) ? body.error : undefined;
@@ -253,9 +264,13 @@ function toError(body: unknown, status: number, url: string): NestorError {
     const code = isErrorCode(error.code) ? error.code : 'E_INTERNAL';
     return new NestorError(code, error.message, { details: { status, code: error.code } });
   }
-  return new NestorError('E_INTERNAL', `${url} answered ${status} without a Nestor error body`, {
-    details: { status },
-  });
+  return new NestorError(
+    PROXY_STATUS[status] ?? 'E_INTERNAL',
+    `${url} answered ${status} without a Nestor error body`,
+    {
+      details: { status },
+    },
+  );
 }
 
 function describeFailure(error: unknown): string {
