@@ -16,7 +16,7 @@ export async function readAnnotations(setDir: string): Promise<GroundTruthImage[
 /** One image of the set, decoded like the pipeline decodes it (EXIF orientation applied), so labels line up. */
 export async function readSetImage(setDir: string, file: string, codec: ImageCodec): Promise<RawImage> {
   const bytes = new Uint8Array(await readFile(path.join(setDir, file)));
-  return (await codec.decode(bytes, { maxPixels: Number.MAX_SAFE_INTEGER, minSide: 1 })).image;
+  return (await codec.decode(bytes, { maxPixels: Number.MAX_SAFE_INTEGER, minSide: 1, maxFrames: 1 })).image;
 }
 
 /** Encodes pixels this tool drew (no original to keep metadata from). */

@@ -24,9 +24,21 @@ export interface Engine {
   loadModel(spec: ModelSpec): Promise<InferenceSession>;
 }
 
+/** Every frame of an animated GIF or WebP, all the same size, with its timing. */
+export interface AnimatedImage {
+  readonly frames: readonly RawImage[];
+  /** How long each frame shows, in ms (one per frame). */
+  readonly delays: readonly number[];
+  /** How many times it plays; 0 = forever. */
+  readonly loop: number;
+}
+
 /** A decoded input image, orientation already applied. `source` stays in memory for keepMetadata. */
 export interface DecodedImage {
+  /** The image, or the first frame of an animated one. */
   readonly image: RawImage;
+  /** Set only for an animated image (two or more frames); `frames[0]` is `image`. */
+  readonly animation?: AnimatedImage;
   readonly format: ImageFormat;
   readonly source: Uint8Array;
   /** Reduced copies the codec made cheaply (level k = each side >> k), for the detectors' coarse views. */
@@ -39,10 +51,22 @@ export interface EncodeOptions {
   readonly keepMetadata: boolean;
 }
 
+export interface DecodeLimits {
+  readonly maxPixels: number;
+  readonly minSide: number;
+  readonly maxFrames: number;
+}
+
 /** Image decoding and encoding (sharp in Node, the browser's codecs on the web). */
 export interface ImageCodec {
-  decode(bytes: Uint8Array, limits: { maxPixels: number; minSide: number }): Promise<DecodedImage>;
-  encode(image: RawImage, options: EncodeOptions, original: DecodedImage): Promise<Uint8Array>;
+  /** `maxPixels` counts every frame of an animated image; more than `maxFrames` frames are refused. */
+  decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage>;
+  /** Writes a still image, or an animation (GIF or WebP only) with its delays and loop count. */
+  encode(
+    image: RawImage | AnimatedImage,
+    options: EncodeOptions,
+    original: DecodedImage,
+  ): Promise<Uint8Array>;
 }
 
 export type DecoderSpec =

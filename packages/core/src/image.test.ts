@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sniffImageFormat } from './image.ts';
+import { countFrames, sniffImageFormat } from './image.ts';
 
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
@@ -21,5 +21,77 @@ describe('sniffImageFormat', () => {
     { name: 'truncated jpeg marker', input: bytes([0xff, 0xd8]), want: undefined },
   ])('$name', ({ input, want }) => {
     expect(sniffImageFormat(input)).toBe(want);
+  });
+});
+
+const u16 = (n: number) => [n & 0xff, n >> 8];
+const u32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+/** GIF89a: 2x2 screen, a 2-colour global table, the given blocks, the trailer. */
+const gif = (...blocks: number[][]) =>
+  bytes('GIF89a', u16(2), u16(2), [0x80, 0, 0], [0, 0, 0, 255, 255, 255], ...blocks, [0x3b]);
+const netscape = bytes([0x21, 0xff, 11], 'NETSCAPE2.0', [3, 1, 0, 0, 0]);
+const control = [0x21, 0xf9, 4, 0, 10, 0, 0, 0];
+/** One 2x2 image; `local` adds a 4-colour local table. */
+const frame = (local = false) => [
+  0x2c,
+  ...u16(0),
+  ...u16(0),
+  ...u16(2),
+  ...u16(2),
+  local ? 0x81 : 0,
+  ...(local ? new Array<number>(12).fill(7) : []),
+  2,
+  2,
+  0x4c,
+  0x01,
+  0,
+];
+const chunk = (fourcc: string, size: number) => [
+  ...bytes(fourcc),
+  ...u32(size),
+  ...new Array<number>(size + (size & 1)).fill(0),
+];
+/** RIFF WEBP with a VP8X header (flags) and the given chunks. */
+const webp = (flags: number, ...chunks: number[][]) => {
+  const vp8x = [...bytes('VP8X'), ...u32(10), flags, 0, 0, 0, 1, 0, 0, 1, 0, 0];
+  const body = [...bytes('WEBP'), ...vp8x, ...chunks.flat()];
+  return new Uint8Array([...bytes('RIFF'), ...u32(body.length), ...body]);
+};
+
+describe('countFrames', () => {
+  it.each([
+    { name: 'still GIF', input: gif(frame()), want: 1 },
+    { name: 'still GIF with a loop extension', input: gif([...netscape], control, frame()), want: 1 },
+    {
+      name: 'animated GIF',
+      input: gif([...netscape], control, frame(), control, frame(), control, frame()),
+      want: 3,
+    },
+    { name: 'animated GIF without a loop extension', input: gif(frame(), frame()), want: 2 },
+    { name: 'frames with local colour tables', input: gif(frame(true), frame(true)), want: 2 },
+    { name: 'GIF cut inside its second frame', input: gif(frame(), frame()).subarray(0, 47), want: 2 },
+    { name: 'GIF cut after its header', input: gif(frame()).subarray(0, 19), want: 1 },
+    { name: 'GIF with an unknown block', input: gif(frame(), [0x99], frame()), want: 1 },
+    {
+      name: 'animated WebP',
+      input: webp(0x02, chunk('ANIM', 6), chunk('ANMF', 31), chunk('ANMF', 40)),
+      want: 2,
+    },
+    {
+      name: 'WebP with odd chunk sizes',
+      input: webp(0x02, chunk('ANIM', 6), chunk('ANMF', 3), chunk('ANMF', 5), chunk('ANMF', 1)),
+      want: 3,
+    },
+    {
+      name: 'WebP frames without the animation flag',
+      input: webp(0x10, chunk('ANMF', 4), chunk('ANMF', 4)),
+      want: 1,
+    },
+    { name: 'still extended WebP', input: webp(0x10, chunk('ALPH', 9), chunk('VP8L', 20)), want: 1 },
+    { name: 'simple WebP', input: bytes('RIFF', u32(12), 'WEBPVP8 ', u32(0)), want: 1 },
+    { name: 'JPEG', input: bytes([0xff, 0xd8, 0xff, 0xe0]), want: 1 },
+    { name: 'not an image', input: bytes('hello'), want: 1 },
+  ])('$name: $want', ({ input, want }) => {
+    expect(countFrames(input)).toBe(want);
   });
 });

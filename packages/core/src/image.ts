@@ -6,7 +6,10 @@ export interface RawImage {
   readonly data: Uint8Array;
 }
 
-/** Image formats Nestor reads and writes. GIF is read (first frame) and written as PNG-free GIF. */
+/**
+ * Image formats Nestor reads and writes. GIF and WebP may be animated: every frame is read and
+ * anonymized (see `countFrames`); a still GIF is written back as PNG (lossless, no new palette).
+ */
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
@@ -42,6 +45,61 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (ascii(0, 'II*\0') || ascii(0, 'MM\0*')) return 'tiff';
   if (ascii(4, 'ftyp') && (ascii(8, 'avif') || ascii(8, 'avis'))) return 'avif';
   return undefined;
+}
+
+/**
+ * How many frames an image holds, read from its bytes alone: image descriptors of a GIF, ANMF
+ * chunks of a WebP whose VP8X header has the animation flag; 1 for every other image. A truncated
+ * file counts the frames before the cut (those are all a decoder can show).
+ * @example countFrames(animatedGifBytes) // 12
+ */
+export function countFrames(bytes: Uint8Array): number {
+  switch (sniffImageFormat(bytes)) {
+    case 'gif':
+      return Math.max(1, gifFrames(bytes));
+    case 'webp':
+      return Math.max(1, webpFrames(bytes));
+    default:
+      return 1;
+  }
+}
+
+/** GIF89a §17-§24: after the screen descriptor (and its colour table), blocks until the trailer. */
+function gifFrames(bytes: Uint8Array): number {
+  const colourTable = (flags: number) => (flags & 0x80 ? 3 * 2 ** ((flags & 7) + 1) : 0);
+  /** Position after the data sub-blocks starting at `at` (each a length byte, ended by a zero). */
+  const skipSubBlocks = (at: number) => {
+    let p = at;
+    while (p < bytes.length && bytes[p] !== 0) p += 1 + bytes[p]!;
+    return p + 1;
+  };
+  let frames = 0;
+  let p = 13 + colourTable(bytes[10] ?? 0);
+  while (p < bytes.length) {
+    const block = bytes[p];
+    if (block === 0x21) p = skipSubBlocks(p + 2);
+    else if (block === 0x2c) {
+      // Descriptor (10 bytes), local colour table, LZW minimum code size, then the image data.
+      if (p + 10 > bytes.length) break;
+      frames++;
+      p = skipSubBlocks(p + 10 + colourTable(bytes[p + 9]!) + 1);
+    } else break;
+  }
+  return frames;
+}
+
+/** WebP container: a VP8X first chunk (flags at byte 20, animation = 0x02), then chunks padded to even sizes. */
+function webpFrames(bytes: Uint8Array): number {
+  const fourcc = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  const animated = fourcc(12) === 'VP8X' && ((bytes[20] ?? 0) & 0x02) !== 0;
+  if (!animated) return 1;
+  let frames = 0;
+  for (let p = 12; p + 8 <= bytes.length; ) {
+    if (fourcc(p) === 'ANMF') frames++;
+    const size = (bytes[p + 4]! | (bytes[p + 5]! << 8) | (bytes[p + 6]! << 16) | (bytes[p + 7]! << 24)) >>> 0;
+    p += 8 + size + (size & 1);
+  }
+  return frames;
 }
 
 /** Mean luma (BT.601, 0..255) of the pixels of `image` inside integer bounds, optionally masked. */

@@ -53,7 +53,9 @@ export {
 export { type Candidate, type DetectorSettings, runDetector } from './detect.ts';
 /** The engine contract and the pipeline. */
 export type {
+  AnimatedImage,
   DecodedImage,
+  DecodeLimits,
   DecoderSpec,
   EncodeOptions,
   Engine,
@@ -74,6 +76,7 @@ export {
 export * from './geometry.ts';
 /** Images: raw pixels, formats, sniffing. */
 export {
+  countFrames,
   FILE_EXTENSIONS,
   IMAGE_FORMATS,
   type ImageFormat,
@@ -125,11 +128,14 @@ export { type HistogramBucket, ROUTE_KINDS, type RouteKind, type StatsReport } f
 export { planViews, type TilingOptions } from './tiling.ts';
 /** Tracking objects across video frames. */
 export {
+  type FrameDetection,
+  type FrameDetections,
   flickerFrames,
   type TrackedDetection,
   Tracker,
   type TrackerOptions,
   type TrackSummary,
+  trackerOptions,
 } from './tracking.ts';
 /** Reading photos at quarter turns (sideways faces). */
 export { QUARTER_TURNS, type QuarterTurn, turnBox, turnImage, unturnBox } from './turns.ts';

@@ -9,8 +9,15 @@ import {
   runDetectorInAreas,
   runDetectorOnVehicles,
 } from './detect.ts';
-import type { DecodedImage, Engine, ImageCodec, InferenceSession, ModelSpec } from './engine.ts';
-import { NestorError } from './errors.ts';
+import type {
+  AnimatedImage,
+  DecodedImage,
+  Engine,
+  ImageCodec,
+  InferenceSession,
+  ModelSpec,
+} from './engine.ts';
+import { invalidOption, NestorError } from './errors.ts';
 import {
   area,
   boundingBox,
@@ -30,6 +37,7 @@ import { VEHICLE_CONTEXT } from './plates.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 import { lowLightCurve } from './tone.ts';
+import { type FrameDetections, Tracker, type TrackSummary, trackerOptions } from './tracking.ts';
 import { turnImage, unturnBox } from './turns.ts';
 
 /** Integer pixel rectangle as it appears in the detections schema. */
@@ -63,8 +71,21 @@ export interface Timings {
 
 /** The detections schema shared by the API, CLI, web app and SDK. */
 export interface DetectionResult {
-  image: { width: number; height: number; format: ImageFormat };
+  image: {
+    width: number;
+    height: number;
+    format: ImageFormat;
+    /** Animated images only: frame count, each frame's delay (ms) and loop count (0 = forever). */
+    frames?: number;
+    delaysMs?: number[];
+    loop?: number;
+  };
+  /** A still image's detections; empty for an animated image, whose regions are in `frames`. */
   detections: Detection[];
+  /** Animated images only, as in the video JSON: frames with regions, and the tracks they belong to. */
+  frames?: FrameDetections[];
+  tracks?: TrackSummary[];
+  /** Per class: detections, or for an animated image tracks plus manual regions. */
   counts: Record<Label, number>;
   timings: Timings;
   engine: string;
@@ -191,6 +212,7 @@ export class Nestor {
     start: number,
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
     const { decoded, decodeMs } = input;
+    if (decoded.animation) return this.processAnimation(input, decoded.animation, settings, start);
     const { image } = decoded;
     let t = now();
     const candidates = await this.detectAll(
@@ -216,16 +238,97 @@ export class Nestor {
     t = now();
     applyRedactions(image, this.plan(detections, settings, image));
     result.timings.redactMs = ms(t);
-    t = now();
-    const format = outputFormat(settings.format, decoded.format);
-    const bytes = await this.deps.codec.encode(
+    return this.encode(
       image,
+      outputFormat(settings.format, decoded.format),
+      settings,
+      decoded,
+      result,
+      start,
+    );
+  }
+
+  /** Encodes the redacted pixels (a still image or every frame) and completes the result's timings. */
+  private async encode(
+    pixels: RawImage | AnimatedImage,
+    format: ImageFormat,
+    settings: Settings,
+    decoded: DecodedImage,
+    result: DetectionResult,
+    start: number,
+  ): Promise<{ result: DetectionResult; encoded: AnonymizeResult }> {
+    const t = now();
+    const bytes = await this.deps.codec.encode(
+      pixels,
       { format, quality: settings.quality, keepMetadata: settings.keepMetadata },
       decoded,
     );
     result.timings.encodeMs = ms(t);
     result.timings.totalMs = ms(start);
     return { result, encoded: { bytes, format, mimeType: MIME_TYPES[format], result } };
+  }
+
+  /**
+   * An animated image: the detector runs on every frame of a short animation, and on every
+   * `video.detectEvery`-th frame (and the last) of a longer one; the video tracker joins the runs
+   * and carries regions to every frame, so a face one run misses stays covered. Manual regions
+   * cover every frame.
+   */
+  private async processAnimation(
+    input: { decoded: DecodedImage; decodeMs: number },
+    animation: AnimatedImage,
+    settings: Settings,
+    start: number,
+  ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
+    const { decoded, decodeMs } = input;
+    // Refused before any detection runs: a format that cannot hold the animation.
+    const format =
+      settings.task === 'anonymize' ? outputFormat(settings.format, decoded.format, true) : undefined;
+    const { frames, delays, loop } = animation;
+    const { width, height } = decoded.image;
+    const { video } = this.deps.config;
+    const every = frames.length <= SHORT_ANIMATION_FRAMES ? 1 : video.detectEvery;
+    const tracker = new Tracker(trackerOptions(video.tracking, every, width, height));
+    let t = now();
+    const found = { ...settings, addRegions: [] };
+    for (const [index, frame] of frames.entries()) {
+      if (index % every !== 0 && index !== frames.length - 1) continue;
+      const candidates = await this.detectAll(new MipChain(frame, [], lowLightCurve(frame)), settings);
+      tracker.observe(index, this.toDetections(candidates, found, width, height));
+    }
+    const detectMs = ms(t);
+    const manual = this.toDetections([], settings, width, height);
+    const perFrame: FrameDetections[] = [];
+    let timeMs = 0;
+    for (const [index, delay] of delays.entries()) {
+      const detections = [...tracker.at(index), ...manual];
+      if (detections.length > 0) perFrame.push({ index, timeMs, detections });
+      timeMs += delay;
+    }
+    const tracks = tracker.summaries();
+    const counts = { face: 0, plate: 0 } as Record<Label, number>;
+    for (const d of [...tracks, ...manual]) counts[d.label]++;
+    const result: DetectionResult = {
+      image: { width, height, format: decoded.format, frames: frames.length, delaysMs: [...delays], loop },
+      detections: [],
+      frames: perFrame,
+      tracks,
+      counts,
+      timings: { decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
+      engine: this.deps.engine.name,
+      models: this.modelsRun(settings),
+    };
+    if (!format) {
+      result.timings.totalMs = ms(start);
+      return { result };
+    }
+    t = now();
+    for (const { index, detections } of perFrame) {
+      const frame = frames[index]!;
+      applyRedactions(frame, this.plan(detections, settings, frame));
+    }
+    result.timings.redactMs = ms(t);
+    return this.encode(animation, format, settings, decoded, result, start);
   }
 
   /** Classes, and the models of an ensemble, run side by side (engines may run them in parallel). */
@@ -417,7 +520,11 @@ export class Nestor {
     return detections.filter((d) => d.region.width > 0 && d.region.height > 0);
   }
 
-  private plan(detections: readonly Detection[], settings: Settings, image: RawImage): RedactionRegion[] {
+  private plan(
+    detections: readonly Pick<Detection, 'label' | 'region' | 'shape'>[],
+    settings: Settings,
+    image: RawImage,
+  ): RedactionRegion[] {
     return detections.map((d) => {
       const cls = settings.classes[d.label];
       const region = d.region;
@@ -455,10 +562,29 @@ export class Nestor {
   }
 }
 
-/** GIF output is lossy in palette and Nestor writes a GIF input back as PNG. */
-export function outputFormat(requested: Settings['format'], input: ImageFormat): ImageFormat {
-  if (requested !== 'same') return requested;
-  return input === 'gif' ? 'png' : input;
+/** Formats that hold an animation (sharp writes both; the others would keep one frame). */
+const ANIMATED_FORMATS: readonly ImageFormat[] = ['gif', 'webp'];
+
+/** Up to this many frames the detector runs on each (measured in packages/core/README.md). */
+const SHORT_ANIMATION_FRAMES = 30;
+
+/**
+ * The format a result is written in. A still GIF becomes PNG (a new palette would be lossy); an
+ * animated image stays animated, so only GIF and WebP are accepted for it.
+ * @throws NestorError `E_INVALID_OPTION` for an animated input and a format that cannot animate
+ * @example outputFormat('same', 'gif', true) // 'gif'
+ */
+export function outputFormat(
+  requested: Settings['format'],
+  input: ImageFormat,
+  animated = false,
+): ImageFormat {
+  const format = requested === 'same' ? (input === 'gif' && !animated ? 'png' : input) : requested;
+  if (animated && !ANIMATED_FORMATS.includes(format)) {
+    // Writing one frame would drop the rest of the animation without saying so.
+    throw invalidOption('format', 'one of "same", "gif", "webp" for an animated image', requested);
+  }
+  return format;
 }
 
 function toJson(box: ImageBox): BoxJson {

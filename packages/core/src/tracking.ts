@@ -1,4 +1,4 @@
-import type { Label } from './config.ts';
+import type { Config, Label } from './config.ts';
 import { iou, type Rect } from './geometry.ts';
 import type { BoxJson, Detection } from './pipeline.ts';
 import type { RegionShape } from './redact.ts';
@@ -24,6 +24,41 @@ export interface TrackerOptions {
 export interface TrackedDetection extends Omit<Detection, 'source'> {
   readonly source: 'model' | 'tracker';
   readonly track: number;
+}
+
+/** A region on one frame (video or animated image), as in the detections schema, with its track. */
+export interface FrameDetection extends Omit<Detection, 'source'> {
+  readonly source: 'model' | 'tracker' | 'manual';
+  readonly track?: number;
+}
+
+/** The regions of one frame; results list only frames with at least one. */
+export interface FrameDetections {
+  index: number;
+  /** From the first frame's start. */
+  timeMs: number;
+  detections: FrameDetection[];
+}
+
+/**
+ * Tracker options for a detector run on every `detectEvery`-th frame: between two runs an object
+ * may appear or vanish unseen, so the holds span that gap too.
+ */
+export function trackerOptions(
+  tracking: Config['video']['tracking'],
+  detectEvery: number,
+  width: number,
+  height: number,
+): TrackerOptions {
+  return {
+    iouThreshold: tracking.iouThreshold,
+    maxMissed: tracking.maxMissed,
+    holdBefore: tracking.holdBefore + detectEvery - 1,
+    holdAfter: tracking.holdAfter + detectEvery - 1,
+    grow: tracking.grow,
+    width,
+    height,
+  };
 }
 
 /** One tracked object as reported in the video detections JSON. */

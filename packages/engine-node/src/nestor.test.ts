@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultConfig, type NestorError, parseConfig } from '@nestor/core';
+import { type DetectionResult, defaultConfig, type NestorError, parseConfig } from '@nestor/core';
 import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -407,5 +407,219 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
   it.skipIf(HAS_DEV)(
     `skipped: ${DEV} is absent (clone with ../shared beside the repository to run the photo tests)`,
     () => {},
+  );
+});
+
+type Rect = { x: number; y: number; width: number; height: number };
+
+/** Frames of an animated GIF or WebP as RGB, one buffer per frame. */
+async function rgbFrames(bytes: Uint8Array): Promise<{ frames: Buffer[]; width: number; height: number }> {
+  const { data, info } = await sharp(bytes, { pages: -1 })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const height = info.pageHeight ?? info.height;
+  const size = info.width * height * 3;
+  const frames = Array.from({ length: info.height / height }, (_, i) =>
+    data.subarray(i * size, (i + 1) * size),
+  );
+  return { frames, width: info.width, height };
+}
+
+/** Mean absolute difference of two RGB frames over the pixels where `where(x, y)` holds. */
+function meanDiff(a: Buffer, b: Buffer, width: number, where: (x: number, y: number) => boolean): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i += 3) {
+    const p = i / 3;
+    if (!where(p % width, Math.floor(p / width))) continue;
+    sum += Math.abs(a[i]! - b[i]!) + Math.abs(a[i + 1]! - b[i + 1]!) + Math.abs(a[i + 2]! - b[i + 2]!);
+    n += 3;
+  }
+  return sum / n;
+}
+
+const inside =
+  (r: Rect, margin = 0) =>
+  (x: number, y: number) =>
+    x >= r.x - margin && x < r.x + r.width + margin && y >= r.y - margin && y < r.y + r.height + margin;
+
+/** Animated GIF or WebP of `frames` pictures, 80 ms each but the last (400 ms), played twice. */
+async function animate(pngs: Buffer[], format: 'gif' | 'webp'): Promise<Uint8Array> {
+  const timing = { delay: pngs.map((_, i) => (i === pngs.length - 1 ? 400 : 80)), loop: 2 };
+  const joined = sharp(pngs, { join: { animated: true } });
+  return new Uint8Array(
+    await (format === 'gif' ? joined.gif(timing) : joined.webp({ ...timing, quality: 95 })).toBuffer(),
+  );
+}
+
+/** A 240x160 scene of a few flat colours (GIF keeps them exactly) whose squares move a little per frame. */
+async function scene(frame: number): Promise<Buffer> {
+  const square = (background: string) => ({
+    create: { width: 30, height: 30, channels: 3 as const, background },
+  });
+  return sharp({ create: { width: 240, height: 160, channels: 3, background: '#406080' } })
+    .composite([
+      { input: square('#e0c020'), left: 10 + frame * 3, top: 20 },
+      { input: square('#20a040'), left: 150, top: 100 - frame * 2 },
+      { input: square('#ffffff'), left: 60 + frame * 5, top: 60 },
+    ])
+    .png()
+    .toBuffer();
+}
+
+describe('animated GIF and WebP (pipeline)', () => {
+  const manual: Rect = { x: 60, y: 50, width: 70, height: 60 };
+
+  it.each(['gif', 'webp'] as const)(
+    'covers a manual region on every frame of an animated %s; frames, delays and loop kept',
+    async (format) => {
+      const input = await animate(await Promise.all([0, 1, 2, 3, 4].map(scene)), format);
+      const out = await nestor.anonymize(input, {
+        targets: ['face'],
+        addRegions: [{ label: 'face', ...manual, shape: 'rect' }],
+        feather: 0,
+        method: 'solid',
+      });
+      expect(out.format).toBe(format);
+      const meta = await sharp(out.bytes, { pages: -1 }).metadata();
+      expect([meta.format, meta.pages, meta.pageHeight, meta.loop]).toEqual([format, 5, 160, 2]);
+      expect(meta.delay).toEqual([80, 80, 80, 80, 400]);
+      expect(out.result.image).toEqual({
+        width: 240,
+        height: 160,
+        format,
+        frames: 5,
+        delaysMs: [80, 80, 80, 80, 400],
+        loop: 2,
+      });
+      expect(out.result.detections).toEqual([]);
+      expect(out.result.frames?.map((f) => [f.index, f.timeMs, f.detections.map((d) => d.source)])).toEqual([
+        [0, 0, ['manual']],
+        [1, 80, ['manual']],
+        [2, 160, ['manual']],
+        [3, 240, ['manual']],
+        [4, 320, ['manual']],
+      ]);
+      const before = await rgbFrames(input);
+      const after = await rgbFrames(out.bytes);
+      for (const [i, frame] of after.frames.entries()) {
+        const far = (x: number, y: number) => !inside(manual, 4)(x, y);
+        expect(
+          meanDiff(before.frames[i]!, frame, 240, inside(manual, -2)),
+          `frame ${i} inside`,
+        ).toBeGreaterThan(40);
+        expect(meanDiff(before.frames[i]!, frame, 240, far), `frame ${i} far`).toBeLessThan(2);
+      }
+    },
+  );
+
+  it('refuses a format that cannot animate, before any work, and detects whatever the format', async () => {
+    const input = await animate(await Promise.all([0, 1].map(scene)), 'gif');
+    await expect(nestor.anonymize(input, { format: 'jpeg' })).rejects.toThrow(
+      'Expected one of "same", "gif", "webp" for an animated image for format but received "jpeg" of type string',
+    );
+    const error = await nestor.anonymize(input, { format: 'png' }).catch((e: unknown) => e);
+    expect((error as NestorError).code).toBe('E_INVALID_OPTION');
+    const detected = await nestor.detect(input, { format: 'jpeg', targets: ['face'] });
+    expect(detected.image.frames).toBe(2);
+    const webp = await nestor.anonymize(input, { format: 'webp', targets: ['face'] });
+    expect((await sharp(webp.bytes, { pages: -1 }).metadata()).pages).toBe(2);
+  });
+
+  it('still writes a one-frame GIF as PNG, with the still-image result', async () => {
+    const out = await nestor.anonymize(
+      new Uint8Array(
+        await sharp(await scene(0))
+          .gif()
+          .toBuffer(),
+      ),
+      {
+        targets: ['face'],
+      },
+    );
+    expect(out.format).toBe('png');
+    expect([out.result.image, out.result.frames, out.result.tracks]).toEqual([
+      { width: 240, height: 160, format: 'gif' },
+      undefined,
+      undefined,
+    ]);
+  });
+
+  /** A face of the dev set (its labelled box: 32, 33, 94x126 in the crop) walking right on flat grey. */
+  const FACE_IN_CROP = { x: 32, y: 33, width: 94, height: 126 };
+  const walkingFace = async (frames: number, step: number) => {
+    const face = await sharp(path.join(DEV, 'face-0007.jpg'))
+      .extract({ left: 80, top: 60, width: 160, height: 200 })
+      .png()
+      .toBuffer();
+    const lefts = Array.from({ length: frames }, (_, i) => 10 + i * step);
+    const pngs = await Promise.all(
+      lefts.map((left) =>
+        sharp({ create: { width: 400, height: 240, channels: 3, background: '#707070' } })
+          .composite([{ input: face, left, top: 20 }])
+          .png()
+          .toBuffer(),
+      ),
+    );
+    return {
+      pngs,
+      boxes: lefts.map((left) => ({ ...FACE_IN_CROP, x: FACE_IN_CROP.x + left, y: FACE_IN_CROP.y + 20 })),
+    };
+  };
+  const centredOnBox = (detections: { box: Rect }[], g: Rect) =>
+    detections.some(
+      (d) =>
+        Math.abs(d.box.x + d.box.width / 2 - (g.x + g.width / 2)) < g.width / 2 &&
+        Math.abs(d.box.y + d.box.height / 2 - (g.y + g.height / 2)) < g.height / 2,
+    );
+
+  it.skipIf(!HAS_DEV).each(['gif', 'webp'] as const)(
+    'finds and redacts a moving face on every frame of an animated %s, and nothing far from it',
+    async (format) => {
+      const { pngs, boxes } = await walkingFace(8, 25);
+      const input = await animate(pngs, format);
+      const detected: DetectionResult = await nestor.detect(input, { targets: ['face'] });
+      expect(detected.detections).toEqual([]);
+      expect(detected.counts.face).toBe(1);
+      expect(detected.tracks).toHaveLength(1);
+      expect(detected.frames?.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      for (const f of detected.frames ?? []) {
+        expect(centredOnBox(f.detections, boxes[f.index]!), `frame ${f.index}`).toBe(true);
+        expect(f.detections.every((d) => d.track === 1 && d.label === 'face')).toBe(true);
+      }
+      const out = await nestor.anonymize(input, { targets: ['face'] });
+      const before = await rgbFrames(input);
+      const after = await rgbFrames(out.bytes);
+      expect(after.frames).toHaveLength(8);
+      for (const [i, frame] of after.frames.entries()) {
+        const face = boxes[i]!;
+        const region = out.result.frames![i]!.detections[0]!.region;
+        expect(meanDiff(before.frames[i]!, frame, 400, inside(face, -10)), `frame ${i} face`).toBeGreaterThan(
+          8,
+        );
+        const far = (x: number, y: number) => !inside(region, 6)(x, y);
+        expect(meanDiff(before.frames[i]!, frame, 400, far), `frame ${i} far`).toBeLessThan(2);
+      }
+    },
+  );
+
+  it.skipIf(!HAS_DEV)(
+    'covers every frame of a long animation from a detector run every video.detectEvery frames',
+    async () => {
+      const { pngs, boxes } = await walkingFace(36, 6);
+      const result = await nestor.detect(await animate(pngs, 'gif'), { targets: ['face'] });
+      expect(result.tracks).toHaveLength(1);
+      // 36 frames, a run on every 5th and on the last: frames 0, 5, … 35
+      expect(result.tracks![0]!.sightings).toBeLessThanOrEqual(8);
+      expect(result.frames?.map((f) => f.index)).toEqual(boxes.map((_, i) => i));
+      for (const f of result.frames ?? []) {
+        const region = f.detections[0]!.region;
+        const face = boxes[f.index]!;
+        expect(
+          inside(region)(face.x, face.y) && inside(region)(face.x + face.width - 1, face.y + face.height - 1),
+        ).toBe(true);
+      }
+    },
   );
 });

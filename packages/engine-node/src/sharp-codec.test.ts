@@ -1,4 +1,4 @@
-import { type DecodedImage, defaultConfig, type ImageFormat, NestorError } from '@nestor/core';
+import { countFrames, type DecodedImage, defaultConfig, type ImageFormat, NestorError } from '@nestor/core';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createSharpCodec } from './sharp-codec.ts';
@@ -56,19 +56,6 @@ describe('decode', () => {
     const px = (x: number, y: number) => [...d.image.data.slice((y * 64 + x) * c, (y * 64 + x) * c + 3)];
     expect(px(5, 5)[0]).toBeGreaterThan(150);
     expect(px(60, 5)[2]).toBeGreaterThan(150);
-  });
-
-  it('reads the first frame of an animated GIF', async () => {
-    const frame = (r: number) =>
-      sharp({ create: { width: 16, height: 16, channels: 3, background: { r, g: 0, b: 0 } } })
-        .png()
-        .toBuffer();
-    const gif = await sharp([await frame(250), await frame(0)], { join: { animated: true } })
-      .gif()
-      .toBuffer();
-    const d = await codec.decode(new Uint8Array(gif), limits);
-    expect([d.image.width, d.image.height]).toEqual([16, 16]);
-    expect(d.image.data[0]).toBeGreaterThan(200);
   });
 
   it('applies EXIF orientation before anything else', async () => {
@@ -332,5 +319,103 @@ describe('encode with keepMetadata', () => {
     expect(error).toBeInstanceOf(NestorError);
     expect((error as NestorError).code).toBe('E_ENCODE');
     expect(String((error as NestorError).cause)).toMatch(/pixel limit/);
+  });
+});
+
+/** Frames of 24x16: a red bar at a different column on each, on grey. */
+async function animation(format: 'gif' | 'webp', frames = 4): Promise<Uint8Array> {
+  const pngs = await Promise.all(
+    Array.from({ length: frames }, (_, i) =>
+      sharp({ create: { width: 24, height: 16, channels: 3, background: '#808080' } })
+        .composite([{ input: BAR, left: 2 + i * 4, top: 0 }])
+        .png()
+        .toBuffer(),
+    ),
+  );
+  const timing = { delay: pngs.map((_, i) => 50 * (i + 1)), loop: 3 };
+  const joined = pngs.length > 1 ? sharp(pngs, { join: { animated: true } }) : sharp(pngs[0]);
+  return new Uint8Array(
+    await (format === 'gif' ? joined.gif(timing) : joined.webp({ ...timing, lossless: true })).toBuffer(),
+  );
+}
+
+const BAR = { create: { width: 4, height: 16, channels: 3 as const, background: '#ff0000' } };
+
+describe('animated GIF and WebP', () => {
+  it.each(['gif', 'webp'] as const)(
+    'reads every frame of an animated %s, with delays and loop',
+    async (format) => {
+      const bytes = await animation(format);
+      expect(countFrames(bytes)).toBe(4);
+      const d = await codec.decode(bytes, limits);
+      const frames = d.animation?.frames ?? [];
+      expect(frames).toHaveLength(4);
+      expect(d.image).toBe(frames[0]);
+      expect(d.animation?.delays).toEqual([50, 100, 150, 200]);
+      expect(d.animation?.loop).toBe(3);
+      for (const [i, f] of frames.entries()) {
+        expect([f.width, f.height]).toEqual([24, 16]);
+        // the bar sits at column 2 + 4i of frame i, and only there
+        const red = (x: number) =>
+          f.data[(8 * 24 + x) * f.channels]! > 200 && f.data[(8 * 24 + x) * f.channels + 1]! < 60;
+        expect(Array.from({ length: 24 }, (_, x) => x).filter(red)).toEqual(
+          [0, 1, 2, 3].map((k) => 2 + i * 4 + k),
+        );
+      }
+    },
+  );
+
+  it.each([
+    { from: 'gif', to: 'gif' },
+    { from: 'webp', to: 'webp' },
+    { from: 'gif', to: 'webp' },
+    { from: 'webp', to: 'gif' },
+  ] as const)('writes an animated $from as $to with its frames, delays and loop', async ({ from, to }) => {
+    const decoded = await codec.decode(await animation(from), limits);
+    const out = await codec.encode(
+      decoded.animation!,
+      { format: to, quality: 90, keepMetadata: false },
+      decoded,
+    );
+    const meta = await sharp(out, { pages: -1 }).metadata();
+    expect(meta.format).toBe(to);
+    expect([meta.width, meta.pageHeight, meta.pages]).toEqual([24, 16, 4]);
+    expect(meta.delay).toEqual([50, 100, 150, 200]);
+    expect(meta.loop).toBe(3);
+    const again = await codec.decode(new Uint8Array(out), limits);
+    for (const [i, f] of again.animation!.frames.entries()) {
+      // lossy WebP moves the red a little
+      expect(f.data[(8 * 24 + 2 + i * 4) * f.channels]).toBeGreaterThan(150);
+    }
+  });
+
+  it.each([
+    { name: 'more frames than limits.maxFrames', limits: { maxFrames: 3 }, code: 'E_INPUT_TOO_LARGE' },
+    // 24x16 = 384 pixels a frame: one frame fits, the four together do not
+    { name: 'all frames over limits.maxPixels', limits: { maxPixels: 1000 }, code: 'E_TOO_MANY_PIXELS' },
+    { name: 'frames under limits.minSide', limits: { minSide: 20 }, code: 'E_IMAGE_TOO_SMALL' },
+  ])('refuses $name with $code, before decoding', async ({ limits: over, code }) => {
+    for (const format of ['gif', 'webp'] as const) {
+      const error = await codec
+        .decode(await animation(format), { ...limits, ...over })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NestorError);
+      expect((error as NestorError).code).toBe(code);
+    }
+  });
+
+  it('says how many frames and pixels went over the limit', async () => {
+    await expect(codec.decode(await animation('gif'), { ...limits, maxPixels: 1000 })).rejects.toThrow(
+      'The animation has 4 frames of 24x16 pixels, 1536 in all, more than the limit of 1000',
+    );
+    await expect(codec.decode(await animation('gif'), { ...limits, maxFrames: 3 })).rejects.toThrow(
+      'The animation has 4 frames, more than the limit of 3',
+    );
+  });
+
+  it.each(['gif', 'webp'] as const)('reads a one-frame %s as a still image', async (format) => {
+    const d = await codec.decode(await animation(format, 1), limits);
+    expect(d.animation).toBeUndefined();
+    expect([d.image.width, d.image.height]).toEqual([24, 16]);
   });
 });

@@ -1,6 +1,8 @@
 import { crc32 } from 'node:zlib';
 import {
+  type AnimatedImage,
   type DecodedImage,
+  type DecodeLimits,
   type EncodeOptions,
   type ImageCodec,
   type ImageFormat,
@@ -17,10 +19,7 @@ export function createSharpCodec(): ImageCodec {
   return { decode, encode };
 }
 
-async function decode(
-  bytes: Uint8Array,
-  limits: { maxPixels: number; minSide: number },
-): Promise<DecodedImage> {
+async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage> {
   if (bytes.length === 0) throw new NestorError('E_EMPTY_INPUT');
   const format = sniffImageFormat(bytes);
   if (!format)
@@ -37,25 +36,19 @@ async function decode(
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
+  // TIFF pages are separate images, not frames: only GIF and WebP animate.
+  if ((format === 'gif' || format === 'webp') && (meta.pages ?? 1) > 1) {
+    return decodeAnimation(bytes, format, meta, limits);
+  }
   if (w * h > limits.maxPixels) {
     throw new NestorError(
       'E_TOO_MANY_PIXELS',
       `The image has ${w}x${h} pixels, more than the limit of ${limits.maxPixels}`,
     );
   }
-  if (Math.min(w, h) < limits.minSide) {
-    throw new NestorError(
-      'E_IMAGE_TOO_SMALL',
-      `The image is ${w}x${h}; both sides must be at least ${limits.minSide} pixels`,
-    );
-  }
+  checkSides(w, h, limits.minSide);
   const channels = meta.hasAlpha ? 4 : 3;
-  const toRaw = (p: Sharp) =>
-    p
-      .toColourspace('srgb')
-      [channels === 4 ? 'ensureAlpha' : 'removeAlpha']()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+  const toRaw = (p: Sharp) => rawSrgb(p, channels);
   const [uprightW, uprightH] = (meta.orientation ?? 1) >= 5 ? [h, w] : [w, h];
   // Large photos also get a quarter-size copy, decoded natively in parallel (JPEG shrink-on-load):
   // the detectors' coarse views read it instead of halving megapixels twice in JavaScript.
@@ -91,6 +84,86 @@ async function decode(
   }
 }
 
+function checkSides(w: number, h: number, minSide: number): void {
+  if (Math.min(w, h) < minSide) {
+    throw new NestorError(
+      'E_IMAGE_TOO_SMALL',
+      `The image is ${w}x${h}; both sides must be at least ${minSide} pixels`,
+    );
+  }
+}
+
+const rawSrgb = (p: Sharp, channels: 3 | 4) =>
+  p
+    .toColourspace('srgb')
+    [channels === 4 ? 'ensureAlpha' : 'removeAlpha']()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+
+/**
+ * Every frame of an animated GIF or WebP, checked from the header first: the frame count, and
+ * the pixels of all frames together against the pixel limit. libvips stacks the frames vertically
+ * in one buffer; each frame is a view into it. Frames are read as stored (no EXIF orientation).
+ */
+async function decodeAnimation(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  meta: Metadata,
+  limits: DecodeLimits,
+): Promise<DecodedImage> {
+  const { width = 0, height = 0, pages = 1 } = meta;
+  if (pages > limits.maxFrames) {
+    throw new NestorError(
+      'E_INPUT_TOO_LARGE',
+      `The animation has ${pages} frames, more than the limit of ${limits.maxFrames}`,
+    );
+  }
+  if (width * height * pages > limits.maxPixels) {
+    throw new NestorError(
+      'E_TOO_MANY_PIXELS',
+      `The animation has ${pages} frames of ${width}x${height} pixels, ${width * height * pages} in all, more than the limit of ${limits.maxPixels}`,
+    );
+  }
+  checkSides(width, height, limits.minSide);
+  const channels: 3 | 4 = meta.hasAlpha ? 4 : 3;
+  let stacked: Awaited<ReturnType<typeof rawSrgb>>;
+  try {
+    stacked = await rawSrgb(
+      sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: -1 }),
+      channels,
+    );
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const { data, info } = stacked;
+  if (info.width !== width || info.height !== height * pages) {
+    throw new NestorError(
+      'E_DECODE',
+      `The animation's ${pages} frames do not all have its ${width}x${height} size`,
+    );
+  }
+  const frameBytes = width * height * channels;
+  const frames = Array.from(
+    { length: pages },
+    (_, i): RawImage => ({
+      width,
+      height,
+      channels,
+      data: new Uint8Array(data.buffer, data.byteOffset + i * frameBytes, frameBytes),
+    }),
+  );
+  // GIF and WebP readers report one delay per frame; a missing one shows as browsers do (100 ms).
+  const delays = frames.map((_, i) => meta.delay?.[i] ?? DEFAULT_DELAY_MS);
+  return {
+    image: frames[0]!,
+    format,
+    source: bytes,
+    animation: { frames, delays, loop: meta.loop ?? 0 },
+  };
+}
+
+const DEFAULT_DELAY_MS = 100;
+
 /** From this many pixels up a quarter-size copy is decoded too. */
 const QUARTER_FROM = 4_000_000;
 
@@ -103,10 +176,20 @@ function decodeError(error: unknown): NestorError {
   });
 }
 
-async function encode(image: RawImage, options: EncodeOptions, original: DecodedImage): Promise<Uint8Array> {
+async function encode(
+  image: RawImage | AnimatedImage,
+  options: EncodeOptions,
+  original: DecodedImage,
+): Promise<Uint8Array> {
   try {
-    const pipeline = options.keepMetadata ? await withOriginalMetadata(image, original) : rawPixels(image);
-    const out = await withFormat(pipeline, options.format, options.quality).toBuffer();
+    const out =
+      'frames' in image
+        ? await animatedOutput(image, options, original)
+        : await withFormat(
+            options.keepMetadata ? await withOriginalMetadata(image, original) : rawPixels(image),
+            options.format,
+            options.quality,
+          ).toBuffer();
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   } catch (error) {
     throw new NestorError('E_ENCODE', `Could not encode the result as ${options.format}`, { cause: error });
@@ -120,16 +203,48 @@ function rawPixels(image: RawImage): Sharp {
 }
 
 /**
+ * An animated GIF or WebP from the frames stacked as libvips reads them, with their delays and loop
+ * count. keepMetadata adds XMP and the sRGB profile only: the EXIF carrier is a still PNG.
+ */
+async function animatedOutput(
+  animation: AnimatedImage,
+  options: EncodeOptions,
+  original: DecodedImage,
+): Promise<Buffer> {
+  const { frames, delays, loop } = animation;
+  const { width, height, channels } = frames[0]!;
+  const pixels = width * height * frames.length;
+  let pipeline = sharp(Buffer.concat(frames.map((f) => f.data)), {
+    raw: { width, height: height * frames.length, channels, pageHeight: height },
+    limitInputPixels: pixels,
+  });
+  if (options.keepMetadata) {
+    const meta = await originalMetadata(original, pixels);
+    if (meta.icc) pipeline = pipeline.withIccProfile('srgb');
+    if (meta.xmpAsString) pipeline = pipeline.withXmp(meta.xmpAsString);
+  }
+  const timing = { delay: [...delays], loop };
+  switch (options.format) {
+    case 'gif':
+      return pipeline.gif(timing).toBuffer();
+    case 'webp':
+      return pipeline.webp({ quality: options.quality, ...timing }).toBuffer();
+    default:
+      throw new NestorError('E_ENCODE', `${options.format} cannot hold an animation; write GIF or WebP`);
+  }
+}
+
+/** The original's metadata; the bytes are still untrusted: no more pixels than the decode accepted. */
+function originalMetadata(original: DecodedImage, pixels: number): Promise<Metadata> {
+  return sharp(original.source, { failOn: 'error', limitInputPixels: pixels, pages: 1 }).metadata();
+}
+
+/**
  * The redacted pixels exactly as without keepMetadata, with the original's EXIF, XMP and ICC profile.
  * Compositing onto the original instead blends through its alpha and keeps its bit depth.
  */
 async function withOriginalMetadata(image: RawImage, original: DecodedImage): Promise<Sharp> {
-  const meta = await sharp(original.source, {
-    failOn: 'error',
-    // The bytes are still untrusted: no more pixels than the decode accepted.
-    limitInputPixels: original.image.width * original.image.height,
-    pages: 1,
-  }).metadata();
+  const meta = await originalMetadata(original, original.image.width * original.image.height);
   const exif = meta.exif && uprightExif(meta.exif);
   let pipeline = exif ? await exifCarrier(image, exif) : rawPixels(image);
   // The decode converted the pixels to sRGB, so sRGB describes them (a no-op on 8-bit sRGB pixels).

@@ -1,6 +1,8 @@
 import {
   type Config,
   type Detection,
+  type FrameDetection,
+  type FrameDetections,
   LABELS,
   type Label,
   type Nestor,
@@ -9,6 +11,7 @@ import {
   type TrackedDetection,
   Tracker,
   type TrackSummary,
+  trackerOptions,
 } from '@nestor/core';
 import {
   createEncoder,
@@ -46,12 +49,6 @@ export interface VideoJob {
   readonly signal?: AbortSignal;
 }
 
-/** A region on one frame, as in the detections schema, with the track it belongs to. */
-export interface FrameDetection extends Omit<Detection, 'source'> {
-  readonly source: 'model' | 'tracker' | 'manual';
-  readonly track?: number;
-}
-
 /** The video detections JSON (product.md §4): video, frames (those with detections), tracks. */
 export interface VideoResult {
   video: {
@@ -71,7 +68,7 @@ export interface VideoResult {
     durationMs: number;
     audioStreams: number;
   };
-  frames: { index: number; timeMs: number; detections: FrameDetection[] }[];
+  frames: FrameDetections[];
   tracks: TrackSummary[];
   /** Tracks per class. */
   counts: Record<Label, number>;
@@ -118,18 +115,9 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
   checkLimits(info, config);
 
   const every = settings.detectEvery;
-  const t = settings.tracking;
-  // Between two detector runs an object may appear or vanish unseen: holds span that gap too.
-  const holdBefore = t.holdBefore + every - 1;
-  const tracker = new Tracker({
-    iouThreshold: t.iouThreshold,
-    maxMissed: t.maxMissed,
-    holdBefore,
-    holdAfter: t.holdAfter + every - 1,
-    grow: t.grow,
-    width: info.width,
-    height: info.height,
-  });
+  const tracking = trackerOptions(settings.tracking, every, info.width, info.height);
+  const { holdBefore } = tracking;
+  const tracker = new Tracker(tracking);
   const manual = manualRegions(options, info, config);
   const detectOptions: ProcessOptions = { ...options, addRegions: [] };
   const encoderSettings: EncoderSettings = {

@@ -36,6 +36,7 @@ describe.skipIf(!HAS_FFMPEG || !HAS_DEV)('a clip panned across a dev-set photo, 
     const { image } = await createSharpCodec().decode(new Uint8Array(readFileSync(path.join(DEV, PHOTO))), {
       maxPixels: 1e8,
       minSide: 8,
+      maxFrames: 1,
     });
     const annotations = JSON.parse(readFileSync(path.join(DEV, 'annotations.json'), 'utf8')) as {
       images: { file: string; boxes: { x: number; y: number; w: number; h: number }[] }[];

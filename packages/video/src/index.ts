@@ -1,7 +1,7 @@
 /** Video anonymization: ffprobe/ffmpeg through pipes, detection every Nth frame, tracking. */
+export type { FrameDetection } from '@nestor/core';
 export {
   anonymizeVideo,
-  type FrameDetection,
   type FramePipeline,
   type VideoJob,
   type VideoProgress,
