@@ -1,5 +1,8 @@
 import {
+  type AnimatedImage,
+  countFrames,
   type DecodedImage,
+  type DecodeLimits,
   type EncodeOptions,
   type ImageCodec,
   type ImageFormat,
@@ -33,6 +36,18 @@ export function keepMetadataUnsupported(): NestorError {
 }
 
 /**
+ * Raised for an animated GIF or WebP on device (`details.animatedFrames` says how many frames):
+ * the browser's decoder yields its first frame only.
+ */
+export function animatedUnsupported(frames: number): NestorError {
+  return new NestorError(
+    'E_UNSUPPORTED_MEDIA',
+    `This image is animated (${frames} frames); on this device only its first frame could be read, so anonymize it on the server`,
+    { details: { animatedFrames: frames } },
+  );
+}
+
+/**
  * The browser's codecs as a core `ImageCodec`: `createImageBitmap` decodes (EXIF orientation applied),
  * an OffscreenCanvas reads the pixels and encodes. No DOM is needed, so it works in a Web Worker.
  * Output never carries metadata: the canvas holds pixels only.
@@ -40,7 +55,7 @@ export function keepMetadataUnsupported(): NestorError {
 export class CanvasCodec implements ImageCodec {
   constructor(private readonly options: CanvasCodecOptions = {}) {}
 
-  async decode(bytes: Uint8Array, limits: { maxPixels: number; minSide: number }): Promise<DecodedImage> {
+  async decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage> {
     if (bytes.length === 0) throw new NestorError('E_EMPTY_INPUT');
     const format = sniffImageFormat(bytes);
     if (!format) {
@@ -49,6 +64,9 @@ export class CanvasCodec implements ImageCodec {
         'The input is not a JPEG, PNG, WebP, AVIF, TIFF or GIF image',
       );
     }
+    // The browser decodes only the first frame: anonymizing that alone would leak the others.
+    const frames = countFrames(bytes);
+    if (frames > 1) throw animatedUnsupported(frames);
     const size = readImageSize(bytes, format);
     if (!size) {
       throw new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated');
@@ -96,7 +114,12 @@ export class CanvasCodec implements ImageCodec {
     }
   }
 
-  async encode(image: RawImage, options: EncodeOptions, _original: DecodedImage): Promise<Uint8Array> {
+  async encode(
+    image: RawImage | AnimatedImage,
+    options: EncodeOptions,
+    _original: DecodedImage,
+  ): Promise<Uint8Array> {
+    if ('frames' in image) throw animatedUnsupported(image.frames.length);
     if (options.keepMetadata) throw keepMetadataUnsupported();
     const type = MIME_TYPES[options.format];
     if (!BROWSER_ENCODABLE.includes(options.format)) {

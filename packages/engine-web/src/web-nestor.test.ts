@@ -44,6 +44,19 @@ describe('WebNestor', () => {
     );
   });
 
+  it.each([
+    { task: 'anonymize', run: (n: WebNestor, b: Uint8Array) => n.anonymize(b) },
+    { task: 'detect', run: (n: WebNestor, b: Uint8Array) => n.detect(b) },
+  ])('refuses to $task an animated GIF rather than read its first frame alone', async ({ run }) => {
+    const onDevice = new WebNestor(webNestorDeps(unreachable, parseConfig({})));
+    const error = await run(onDevice, twoFrameGif()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NestorError);
+    expect(error).toMatchObject({ code: 'E_UNSUPPORTED_MEDIA', details: { animatedFrames: 2 } });
+    expect((error as NestorError).message).toBe(
+      'This image is animated (2 frames); on this device only its first frame could be read, so anonymize it on the server',
+    );
+  });
+
   it('createWebNestor refuses a config with output.keepMetadata before loading anything', async () => {
     expect(
       await code(
@@ -52,3 +65,16 @@ describe('WebNestor', () => {
     ).toBe('E_INVALID_OPTION');
   });
 });
+
+/** A 2x2 GIF89a with two frames (each a 2-colour image of 4 pixels). */
+function twoFrameGif(): Uint8Array {
+  const frame = [0x2c, 0, 0, 0, 0, 2, 0, 2, 0, 0, 2, 2, 0x4c, 0x01, 0];
+  return new Uint8Array([
+    ...new TextEncoder().encode('GIF89a'),
+    ...[2, 0, 2, 0, 0x80, 0, 0],
+    ...[0, 0, 0, 255, 255, 255],
+    ...frame,
+    ...frame,
+    0x3b,
+  ]);
+}

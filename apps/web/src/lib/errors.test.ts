@@ -32,6 +32,16 @@ describe('error messages', () => {
     );
   });
 
+  it('an animated image refused on device says so, with its frame count', () => {
+    const error = new NestorError('E_UNSUPPORTED_MEDIA', 'x', { details: { animatedFrames: 12 } });
+    expect(errorMessage(error, 'en')).toBe(
+      'This image is animated (12 frames). “On this device” reads only its first frame, so anonymize it on the server.',
+    );
+    expect(errorMessage(new NestorError('E_UNSUPPORTED_MEDIA'), 'en')).toBe(
+      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, TIFF or GIF.',
+    );
+  });
+
   it('formatBytes', () => {
     expect(formatBytes(999, 'en')).toBe('999 B');
     expect(formatBytes(800_000, 'de')).toBe('800 kB');

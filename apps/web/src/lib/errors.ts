@@ -1,4 +1,4 @@
-import type { Locale } from '@nestor/core';
+import { type Locale, NestorError } from '@nestor/core';
 import { MESSAGES } from '../messages/index.ts';
 import { errorCode } from './api.ts';
 import { format } from './translate.ts';
@@ -19,6 +19,9 @@ export function formatBytes(bytes: number, locale: Locale): string {
 export function errorMessage(error: unknown, locale: Locale, limits?: { maxBytes: number }): string {
   const code = errorCode(error);
   const messages: Readonly<Record<string, string>> = MESSAGES.errors[locale];
+  // The on-device engine refuses animated images (it would read one frame): say so, not "unreadable".
+  const frames = error instanceof NestorError ? error.details?.animatedFrames : undefined;
+  if (typeof frames === 'number') return format(messages.animatedOnDevice!, locale, { frames });
   const template = Object.hasOwn(messages, code) && code !== 'unknown' ? messages[code]! : messages.unknown!;
   return format(template, locale, {
     code,

@@ -34,6 +34,8 @@ export const errors = defineMessages({
     E_TIMEOUT: 'Processing took too long. Try a smaller image or the “fast” effort.',
     E_UNAUTHENTICATED: 'Please sign in again.',
     E_FORBIDDEN: 'You are not allowed to do this.',
+    animatedOnDevice:
+      'This image is animated ({frames} frames). “On this device” reads only its first frame, so anonymize it on the server.',
     unknown: 'Something went wrong ({code}).',
   },
   fr: {
@@ -70,6 +72,8 @@ export const errors = defineMessages({
     E_TIMEOUT: 'Le traitement a pris trop de temps. Essayez une image plus petite ou l’effort « rapide ».',
     E_UNAUTHENTICATED: 'Veuillez vous reconnecter.',
     E_FORBIDDEN: 'Vous n’avez pas le droit de faire cela.',
+    animatedOnDevice:
+      'Cette image est animée ({frames} images). « Sur cet appareil » n’en lit que la première : anonymisez-la sur le serveur.',
     unknown: 'Une erreur s’est produite ({code}).',
   },
   de: {
@@ -106,6 +110,8 @@ export const errors = defineMessages({
       'Die Verarbeitung hat zu lange gedauert. Versuchen Sie ein kleineres Bild oder die Stufe „schnell“.',
     E_UNAUTHENTICATED: 'Bitte melden Sie sich erneut an.',
     E_FORBIDDEN: 'Dazu sind Sie nicht berechtigt.',
+    animatedOnDevice:
+      'Dieses Bild ist animiert ({frames} Einzelbilder). „Auf diesem Gerät“ liest nur das erste, anonymisieren Sie es daher auf dem Server.',
     unknown: 'Etwas ist schiefgelaufen ({code}).',
   },
   it: {
@@ -141,6 +147,8 @@ export const errors = defineMessages({
       'L’elaborazione ha richiesto troppo tempo. Prova un’immagine più piccola o il livello “veloce”.',
     E_UNAUTHENTICATED: 'Accedi di nuovo.',
     E_FORBIDDEN: 'Non hai il permesso di farlo.',
+    animatedOnDevice:
+      'Questa immagine è animata ({frames} fotogrammi). «Su questo dispositivo» ne legge solo il primo: anonimizzala sul server.',
     unknown: 'Si è verificato un errore ({code}).',
   },
 });
