@@ -303,6 +303,47 @@ describe('nestor anonymize: what a batch reads and writes', () => {
   });
 });
 
+describe('nestor anonymize: animated GIF', () => {
+  it('anonymizes every frame into an animated GIF beside a still GIF written as PNG; jpeg is refused', async () => {
+    const dir = tmp();
+    const frames = await Promise.all(
+      [0, 1, 2].map((i) =>
+        sharp({ create: { width: 80, height: 60, channels: 3, background: '#406080' } })
+          .composite([
+            {
+              input: { create: { width: 10, height: 60, channels: 3, background: '#fff' } },
+              left: i * 20,
+              top: 0,
+            },
+          ])
+          .png()
+          .toBuffer(),
+      ),
+    );
+    await sharp(frames, { join: { animated: true } })
+      .gif({ delay: [100, 200, 300], loop: 0 })
+      .toFile(path.join(dir, 'moving.gif'));
+    await sharp(frames[0]).gif().toFile(path.join(dir, 'still.gif'));
+    const io = captureIo(dir);
+    expect(await main(['anonymize', 'moving.gif', 'still.gif', '--json', '-q'], io)).toBe(EXIT.ok);
+    expect(walk(dir).sort()).toEqual([
+      'moving.anonymized.gif',
+      'moving.gif',
+      'still.anonymized.png',
+      'still.gif',
+    ]);
+    const meta = await sharp(path.join(dir, 'moving.anonymized.gif'), { pages: -1 }).metadata();
+    expect([meta.pages, meta.delay, meta.loop]).toEqual([3, [100, 200, 300], 0]);
+    const [moving] = (JSON.parse(io.out()) as { results: { image: { frames?: number } }[] }).results;
+    expect(moving?.image.frames).toBe(3);
+    const refused = captureIo(dir);
+    expect(await main(['anonymize', 'moving.gif', '-f', 'jpeg', '-o', 'out', '-q'], refused)).toBe(
+      EXIT.someFailed,
+    );
+    expect(refused.err()).toContain('E_INVALID_OPTION');
+  });
+});
+
 describe('nestor --server URL', () => {
   it('sends images to a Nestor server through the SDK and writes the same outputs', async () => {
     const { buildApp } = await import('@nestor/server');

@@ -2,6 +2,7 @@ import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AnonymizeResult,
+  countFrames,
   type DetectionResult,
   FILE_EXTENSIONS,
   type ImageFormat,
@@ -413,12 +414,15 @@ async function readInput(file: InputFile, maxBytes: number): Promise<Uint8Array>
   }
 }
 
-/** The first bytes of a file, enough to tell its image format; undefined when it cannot be read. */
-async function readHeader(file: InputFile): Promise<Uint8Array | undefined> {
+/**
+ * The first `length` bytes of a file (32 tell its image format); undefined when it cannot be read.
+ */
+async function readHeader(file: InputFile, length = 32): Promise<Uint8Array | undefined> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(file.absolute, 'r');
-    const { buffer, bytesRead } = await handle.read(new Uint8Array(32), 0, 32, 0);
+    const size = Math.min(length, (await handle.stat()).size);
+    const { buffer, bytesRead } = await handle.read(new Uint8Array(size), 0, size, 0);
     return buffer.subarray(0, bytesRead);
   } catch {
     // The same file is read again to be processed, and fails then, reported with its code.
@@ -528,6 +532,7 @@ async function planOutputs(
   files: readonly InputFile[],
   outDir: string | undefined,
   format: 'same' | ImageFormat,
+  maxBytes: number,
   io: Io,
   quiet: boolean,
 ): Promise<OutputPlan> {
@@ -539,7 +544,11 @@ async function planOutputs(
     else {
       const header = await readHeader(file);
       const sniffed = header && sniffImageFormat(header);
-      if (sniffed) extension = FILE_EXTENSIONS[outputFormat('same', sniffed)];
+      // A GIF's frames may be anywhere in it: whether it animates (stays GIF) takes the whole file.
+      const whole = sniffed === 'gif' ? await readHeader(file, maxBytes) : undefined;
+      if (sniffed)
+        extension =
+          FILE_EXTENSIONS[outputFormat('same', sniffed, whole !== undefined && countFrames(whole) > 1)];
     }
     if (extension === undefined) continue;
     const { target, sharesWith } = plan.claim(file, extension);
@@ -564,7 +573,14 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
       ...(outDir ? { skipFolder: outDir } : {}),
     });
     const rules = { inputs: identitiesOf(expanded.files), overwrite: Boolean(flags.overwrite) };
-    const plan = await planOutputs(expanded.files, outDir, options.format ?? nestor.defaultFormat, io, quiet);
+    const plan = await planOutputs(
+      expanded.files,
+      outDir,
+      options.format ?? nestor.defaultFormat,
+      await nestor.maxBytes(),
+      io,
+      quiet,
+    );
     const results: (
       | ({ file: string; output: string } & (DetectionResult | VideoResult))
       | { file: string; error: { code: string; message: string } }
