@@ -18,6 +18,14 @@ const perLabel = (type: 'number' | 'string') => ({
   properties: Object.fromEntries(LABELS.map((l) => [l, { type }])),
 });
 
+const detectionProperties = {
+  label: { type: 'string', enum: [...LABELS] },
+  score: { type: 'number' },
+  box: { ...box, description: 'What the model found, in original-image pixels.' },
+  region: { ...box, description: 'Exactly what anonymize covers.' },
+  shape: { type: 'string', enum: [...REGION_SHAPES] },
+} as const;
+
 const detectionResultProperties = {
   image: {
     type: 'object',
@@ -26,20 +34,62 @@ const detectionResultProperties = {
       width: { type: 'number' },
       height: { type: 'number' },
       format: { type: 'string', enum: [...IMAGE_FORMATS] },
+      frames: { type: 'number', description: 'Animated GIF or WebP only: its frame count.' },
+      delaysMs: {
+        type: 'array',
+        items: { type: 'number' },
+        description: 'Animated only: each frame’s delay.',
+      },
+      loop: { type: 'number', description: 'Animated only: times it plays, 0 = forever.' },
     },
   },
   detections: {
     type: 'array',
+    description: 'A still image’s detections; empty for an animated image (see `frames`).',
     items: {
       type: 'object',
       required: ['label', 'score', 'box', 'region', 'shape', 'source'],
+      properties: { ...detectionProperties, source: { type: 'string', enum: ['model', 'manual'] } },
+    },
+  },
+  frames: {
+    type: 'array',
+    description: 'Animated GIF or WebP only, as in the video JSON: the frames with regions.',
+    items: {
+      type: 'object',
+      required: ['index', 'timeMs', 'detections'],
       properties: {
+        index: { type: 'number' },
+        timeMs: { type: 'number' },
+        detections: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['label', 'score', 'box', 'region', 'shape', 'source'],
+            properties: {
+              ...detectionProperties,
+              source: { type: 'string', enum: ['model', 'tracker', 'manual'] },
+              track: { type: 'number' },
+            },
+          },
+        },
+      },
+    },
+  },
+  tracks: {
+    type: 'array',
+    description: 'Animated GIF or WebP only: each object followed across frames.',
+    items: {
+      type: 'object',
+      required: ['id', 'label', 'firstFrame', 'lastFrame', 'sightings', 'misses', 'maxScore'],
+      properties: {
+        id: { type: 'number' },
         label: { type: 'string', enum: [...LABELS] },
-        score: { type: 'number' },
-        box: { ...box, description: 'What the model found, in original-image pixels.' },
-        region: { ...box, description: 'Exactly what anonymize covers.' },
-        shape: { type: 'string', enum: [...REGION_SHAPES] },
-        source: { type: 'string', enum: ['model', 'manual'] },
+        firstFrame: { type: 'number' },
+        lastFrame: { type: 'number' },
+        sightings: { type: 'number' },
+        misses: { type: 'number' },
+        maxScore: { type: 'number' },
       },
     },
   },
@@ -59,16 +109,19 @@ const detectionResultProperties = {
   models: { ...perLabel('string'), description: '`model-id@sha256:…` per class.' },
 } as const;
 
+/** Every key but those only an animated image's result has. */
+const STILL_REQUIRED = Object.keys(detectionResultProperties).filter((k) => k !== 'frames' && k !== 'tracks');
+
 export const detectionResultSchema = {
   type: 'object',
   description: 'The detections schema shared by the API, CLI, web app and SDK.',
-  required: Object.keys(detectionResultProperties),
+  required: STILL_REQUIRED,
   properties: detectionResultProperties,
 } as const;
 
 export const anonymizeJsonSchema = {
   type: 'object',
-  required: [...Object.keys(detectionResultProperties), 'output'],
+  required: [...STILL_REQUIRED, 'output'],
   properties: {
     ...detectionResultProperties,
     output: {
