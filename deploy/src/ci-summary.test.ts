@@ -32,14 +32,14 @@ describe('ciSummary', () => {
       }),
       static: false,
       exit: 0,
-      want: '3 passed, 0 failed, 1 skipped',
+      want: '1 skipped\n3 passed, 0 failed',
     },
     {
       name: 'a failed test counts once, not once more per describe around it',
       report: report({ numPassedTests: 1, numFailedTests: 1, testResults: [file('failed', 'passed')] }),
       static: false,
       exit: 1,
-      want: '1 passed, 1 failed, 0 skipped',
+      want: '0 skipped\n1 passed, 1 failed',
     },
     {
       name: 'a file that did not load counts as one failure',
@@ -49,23 +49,23 @@ describe('ciSummary', () => {
       }),
       static: false,
       exit: 1,
-      want: '2 passed, 1 failed, 0 skipped',
+      want: '0 skipped\n2 passed, 1 failed',
     },
     {
       name: 'failed static checks',
       report: report({ numPassedTests: 2, testResults: [file('passed', 'passed')] }),
       static: true,
       exit: 0,
-      want: '2 passed, 1 failed, 0 skipped',
+      want: '0 skipped\n2 passed, 1 failed',
     },
     {
       name: 'a non-zero exit with nothing failed (a crashed worker)',
       report: report({ numPassedTests: 2, testResults: [file('passed', 'passed')] }),
       static: false,
       exit: 1,
-      want: '2 passed, 1 failed, 0 skipped',
+      want: '0 skipped\n2 passed, 1 failed',
     },
-    { name: 'no report', report: undefined, static: false, exit: 1, want: '0 passed, 1 failed, 0 skipped' },
+    { name: 'no report', report: undefined, static: false, exit: 1, want: '0 skipped\n0 passed, 1 failed' },
   ])('$name', ({ report, static: staticFailed, exit, want }) => {
     expect(ciSummary(report, staticFailed, exit)).toBe(want);
   });
@@ -94,6 +94,6 @@ describe('the summary of a real vitest report', () => {
     );
     expect(vitest.status).toBe(1);
     const parsed = JSON.parse(readFileSync(json, 'utf8')) as VitestReport;
-    expect(ciSummary(parsed, false, vitest.status ?? 1)).toBe('1 passed, 2 failed, 0 skipped');
+    expect(ciSummary(parsed, false, vitest.status ?? 1)).toBe('0 skipped\n1 passed, 2 failed');
   });
 });

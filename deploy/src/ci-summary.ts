@@ -11,7 +11,7 @@ export interface VitestReport {
 }
 
 /**
- * The gate's last line, `N passed, N failed, N skipped`: failed tests, plus each test file that
+ * The gate's last two lines, `N skipped` then `N passed, N failed` (the line CI reads): failed tests, plus each test file that
  * failed with no failed test of its own (it did not load, or a hook threw), plus one for failed
  * static checks, plus one for a test run that exited non-zero with nothing counted as failed (a
  * crashed worker, an unhandled error). Without a report (vitest never wrote one), one failure.
@@ -19,7 +19,7 @@ export interface VitestReport {
  * @param report vitest's JSON report, or undefined when it could not be read
  * @param staticFailed biome or tsc failed
  * @param testsExit the exit status of `npm test`
- * @example ciSummary(report, false, 0) // '412 passed, 0 failed, 3 skipped'
+ * @example ciSummary(report, false, 0) // '3 skipped\n412 passed, 0 failed'
  */
 export function ciSummary(
   report: VitestReport | undefined,
@@ -35,5 +35,5 @@ export function ciSummary(
   if (testsExit !== 0 && failed === 0) failed = 1;
   const passed = report?.numPassedTests ?? 0;
   const skipped = report ? report.numPendingTests + (report.numTodoTests ?? 0) : 0;
-  return `${passed} passed, ${failed} failed, ${skipped} skipped`;
+  return `${skipped} skipped\n${passed} passed, ${failed} failed`;
 }
