@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Nestor, NestorError, type ProcessOptions, type Timings } from '@nestor/core';
 import { resizedJpeg, timeDecodeEncode } from '@nestor/engine-node';
+import { benchAnimated } from './bench-animated.ts';
 import { benchVideo, type VideoBenchRow } from './bench-video.ts';
 import type { Io } from './main.ts';
 
@@ -12,8 +13,8 @@ export interface BenchFlags {
   readonly runs: number;
   readonly json: boolean;
   readonly cwd: string;
-  /** Only the photo or only the video part. */
-  readonly only?: 'photos' | 'video';
+  /** Only the photo or only the video part, or animated GIFs (not part of a full run). */
+  readonly only?: 'photos' | 'video' | 'animated';
 }
 
 /** Photo sizes benchmarked, 4:3 like most cameras. */
@@ -47,6 +48,20 @@ export async function runBench(
   flags: BenchFlags,
   io: Io,
 ): Promise<number> {
+  if (flags.only === 'animated') {
+    const rows = await benchAnimated(nestor, options, flags.runs);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ animated: rows })}\n`);
+    else {
+      io.stdout.write('frames  size      still ms  animated ms  detect ms  encode ms  ratio\n');
+      for (const r of rows) {
+        io.stdout.write(
+          `${String(r.frames).padStart(6)}  ${`${r.width}x${r.height}`.padEnd(8)}  ${[r.stillMs, r.animatedMs, r.detectMs, r.encodeMs].map((v, i) => String(v).padStart([8, 11, 9, 9][i]!)).join('  ')}  ${r.ratio.toFixed(1).padStart(5)}\n`,
+        );
+      }
+      io.stdout.write('ratio = animated GIF / its first frame alone (PNG), anonymize medians\n');
+    }
+    return 0;
+  }
   const video = flags.only === 'photos' ? [] : await videoRows(nestor, options, flags, io);
   if (flags.only === 'video') {
     printVideo(video, flags, io);

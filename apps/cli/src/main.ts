@@ -166,7 +166,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     )
     .argument('[images...]', 'photos to use (default: one from ../shared/eval/dev, resized)')
     .option('--runs <n>', 'timed runs per size', '3')
-    .addOption(new Option('--only <part>', 'only the photo or the video part').choices(['photos', 'video']))
+    .addOption(
+      new Option('--only <part>', 'only the photo or the video part, or animated GIFs').choices([
+        'photos',
+        'video',
+        'animated',
+      ]),
+    )
     .option('--json', 'print the results as JSON')
     .action(async (images: string[], flags: Flags) => {
       exitCode = await withNestor(flags, io, (nestor, options) =>
@@ -178,7 +184,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
             runs: Number(flags.runs),
             json: Boolean(flags.json),
             cwd: io.cwd,
-            ...(flags.only === 'photos' || flags.only === 'video' ? { only: flags.only } : {}),
+            ...(flags.only === 'photos' || flags.only === 'video' || flags.only === 'animated'
+              ? { only: flags.only }
+              : {}),
           },
           io,
         ),
