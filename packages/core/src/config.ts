@@ -428,6 +428,11 @@ export interface PresetEffort {
   readonly modelViewCaps: boolean;
   /** Plates are looked for again inside vehicles on images up to this many pixels; null = never. */
   readonly vehicleContext: { readonly maxImagePixels: number } | null;
+  /**
+   * Where plates were found, the context model reads the scene: lettering on people is not a plate,
+   * a vehicle read as a face is not a face (`isWornText`, `isVehicleFace`).
+   */
+  readonly sceneChecks: boolean;
 }
 
 export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
@@ -442,6 +447,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     ensemble: false,
     modelViewCaps: true,
     vehicleContext: null,
+    sceneChecks: false,
   },
   balanced: {
     face: { px: 14, relative: 1 / 150 },
@@ -456,6 +462,7 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     modelViewCaps: true,
     // Dash-cam and street photos; above 4 MP the search would break the 12 MP speed bound.
     vehicleContext: { maxImagePixels: 4_000_000 },
+    sceneChecks: true,
   },
   thorough: {
     face: { px: 10, relative: 0 },
@@ -469,5 +476,6 @@ export const PRESET_EFFORT: Readonly<Record<Preset, PresetEffort>> = {
     modelViewCaps: false,
     // No input budget: the whole-image pass already reads every vehicle at full detail.
     vehicleContext: null,
+    sceneChecks: true,
   },
 };

@@ -39,7 +39,7 @@ const CENTERNET: ModelSpec = {
     mean: [0, 0, 0],
     std: [1 / 255, 1 / 255, 1 / 255],
   },
-  decoder: { kind: 'centernet', output: 'detections', classes: [2, 3, 5, 7] },
+  decoder: { kind: 'centernet', output: 'detections', classes: [2, 3, 5, 7], personClasses: [0] },
   minObject: 16,
   maxScale: 1,
 };
@@ -89,19 +89,22 @@ const DETECTOR = {
 };
 
 describe('findContext', () => {
-  it('maps vehicles from the letterboxed input back to the image and drops other classes', async () => {
+  it('maps vehicles and people from the letterboxed input back to the image and drops other classes', async () => {
     // A 1024x512 image letterboxes into 512x512 at scale 0.5 (content in the top half).
     const { session, seen } = fakeSession(() => ({
       detections: {
-        data: Float32Array.from([100, 50, 300, 150, 0.8, 2, 10, 10, 60, 200, 0.9, 0, 0, 0, 40, 40, 0.2, 7]),
-        dims: [1, 3, 6],
+        data: Float32Array.from([
+          100, 50, 300, 150, 0.8, 2, 10, 10, 60, 200, 0.9, 0, 0, 0, 40, 40, 0.2, 7, 0, 0, 50, 50, 0.95, 16,
+        ]),
+        dims: [1, 4, 6],
       },
     }));
-    const vehicles = await findContext(session, CENTERNET, blank(1024, 512), 0.5);
+    const scene = await findContext(session, CENTERNET, blank(1024, 512), 0.5);
     expect(seen).toEqual([[1, 512, 512, 3]]);
-    expect(vehicles).toHaveLength(1);
-    expect(vehicles[0]!.score).toBeCloseTo(0.8, 6);
-    expect(vehicles[0]!.box).toEqual(imageBox(200, 100, 400, 200));
+    expect(scene.map((o) => o.kind)).toEqual(['vehicle', 'person']);
+    expect(scene[0]!.score).toBeCloseTo(0.8, 6);
+    expect(scene[0]!.box).toEqual(imageBox(200, 100, 400, 200));
+    expect(scene[1]!.box).toEqual(imageBox(20, 20, 100, 380));
   });
 
   it('refuses a model that is not a context model', async () => {
@@ -113,7 +116,7 @@ describe('findContext', () => {
 });
 
 describe('runDetectorOnVehicles', () => {
-  const vehicle = { box: imageBox(1000, 300, 200, 150), score: 0.9 };
+  const vehicle = { kind: 'vehicle' as const, box: imageBox(1000, 300, 200, 150), score: 0.9 };
   /** Searches one 200x150 car in a 1080p frame whose DB map has a plate at shares (x, y) of the input. */
   const searchCar = async (x: number, y: number) => {
     const { session, seen } = fakeSession(plateAt(x, y));
@@ -143,11 +146,13 @@ describe('runDetectorOnVehicles', () => {
     expect((await searchCar(0.5, 0.3)).found).toEqual([]);
   });
 
-  it('searches only sure vehicles, the surest first, at most maxVehicles', async () => {
+  it('searches only sure vehicles (not people), the surest first, at most maxVehicles', async () => {
     const { session, seen } = fakeSession(plateAt(0.5, 0.72));
     const vehicles = [
-      { box: imageBox(0, 0, 100, 80), score: 0.4 },
+      { kind: 'vehicle' as const, box: imageBox(0, 0, 100, 80), score: 0.4 },
+      { kind: 'person' as const, box: imageBox(0, 0, 100, 80), score: 0.99 },
       ...Array.from({ length: 10 }, (_, i) => ({
+        kind: 'vehicle' as const,
         box: imageBox(i * 150, 500, 120, 90),
         score: 0.5 + i / 100,
       })),

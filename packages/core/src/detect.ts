@@ -8,7 +8,7 @@ import type { InferenceSession, ModelSpec, Tensor } from './engine.ts';
 import { NestorError } from './errors.ts';
 import { clipToImage, type ImageBox, imageBox, type ModelBox, scaleAboutCentre } from './geometry.ts';
 import { nms, weightedNms } from './nms.ts';
-import { looksLikePlate, sitsOnVehicle, type VehicleContextRules } from './plates.ts';
+import { looksLikePlate, type SceneObject, sitsOnVehicle, type VehicleContextRules } from './plates.ts';
 import { letterboxView, type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
 import { planViews, type TilingOptions } from './tiling.ts';
 
@@ -58,13 +58,12 @@ export async function runDetector(
   return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
 }
 
-/** A vehicle (or other context object) in image space. */
-export interface ContextObject {
+/** A vehicle or a person a context model found, in image space. */
+export interface ContextObject extends SceneObject {
   readonly box: ImageBox;
-  readonly score: number;
 }
 
-/** Runs a context model (CenterNet) once over the whole image, letterboxed. */
+/** Runs a context model (CenterNet) once over the whole image, letterboxed: its vehicles and people. */
 export async function findContext(
   session: InferenceSession,
   spec: ModelSpec,
@@ -79,11 +78,15 @@ export async function findContext(
   const view = letterboxView(imageBox(0, 0, width, height), spec.input.width, spec.input.height);
   const outputs = await infer(session, spec, mips, view);
   return decodeCenterNet(output(outputs, decoder.output).data, {
-    classes: decoder.classes,
+    classes: [...decoder.classes, ...decoder.personClasses],
     minScore,
     inputWidth: view.inputWidth,
     inputHeight: view.inputHeight,
-  }).map((o) => ({ box: clipToImage(toImageBox(o.box, view), width, height), score: o.score }));
+  }).map((o) => ({
+    kind: decoder.personClasses.includes(o.classId) ? ('person' as const) : ('vehicle' as const),
+    box: clipToImage(toImageBox(o.box, view), width, height),
+    score: o.score,
+  }));
 }
 
 /**
@@ -95,13 +98,13 @@ export async function runDetectorOnVehicles(
   session: InferenceSession,
   spec: ModelSpec,
   mips: MipChain,
-  vehicles: readonly ContextObject[],
+  scene: readonly ContextObject[],
   settings: DetectorSettings,
   rules: VehicleContextRules,
 ): Promise<Candidate[]> {
   const { width, height } = mips.base;
-  const searched = [...vehicles]
-    .filter((v) => v.score >= rules.minVehicleScore)
+  const searched = scene
+    .filter((v) => v.kind === 'vehicle' && v.score >= rules.minVehicleScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, rules.maxVehicles);
   const areas = searched.flatMap(({ box: vehicle }) => {

@@ -105,12 +105,14 @@ export type DecoderSpec =
   | {
       /**
        * A CenterNet with decoding in its graph: `output` [1, N, 6] rows of (x1, y1, x2, y2) in input
-       * pixels, score and COCO class. It gives context (vehicles), not objects to redact.
+       * pixels, score and COCO class. It gives context (vehicles, people), not objects to redact.
        */
       readonly kind: 'centernet';
       readonly output: string;
-      /** COCO classes kept. */
+      /** COCO classes that are vehicles. */
       readonly classes: readonly number[];
+      /** COCO classes that are people. */
+      readonly personClasses: readonly number[];
     }
   | {
       /** A text recogniser read with greedy CTC: `output` is [N, steps, classes] probabilities. */

@@ -116,6 +116,7 @@ export interface Settings {
   /** Keep models to the view cap of their manifest entry. */
   readonly modelViewCaps: boolean;
   readonly vehicleContext: PresetEffort['vehicleContext'];
+  readonly sceneChecks: boolean;
   readonly feather: number;
   readonly color: readonly [number, number, number];
   readonly format: 'same' | ImageFormat;
@@ -164,6 +165,7 @@ export function resolveSettings(config: Config, options: ProcessOptions = {}): S
     maxViews: effort.maxViews,
     modelViewCaps: effort.modelViewCaps,
     vehicleContext: effort.vehicleContext,
+    sceneChecks: effort.sceneChecks,
     mirror: effort.mirror,
     feather: options.feather ?? config.redaction.feather,
     color,

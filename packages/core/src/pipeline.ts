@@ -3,6 +3,7 @@ import { modelsOfClass } from './config.ts';
 import { CROWD_RULES, crowdAreas } from './crowd.ts';
 import {
   type Candidate,
+  type ContextObject,
   type DetectorSettings,
   findContext,
   runDetector,
@@ -33,7 +34,7 @@ import { type ImageFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
 import { type ClassSettings, type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
-import { VEHICLE_CONTEXT } from './plates.ts';
+import { isVehicleFace, isWornText, SCENE_MIN_SCORE, VEHICLE_CONTEXT } from './plates.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 import { lowLightCurve } from './tone.ts';
@@ -139,7 +140,7 @@ export class Nestor {
     const out: Partial<Record<Label, string>> = {};
     for (const label of settings.targets) {
       const c = settings.classes[label];
-      const context = settings.vehicleContext && c.context ? [c.context] : [];
+      const context = (settings.vehicleContext || settings.sceneChecks) && c.context ? [c.context] : [];
       out[label] = [...c.models, ...(c.verifier ? [c.verifier] : []), ...context]
         .map((id) => `${id}@sha256:${this.spec(id).sha256}`)
         .join('+');
@@ -339,11 +340,47 @@ export class Nestor {
         ...settings.classes[label].models.map((id) => this.spec(id).input.width * this.spec(id).input.height),
       );
     const order = [...settings.targets].sort((a, b) => cost(b) - cost(a));
-    const perClass = await Promise.all(order.map((label) => this.detectClass(label, mips, settings)));
-    return settings.targets.flatMap((label) => perClass[order.indexOf(label)]!);
+    const scene = this.lazyScene(mips, settings);
+    const perClass = await Promise.all(order.map((label) => this.detectClass(label, mips, settings, scene)));
+    return this.checkScene(
+      settings.targets.flatMap((label) => perClass[order.indexOf(label)]!),
+      scene,
+      settings,
+    );
   }
 
-  private async detectClass(label: Label, mips: MipChain, settings: Settings): Promise<Candidate[]> {
+  /** The plates' context model over the whole image: run at most once per image, and only when asked. */
+  private lazyScene(mips: MipChain, settings: Settings): () => Promise<ContextObject[]> {
+    const { context } = settings.classes.plate;
+    let run: Promise<ContextObject[]> | undefined;
+    return () => {
+      if (!context) return Promise.resolve([]);
+      run ??= this.session(context).then((session) =>
+        findContext(session, this.spec(context), mips, SCENE_MIN_SCORE),
+      );
+      return run;
+    };
+  }
+
+  /** Where plates were found: lettering on people is not a plate, a vehicle read as a face not a face. */
+  private async checkScene(
+    found: Candidate[],
+    scene: () => Promise<ContextObject[]>,
+    settings: Settings,
+  ): Promise<Candidate[]> {
+    if (!settings.sceneChecks || !found.some((c) => c.label === 'plate')) return found;
+    const objects = await scene();
+    const kept = found.filter((c) => c.label !== 'plate' || !isWornText(c.box, objects));
+    const plates = kept.filter((c) => c.label === 'plate').map((c) => c.box);
+    return kept.filter((c) => c.label !== 'face' || !isVehicleFace(c.box, plates, objects));
+  }
+
+  private async detectClass(
+    label: Label,
+    mips: MipChain,
+    settings: Settings,
+    scene: () => Promise<ContextObject[]>,
+  ): Promise<Candidate[]> {
     const c = settings.classes[label];
     const longSide = Math.max(mips.base.width, mips.base.height);
     const detector = {
@@ -382,11 +419,12 @@ export class Nestor {
           return [...upright, ...turned.flat()];
         }),
       ),
-      this.vehicles(c, mips, settings),
+      this.vehicles(c, mips, settings, scene),
     ]);
     const whole = await this.decide(c, mips, perModel);
     whole.push(...(await this.searchCrowds(c, mips, detector, whole)));
-    if (vehicles.length === 0) return whole;
+    if (!vehicles.some((v) => v.kind === 'vehicle' && v.score >= VEHICLE_CONTEXT.minVehicleScore))
+      return whole;
     // Each model searches every vehicle again, finer; its finds are decided on their own.
     const perModelInside = await Promise.all(
       c.models.map(async (id) =>
@@ -466,17 +504,16 @@ export class Nestor {
    * Vehicles found by the class's context model, when the preset searches them at this image size
    * and the input budget shrank the image (below it, the whole-image pass already sees every pixel).
    */
-  private async vehicles(c: ClassSettings, mips: MipChain, settings: Settings) {
-    const { context } = c;
+  private async vehicles(
+    c: ClassSettings,
+    mips: MipChain,
+    settings: Settings,
+    scene: () => Promise<ContextObject[]>,
+  ): Promise<ContextObject[]> {
     const pixels = mips.base.width * mips.base.height;
     const limit = settings.vehicleContext?.maxImagePixels ?? 0;
-    if (!context || pixels <= c.maxInputPixels || pixels > limit) return [];
-    return findContext(
-      await this.session(context),
-      this.spec(context),
-      mips,
-      VEHICLE_CONTEXT.minVehicleScore,
-    );
+    if (!c.context || pixels <= c.maxInputPixels || pixels > limit) return [];
+    return scene();
   }
 
   private toDetections(

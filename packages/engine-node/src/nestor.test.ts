@@ -110,7 +110,8 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     {
       preset: 'thorough',
       face: ['ssd-mobilenet-v1-face', 'blazeface-full-range', 'blazeface-back-256', 'retinaface-mnet025'],
-      plate: ['ppocr-v4-det', 'ppocr-v4-rec'],
+      // No vehicle search at full detail, but the scene checks read CenterNet where plates were found.
+      plate: ['ppocr-v4-det', 'ppocr-v4-rec', 'centernet-coco'],
     },
   ] as const)('reports the models a $preset run uses', ({ preset, face, plate }) => {
     const ids = nestor.modelIds({ preset });
@@ -223,6 +224,42 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
           expect(withContext.detections.map((w) => w.box)).toContainEqual(d.box);
       } finally {
         await without.dispose();
+      }
+    },
+  );
+
+  it.skipIf(!HAS_DEV)(
+    'reads the scene where plates were found: lettering on a shirt is no plate, a car read as a face no face',
+    { timeout: 60_000 },
+    async () => {
+      const photo = (name: string) => new Uint8Array(readFileSync(path.join(DEV, name)));
+      const count = (r: DetectionResult, label: string) =>
+        r.detections.filter((d) => d.label === label).length;
+      // Without a context model (no scene checks), the same ensemble reads as plates the lettering
+      // on a T-shirt, and the back of a car as a face around its plate.
+      const blind = createNodeNestor(
+        parseConfig({ classes: { plate: { context: null } } }),
+        DEFAULT_MODELS_DIR,
+      );
+      try {
+        const shirt = photo('face-0012.jpg');
+        const [seen, unseen] = await Promise.all([nestor.detect(shirt), blind.detect(shirt)]);
+        expect(count(unseen, 'plate')).toBeGreaterThan(0);
+        expect(count(seen, 'plate')).toBe(0);
+        expect(count(seen, 'face')).toBe(count(unseen, 'face'));
+
+        const car = photo('plate-0043.jpg');
+        const [read, unread] = await Promise.all([nestor.detect(car), blind.detect(car)]);
+        const wide = (r: DetectionResult) =>
+          r.detections.filter((d) => d.label === 'face' && d.box.width > 300);
+        expect(wide(unread)).toHaveLength(1);
+        expect(wide(read)).toHaveLength(0);
+        // The plates stay: only the false face goes.
+        expect(read.detections.filter((d) => d.label === 'plate').map((d) => d.box)).toEqual(
+          unread.detections.filter((d) => d.label === 'plate').map((d) => d.box),
+        );
+      } finally {
+        await blind.dispose();
       }
     },
   );

@@ -264,8 +264,8 @@ export const MODELS: readonly ModelSpec[] = [
     },
     // As human feeds it.
     input: { name: 'tower_0/images', width: 512, height: 512, layout: 'NHWC', ...RAW_RGB },
-    // Car, motorcycle, bus, truck.
-    decoder: { kind: 'centernet', output: 'tower_0/detections', classes: [2, 3, 5, 7] },
+    // Car, motorcycle, bus, truck; person.
+    decoder: { kind: 'centernet', output: 'tower_0/detections', classes: [2, 3, 5, 7], personClasses: [0] },
     minObject: 16,
     maxScale: 1,
   },
