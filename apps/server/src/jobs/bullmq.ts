@@ -1,16 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type Config,
-  ERROR_CODES,
-  type ErrorCode,
-  isNestorError,
-  type Nestor,
-  NestorError,
-  toNestorError,
-} from '@nestor/core';
+import { type Config, isNestorError, type Nestor, NestorError, toNestorError } from '@nestor/core';
 import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { HTTP_STATUS, toHttpError } from '../errors.ts';
+import { HTTP_STATUS, type PublicError, publicError } from '../errors.ts';
 import type { RunJob } from './job-thread.ts';
 import { runJob } from './process.ts';
 import type { JobStorage } from './storage.ts';
@@ -50,17 +42,14 @@ function parseReason(reason: string | undefined): unknown {
 }
 
 /**
- * A job's failure as clients see it. The worker stores the Nestor code and message as JSON; as in
- * the API's own errors, a 5xx code shows only its generic text, since its message may hold internals.
+ * A job's failure as clients see it. The worker stores the Nestor code and message as JSON;
+ * `publicError` keeps only the generic text of a 5xx code, and anything else is an internal error.
  */
-function publicFailure(reason: string | undefined): { code: ErrorCode; message: string } {
+function publicFailure(reason: string | undefined): PublicError {
   const { code, message } = (parseReason(reason) ?? {}) as { code?: unknown; message?: unknown };
-  const error =
-    typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
-      ? new NestorError(code as ErrorCode, typeof message === 'string' ? message : undefined)
-      : new NestorError('E_INTERNAL');
-  // The size limit only words fastify's body errors, which a job's failure never is.
-  return toHttpError(error, 0).body.error;
+  return typeof code === 'string' && typeof message === 'string'
+    ? publicError({ code, message })
+    : publicError({ code: 'E_INTERNAL', message: '' });
 }
 
 /**
