@@ -46,8 +46,10 @@ export interface AppOptions {
   readonly config: Config;
   /** fastify's logger settings; silent when absent. */
   readonly logger?: FastifyServerOptions['logger'];
-  /** Job queue and storage (main.ts builds them); default: in-process, models from the default folder. */
+  /** Job queue and storage; default: the queue the config asks for, logging to the app's logger. */
   readonly jobs?: Jobs;
+  /** Where the in-process job thread loads its models; default: the models package's folder. */
+  readonly modelsDir?: string;
   /** Accounts over the database: required when `auth.mode` is `accounts`. */
   readonly accounts?: Accounts;
   /** Where the dashboard's statistics are kept (the database's statsRepository); default: memory. */
@@ -82,7 +84,15 @@ const SMALL_BODY_LIMIT = 16 * 1024;
 const FIELD_BYTES = 1024 * 1024;
 
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
-export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppOptions): FastifyInstance {
+export function buildApp({
+  nestor,
+  config,
+  logger,
+  accounts,
+  jobs,
+  modelsDir = DEFAULT_MODELS_DIR,
+  stats,
+}: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
   const app = Fastify({
     logger: logger ?? false,
@@ -370,7 +380,7 @@ export function buildApp({ nestor, config, logger, accounts, jobs, stats }: AppO
   app.register(jobRoutes, {
     config,
     metrics,
-    ...(jobs ?? createJobs(config, DEFAULT_MODELS_DIR)),
+    ...(jobs ?? createJobs(config, modelsDir, app.log)),
     // A job belongs to the account that started it (local mode: nobody, so everyone on loopback).
     ownerOf: async (request) => {
       const principal = await access.principalOf(request);

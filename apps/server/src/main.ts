@@ -8,7 +8,7 @@ import type { Accounts } from './auth/accounts.ts';
 import { runAdminCommand } from './auth/cli.ts';
 import { checkExposure } from './auth/mode.ts';
 import { type AccountsRuntime, openAccounts } from './auth/setup.ts';
-import { createJobs, type Jobs } from './jobs/index.ts';
+import type { Jobs } from './jobs/index.ts';
 import { processingSlots } from './limiter.ts';
 import { createPipelinePool } from './pool.ts';
 import type { StatsStore } from './stats.ts';
@@ -33,6 +33,7 @@ export async function startServer(options: {
   config: Config;
   logger?: FastifyServerOptions['logger'];
   jobs?: Jobs;
+  modelsDir?: string;
   accounts?: Accounts;
   stats?: StatsStore;
 }): Promise<RunningServer> {
@@ -99,14 +100,13 @@ export async function main(argv: readonly string[] = []): Promise<number> {
       config: loaded.config,
       modelsDir: loaded.modelsDir,
     });
-    // Videos and batches: in-process, or BullMQ when redis.url is set (workers: `nestor worker`).
-    const jobs = createJobs(loaded.config, loaded.modelsDir);
-    // buildApp starts loading the models once listening; /readyz says when they are in.
+    // buildApp starts loading the models once listening; /readyz says when they are in. Its jobs run
+    // in-process, or in BullMQ when redis.url is set (workers: `nestor worker`).
     const { app, metricsUrl } = await startServer({
       nestor,
       config: loaded.config,
       logger: { level: 'info' },
-      jobs,
+      modelsDir: loaded.modelsDir,
       // Statistics persist in the accounts database; without one (local mode) they live in memory.
       ...(runtime ? { accounts: runtime.accounts, stats: statsRepository(runtime.db) } : {}),
     });

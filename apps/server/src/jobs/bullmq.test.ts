@@ -9,12 +9,14 @@ import { type Config, ERROR_CODES, NestorError, parseConfig, parseProcessOptions
 import { HAS_FFMPEG, movingBoxClip, probeStreams } from '@nestor/video/test-clips';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../app.ts';
+import { fakePipeline } from '../fake-pipeline.ts';
 import { createBullQueue, startBullWorker } from './bullmq.ts';
 import { createInProcessQueue } from './in-process.ts';
 import type { RunJob } from './job-thread.ts';
 import { JobStorage } from './storage.ts';
-import { startApp, submit, waitFor } from './test-support.ts';
+import { recordingLog, startApp, submit, waitFor } from './test-support.ts';
 import type { JobQueue, JobSpec } from './types.ts';
 
 const HAS_REDIS = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -48,9 +50,9 @@ function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM
   });
 }
 
-/** A throwaway redis-server on a free loopback port, once it answers. */
-async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
+/** A throwaway redis-server on a loopback port (a free one by default), once it answers. */
+async function startRedis(port?: number): Promise<{ child: ChildProcess; url: string }> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
@@ -280,7 +282,7 @@ describe.skipIf(!HAS_REDIS)('the BullMQ queue and worker, with a stand-in job ru
       jobs: { storageDir: path.join(dir, 'jobs'), stalledIntervalMs: 1000, attempts: 2 },
     });
     storage = JobStorage.fromConfig(config);
-    queue = createBullQueue({ config, storage });
+    queue = createBullQueue({ config, storage, log: recordingLog().log });
     worker = startBullWorker({ config, storage, run: runner.run, log: (line) => logged.push(line) });
   });
 
@@ -300,6 +302,7 @@ describe.skipIf(!HAS_REDIS)('the BullMQ queue and worker, with a stand-in job ru
       storage: localStorage,
       run: runner.run,
       closeRunner: async () => {},
+      log: recordingLog().log,
     });
     try {
       await cancelActive(inProcess, localStorage, runner);
@@ -338,6 +341,60 @@ describe.skipIf(!HAS_REDIS)('the BullMQ queue and worker, with a stand-in job ru
     await until(async () => reported() || unhandled.length > 0, 2000, 'the failure to be reported');
     expect(unhandled).toEqual([]);
     expect(reported()).toBe(true);
+  });
+});
+
+describe.skipIf(!HAS_REDIS)('the server when Redis goes away', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-bullmq-restart-test-'));
+  let redis: ChildProcess | undefined;
+  let app: FastifyInstance | undefined;
+  afterAll(async () => {
+    await app?.close();
+    await stop(redis);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("logs the queue's and the event stream's Redis errors, keeps answering, and queues jobs again once Redis is back", async () => {
+    const crashes: unknown[] = [];
+    const onCrash = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onCrash);
+    // Where BullMQ and ioredis print an 'error' event nobody listens to.
+    const printed = vi.spyOn(console, 'error');
+    try {
+      const port = await freePort();
+      const started = await startRedis(port);
+      redis = started.child;
+      const config = parseConfig({
+        redis: { url: started.url, prefix: 'nestor-restart-test' },
+        jobs: { storageDir: path.join(dir, 'jobs') },
+      });
+      const storage = JobStorage.fromConfig(config);
+      const { log, entries } = recordingLog();
+      const queue = createBullQueue({ config, storage, log });
+      app = buildApp({ nestor: fakePipeline(), config, jobs: { queue, storage } });
+      await app.ready();
+      const before = await addJob(queue, storage, 'wait.bin');
+      expect((await queue.get(before.id))?.state).toBe('queued');
+
+      await stop(redis);
+      const logged = (message: string) => entries.some((e) => e.message === message);
+      await until(
+        async () => logged('job queue: Redis error') && logged('job events: Redis error'),
+        10_000,
+        'the Redis errors to be logged',
+      );
+      expect(entries[0]!.fields).toMatchObject({ code: 'ECONNREFUSED' });
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+
+      redis = (await startRedis(port)).child;
+      const after = await addJob(queue, storage, 'wait.bin');
+      expect((await queue.get(after.id))?.state).toBe('queued');
+      expect(crashes).toEqual([]);
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+      process.off('uncaughtException', onCrash);
+    }
   });
 });
 

@@ -4,8 +4,10 @@ import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq
 import { Redis } from 'ioredis';
 import { HTTP_STATUS, type PublicError, publicError } from '../errors.ts';
 import type { RunJob } from './job-thread.ts';
+import { type JobLog, logFields } from './log.ts';
 import { runJob } from './process.ts';
 import type { JobStorage } from './storage.ts';
+import { startSweeper } from './sweeper.ts';
 import type { JobOutput, JobProgress, JobQueue, JobSpec, JobState, JobStatus } from './types.ts';
 
 const QUEUE_NAME = 'jobs';
@@ -57,23 +59,22 @@ function publicFailure(reason: string | undefined): PublicError {
  * dies mid-job stops renewing its lock; another worker's stalled check puts the job back, and it
  * is retried up to `jobs.attempts` times. Inputs and results live in `jobs.storageDir`.
  */
-export function createBullQueue(options: { config: Config; storage: JobStorage }): JobQueue {
-  const { config, storage } = options;
+export function createBullQueue(options: { config: Config; storage: JobStorage; log: JobLog }): JobQueue {
+  const { config, storage, log } = options;
   const connection = connect(config);
   const queue = new Queue(QUEUE_NAME, { connection, prefix: config.redis.prefix });
+  // Without a listener an 'error' (Redis gone for a moment) is unhandled; commands wait for the reconnect.
+  queue.on('error', (error) => log.error(logFields(error), 'job queue: Redis error'));
   let events: QueueEvents | undefined;
-  let eventsConnection: Redis | undefined;
   const keepSeconds = config.retention.resultsSeconds + 3600;
-  const sweeper = setInterval(
-    () => {
-      storage.sweep(config.retention.resultsSeconds).then(
-        (ids) => Promise.all(ids.map((id) => queue.remove(id))),
-        () => {},
-      );
+  const sweeper = startSweeper({
+    config,
+    storage,
+    log,
+    forget: async (ids) => {
+      await Promise.all(ids.map((id) => queue.remove(id)));
     },
-    Math.min(60_000, Math.max(1000, config.retention.resultsSeconds * 500)),
-  );
-  sweeper.unref();
+  });
 
   /** Tells the worker running a job to abort it, and waits for it to let go (as the in-process queue does). */
   const cancelActive = async (id: string) => {
@@ -144,21 +145,28 @@ export function createBullQueue(options: { config: Config; storage: JobStorage }
     },
     onFinished(listener) {
       // Workers run elsewhere: their completions reach the server through Redis' event stream.
-      eventsConnection ??= connect(config);
-      events ??= new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: config.redis.prefix });
-      const report = async (jobId: string, state: 'completed' | 'failed') => {
-        const job = (await queue.getJob(jobId)) as Job<JobSpec> | undefined;
-        // A cancelled job is not a failure worth counting.
-        if (job?.processedOn && job.finishedOn && job.failedReason !== CANCELLED)
-          listener(job.data.kind, state, (job.finishedOn - job.processedOn) / 1000);
+      if (!events) {
+        // QueueEvents blocks on Redis: BullMQ reads through its own copy of the connection, and closes it.
+        events = new QueueEvents(QUEUE_NAME, { connection, prefix: config.redis.prefix });
+        events.on('error', (error) => log.error(logFields(error), 'job events: Redis error'));
+      }
+      const report = (jobId: string, state: 'completed' | 'failed') => {
+        const measure = async () => {
+          const job = (await queue.getJob(jobId)) as Job<JobSpec> | undefined;
+          // A cancelled job is not a failure worth counting.
+          if (job?.processedOn && job.finishedOn && job.failedReason !== CANCELLED)
+            listener(job.data.kind, state, (job.finishedOn - job.processedOn) / 1000);
+        };
+        measure().catch((error: unknown) =>
+          log.error({ job: jobId, ...logFields(error) }, 'job duration not recorded'),
+        );
       };
-      events.on('completed', ({ jobId }) => void report(jobId, 'completed').catch(() => {}));
-      events.on('failed', ({ jobId }) => void report(jobId, 'failed').catch(() => {}));
+      events.on('completed', ({ jobId }) => report(jobId, 'completed'));
+      events.on('failed', ({ jobId }) => report(jobId, 'failed'));
     },
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
       await events?.close();
-      eventsConnection?.disconnect();
       await queue.close();
       connection.disconnect();
     },
@@ -247,6 +255,8 @@ export function startBullWorker(
   });
 
   const subscriber = connect(config);
+  // ioredis would print an unhandled 'error' itself: Redis gone for a moment goes to this worker's log.
+  subscriber.on('error', (error: Error) => log(`nestor worker: cancel channel: ${String(error)}`));
   let closing = false;
   subscriber.on('message', (_channel: string, id: string) => worker.cancelJob(id, CANCELLED));
   subscriber.subscribe(cancelChannel(config)).catch((error: unknown) => {

@@ -1,6 +1,8 @@
 import { type Config, toNestorError } from '@nestor/core';
 import type { RunJob } from './job-thread.ts';
+import type { JobLog } from './log.ts';
 import type { JobStorage } from './storage.ts';
+import { startSweeper } from './sweeper.ts';
 import type { JobQueue, JobSpec, JobState, JobStatus } from './types.ts';
 
 interface Entry {
@@ -22,6 +24,8 @@ export function createInProcessQueue(options: {
   run: RunJob;
   /** Stops what `run` started. */
   closeRunner: () => Promise<void>;
+  /** Where faults of the sweeper go. */
+  log: JobLog;
 }): JobQueue {
   const { config, storage } = options;
   const jobs = new Map<string, Entry>();
@@ -70,18 +74,14 @@ export function createInProcessQueue(options: {
   };
 
   // Results nobody downloaded are deleted after retention.resultsSeconds.
-  const sweeper = setInterval(
-    () => {
-      storage.sweep(config.retention.resultsSeconds).then(
-        (ids) => {
-          for (const id of ids) jobs.delete(id);
-        },
-        () => {},
-      );
+  const sweeper = startSweeper({
+    config,
+    storage,
+    log: options.log,
+    forget: async (ids) => {
+      for (const id of ids) jobs.delete(id);
     },
-    Math.min(60_000, Math.max(1000, config.retention.resultsSeconds * 500)),
-  );
-  sweeper.unref();
+  });
 
   return {
     kind: 'in-process',
@@ -126,7 +126,7 @@ export function createInProcessQueue(options: {
       listeners.push(listener);
     },
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
       waiting.length = 0;
       for (const entry of jobs.values()) entry.controller.abort();
       await options.closeRunner();

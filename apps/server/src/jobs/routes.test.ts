@@ -7,7 +7,7 @@ import { buildApp } from '../app.ts';
 import { fakePipeline } from '../fake-pipeline.ts';
 import { createInProcessQueue } from './in-process.ts';
 import { JobStorage } from './storage.ts';
-import { ftyp } from './test-support.ts';
+import { ftyp, recordingLog } from './test-support.ts';
 import type { JobQueue, JobSpec, JobStatus } from './types.ts';
 
 /** The smallest PNG header sniffImageFormat recognises. */
@@ -164,6 +164,7 @@ describe('GET /v1/jobs/:id of a failed job', () => {
         throw new NestorError('E_MODEL_INTEGRITY', integrity);
       },
       closeRunner: async () => {},
+      log: recordingLog().log,
     });
     const app = await appWith(queue, storage);
     const res = await app.inject({ method: 'POST', url: '/v1/jobs', ...(await upload(1)) });

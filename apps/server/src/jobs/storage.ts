@@ -7,6 +7,12 @@ import { type Config, NestorError } from '@nestor/core';
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A missing file is an answer (undefined: a job not done, or deleted meanwhile); any other error is not. */
+function unlessMissing(error: unknown): undefined {
+  if ((error as { code?: unknown } | null)?.code === 'ENOENT') return undefined;
+  throw error;
+}
+
 /**
  * Job files: `<root>/<id>/in/…` (uploads), `<root>/<id>/out/…` (result and detections.json),
  * `<root>/<id>/done` (written when the result is ready; its age drives the retention sweep).
@@ -73,19 +79,26 @@ export class JobStorage {
     await rm(this.dir(id), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 
-  /** Deletes results older than `seconds` since they were ready; returns the ids removed. */
-  async sweep(seconds: number): Promise<string[]> {
+  /**
+   * Deletes the jobs whose result has been ready for `seconds` or more. A job that cannot be
+   * deleted is reported in `failed` and the others are still swept; an unreadable root throws.
+   */
+  async sweep(seconds: number): Promise<{ removed: string[]; failed: { id: string; error: unknown }[] }> {
     const removed: string[] = [];
-    const names = await readdir(this.root).catch(() => [] as string[]);
-    for (const id of names) {
+    const failed: { id: string; error: unknown }[] = [];
+    for (const id of await readdir(this.root)) {
       if (!JobStorage.isId(id)) continue;
-      const done = await stat(path.join(this.root, id, 'done')).catch(() => undefined);
-      if (done && Date.now() - done.mtimeMs >= seconds * 1000) {
-        await this.remove(id);
-        removed.push(id);
+      try {
+        const done = await stat(path.join(this.root, id, 'done')).catch(unlessMissing);
+        if (done && Date.now() - done.mtimeMs >= seconds * 1000) {
+          await this.remove(id);
+          removed.push(id);
+        }
+      } catch (error) {
+        failed.push({ id, error });
       }
     }
-    return removed;
+    return { removed, failed };
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { createNodeNestor, createSharpCodec } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
-import { createJobs } from './index.ts';
+import type { JobLog } from './log.ts';
 import type { JobStatus } from './types.ts';
 
 /** A JPEG of noise (no faces, no text). */
@@ -19,9 +19,8 @@ export async function noiseJpeg(): Promise<Uint8Array> {
 
 /** The app with the queue the config asks for, listening on a free loopback port. */
 export async function startApp(config: Config): Promise<{ app: FastifyInstance; url: string }> {
-  const jobs = createJobs(config, DEFAULT_MODELS_DIR);
   const nestor = createNodeNestor(config, DEFAULT_MODELS_DIR);
-  const app = buildApp({ nestor, config, jobs });
+  const app = buildApp({ nestor, config });
   app.addHook('onClose', () => nestor.dispose());
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url };
@@ -59,4 +58,13 @@ export function ftyp(major: string, ...compatible: string[]): Uint8Array {
     box.write(brand, 16 + 4 * i, 'latin1');
   });
   return box;
+}
+
+/** A job log that keeps what it is given. */
+export function recordingLog(): {
+  log: JobLog;
+  entries: { fields: Record<string, unknown>; message: string }[];
+} {
+  const entries: { fields: Record<string, unknown>; message: string }[] = [];
+  return { log: { error: (fields, message) => void entries.push({ fields, message }) }, entries };
 }
