@@ -3,7 +3,14 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Config, type DetectionResult, defaultConfig, Nestor, parseConfig } from '@nestor/core';
+import {
+  type Config,
+  type DetectionResult,
+  defaultConfig,
+  Nestor,
+  parseConfig,
+  type StatsReport,
+} from '@nestor/core';
 import { createNodeEngine, createNodeNestor, createSharpCodec } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -493,7 +500,7 @@ describe('the HTTP surface (fake pipeline)', () => {
     return { app: fake, logs };
   }
 
-  it('a client that leaves mid-upload leaves no request in flight and no server error', async () => {
+  it('a client that leaves mid-upload is counted as a 400, and leaves no request in flight and no server error', async () => {
     const { app: fake, logs } = await fakeApp();
     const url = await fake.listen({ host: '127.0.0.1', port: 0 });
     const { port } = new URL(url);
@@ -514,13 +521,25 @@ describe('the HTTP surface (fake pipeline)', () => {
         socket.on('error', reject);
       });
     }
-    // The one in flight is then this /metrics request (polled: the server sees each close a little later).
+    // The one in flight is then this /metrics request, and each abort is counted with its status
+    // (polled: the server sees each close a little later).
+    const counted = [
+      'nestor_http_requests_total{route="/v1/anonymize",method="POST",status="400"} 2\n',
+      'nestor_http_requests_total{route="/v1/jobs",method="POST",status="400"} 1\n',
+    ];
+    const settled = (text: string) =>
+      /nestor_requests_in_flight 1\n/.test(text) && counted.every((line) => text.includes(line));
     let metrics = '';
-    for (let i = 0; i < 40 && !/nestor_requests_in_flight 1\n/.test(metrics); i++) {
+    for (let i = 0; i < 40 && !settled(metrics); i++) {
       await new Promise((r) => setTimeout(r, 50));
       metrics = await (await fetch(`${url}/metrics`)).text();
     }
     expect(metrics).toMatch(/nestor_requests_in_flight 1\n/);
+    for (const line of counted) expect(metrics).toContain(line);
+    // The dashboard counts them too, as the client-side errors they are.
+    const { totals } = (await (await fetch(`${url}/v1/stats`)).json()) as StatsReport;
+    expect(totals.requests).toMatchObject({ anonymize: 2, job: 1 });
+    expect(totals.errors).toEqual({ E_BAD_REQUEST: 3 });
     expect(metrics).not.toContain('E_INTERNAL');
     expect(logs.filter((l) => l.level >= 50)).toEqual([]);
   });

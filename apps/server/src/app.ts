@@ -38,6 +38,7 @@ import {
   optionsQuerySchema,
   statusSchema,
 } from './schemas.ts';
+import { onSettled } from './settled.ts';
 import { memoryStatsStore, recordResult, type StatsStore, statsPlugin } from './stats.ts';
 import { webApp } from './web.ts';
 
@@ -115,10 +116,10 @@ export function buildApp({
     // 'close' also comes when the client leaves before the answer, where onResponse never runs.
     reply.raw.once('close', () => metrics.inFlight.dec());
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+  // Requests whose client left mid-body are counted too, with the status of their abort.
+  onSettled(app, (request, reply) => {
     metrics.request(
-      route,
+      request.routeOptions.url ?? 'unmatched',
       request.method,
       reply.statusCode,
       (performance.now() - (started.get(request) ?? performance.now())) / 1000,

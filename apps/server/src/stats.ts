@@ -12,6 +12,7 @@ import {
 import type { StatCounter } from '@nestor/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { toHttpError } from './errors.ts';
+import { onSettled } from './settled.ts';
 
 /**
  * Statistics for the admins' dashboard: per UTC day, requests and bytes per route kind,
@@ -333,8 +334,8 @@ const countsOf = (keys: readonly string[]) =>
   }) as const;
 
 /**
- * Counts every request to a processing route after it is answered (from `onResponse`, so never
- * in its way) and serves `GET /v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD` to admins, when the
+ * Counts every request to a processing route after it is answered or its client left (from
+ * `onSettled`, so never in its way) and serves `GET /v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD` to admins, when the
  * dashboard feature is on. The store is flushed on close.
  */
 export function statsPlugin(
@@ -356,7 +357,7 @@ export function statsPlugin(
   app.addHook('onError', async (request, _reply, error) => {
     codes.set(request, toHttpError(error, options.config.limits.maxBytes).error.code);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  onSettled(app, (request, reply) => {
     const kind = routeKind(request.method, request.routeOptions.url);
     if (!kind) return;
     const length = Number(request.headers['content-length'] ?? 0);
