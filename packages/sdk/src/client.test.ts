@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BatchDetections,
   createClient,
+  isAbortError,
   type JobStatus,
   type NestorClient,
   NestorError,
@@ -73,20 +74,13 @@ afterAll(async () => {
   await nestor?.dispose();
 });
 
-/** Polls a job until it is completed or failed. */
-async function finished(id: string): Promise<JobStatus> {
-  for (let i = 0; i < 1200; i++) {
-    const status = await client.job(id);
-    if (status.state === 'completed' || status.state === 'failed') return status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish in 120 s`);
-}
+/** Polls often: these jobs take a second or two. */
+const POLL = { pollIntervalMs: 50, maxPollIntervalMs: 200 } as const;
 
 describe('jobs against the real server', () => {
   it('a batch of images: status, detections JSON, the ZIP, then the job is gone', async () => {
     const { id } = await client.createJob([jpeg, jpeg], { addRegions: [FACE], method: 'solid' });
-    const status = await finished(id);
+    const status = await client.waitForJob(id, POLL);
     expect(status).toMatchObject({ id, kind: 'images', state: 'completed', progress: 1 });
     const detections = (await client.jobDetections(id)) as BatchDetections;
     expect(detections.results).toHaveLength(2);
@@ -110,15 +104,23 @@ describe('jobs against the real server', () => {
         ]);
         const video = new Blob([new Uint8Array(await readFile(clip))], { type: 'video/mp4' });
         const { id } = await client.createJob(video, { addRegions: [FACE] });
-        const status = await finished(id);
+        const seen: JobStatus[] = [];
+        const { status, detections, file } = await client.downloadJob(id, {
+          ...POLL,
+          onProgress: (s) => seen.push(s),
+        });
         expect(status).toMatchObject({ kind: 'video', state: 'completed', progress: 1 });
-        const detections = (await client.jobDetections(id)) as VideoDetections;
-        expect(detections.video).toMatchObject({ container: 'mp4', frames: 10, width: 160, height: 120 });
-        expect(detections.frames).toHaveLength(10);
-        const result = await client.jobResult(id);
-        expect(result.mimeType).toBe('video/mp4');
+        expect(seen.at(-1)).toEqual(status);
+        expect((detections as VideoDetections).video).toMatchObject({
+          container: 'mp4',
+          frames: 10,
+          width: 160,
+          height: 120,
+        });
+        expect((detections as VideoDetections).frames).toHaveLength(10);
+        expect(file?.mimeType).toBe('video/mp4');
         const out = path.join(dir, 'out.mp4');
-        await writeFile(out, new Uint8Array(await result.blob.arrayBuffer()));
+        await writeFile(out, new Uint8Array(await file!.blob.arrayBuffer()));
         const frames = execFileSync('ffprobe', [
           ...['-v', 'error', '-count_frames', '-select_streams', 'v:0'],
           ...['-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out],
@@ -129,11 +131,31 @@ describe('jobs against the real server', () => {
         await client.deleteJob(cancelled.id);
         expect((await rejection(client.job(cancelled.id))).code).toBe('E_NOT_FOUND');
         expect((await rejection(client.deleteJob(cancelled.id))).code).toBe('E_NOT_FOUND');
+
+        const abandoned = await client.createJob(video);
+        const controller = new AbortController();
+        const waiting = client.waitForJob(abandoned.id, {
+          ...POLL,
+          signal: controller.signal,
+          cancelOnAbort: true,
+          onProgress: () => controller.abort(),
+        });
+        await expect(waiting).rejects.toSatisfy(isAbortError);
+        expect((await rejection(client.job(abandoned.id))).code).toBe('E_NOT_FOUND');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     },
   );
+
+  it('a detect job: downloadJob gives its detections and no file, and the job is gone', async () => {
+    const { id } = await client.createJob([jpeg], { task: 'detect', addRegions: [FACE] });
+    const { status, detections, file } = await client.downloadJob(id, POLL);
+    expect(status.output?.mimeType).toBe('application/json');
+    expect((detections as BatchDetections).results).toHaveLength(1);
+    expect(file).toBeUndefined();
+    expect((await rejection(client.job(id))).code).toBe('E_NOT_FOUND');
+  });
 
   it('sends only the extension of a file name, the task field, and the headers of DELETE', async () => {
     const seen: { method: string; path: string; csrf: string | null; names: string[]; task: unknown }[] = [];
@@ -274,7 +296,7 @@ describe('errors', () => {
 
   it('a server that cannot be reached is E_NETWORK', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const error = await rejection(createClient({ baseUrl: url }).health());
+    const error = await rejection(createClient({ baseUrl: url, retry: false }).health());
     expect(error.code).toBe('E_NETWORK');
     expect(error.message).toContain(url);
   });
@@ -329,8 +351,9 @@ describe('fetch injection', () => {
     ]);
   });
 
+  // One attempt: retries have their own tests (transport.test.ts).
   const answering = (response: () => Response) =>
-    createClient({ baseUrl: 'http://nestor.test', fetch: async () => response() });
+    createClient({ baseUrl: 'http://nestor.test', fetch: async () => response(), retry: false });
 
   it('an unknown error code becomes E_INTERNAL and keeps the message', async () => {
     const body = JSON.stringify({ error: { code: 'E_FROM_THE_FUTURE', message: 'Something new' } });

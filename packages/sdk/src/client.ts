@@ -1,8 +1,5 @@
 import {
-  type Detection,
   type DetectionResult,
-  ERROR_CODES,
-  type ErrorCode,
   type ImageFormat,
   LABELS,
   type Label,
@@ -14,11 +11,31 @@ import {
   type RedactionMethod,
   type Timings,
 } from '@nestor/core';
+import {
+  type BatchDetections,
+  type JobOutput,
+  type JobResult,
+  type JobStatus,
+  type VideoDetections,
+  type WaitForJobOptions,
+  waitForJob,
+} from './jobs.ts';
+import { DEFAULT_RETRY, type RetryOptions, retryPolicy } from './retry.ts';
+import { SYSTEM_TIMING, type Timing } from './timing.ts';
+import {
+  type ApiRequest,
+  type CallOptions,
+  callSignal,
+  checkTimeout,
+  createTransport,
+  type HttpMethod,
+  isRecord,
+  readJson,
+  toError,
+} from './transport.ts';
 
 /** An image to send: a `File` or `Blob` (browsers) or its bytes. */
 export type ImageInput = Blob | Uint8Array;
-
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /** Per-request options: `ProcessOptions` without `task`, which each method decides. */
 export type RequestOptions = Omit<ProcessOptions, 'task'>;
@@ -34,7 +51,18 @@ export interface ClientOptions {
     | ((request: { method: HttpMethod; path: string }) => Readonly<Record<string, string>>);
   /** Whether cookies go with requests (`fetch`'s `credentials`); browsers default to `same-origin`. */
   readonly credentials?: RequestCredentials;
+  /** Aborts every call of this client (e.g. a page's or a process's lifetime); a call then rejects with its reason. */
+  readonly signal?: AbortSignal;
+  /** Each call's timeout in ms, retries and body read included (E_TIMEOUT); 0 = none. Default 120 000. */
+  readonly timeoutMs?: number;
+  /** When failed requests are sent again (see README); `false` sends each once. Default 3 attempts. */
+  readonly retry?: RetryOptions | false;
+  /** Sleep, clock and jitter, for tests. */
+  readonly timing?: Timing;
 }
+
+/** Longer than the server's own processing timeout (60 s by default), whose 503 then comes first. */
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** `GET /v1/app-config`: what a front end needs to know of this deployment (public). */
 export interface AppConfig {
@@ -88,98 +116,37 @@ export type ReadyStatus =
 /** `POST /v1/jobs` options: those of an image, plus `task` (`detect` writes only the detections JSON). */
 export type JobOptions = RequestOptions & { readonly task?: 'anonymize' | 'detect' };
 
-/** `GET /v1/jobs/:id`: where a job stands. */
-export interface JobStatus {
-  readonly id: string;
-  readonly kind: 'video' | 'images';
-  readonly state: 'queued' | 'active' | 'completed' | 'failed';
-  /** 0–1. */
-  readonly progress: number;
-  readonly etaSeconds?: number;
-  /** Runs so far (a retried job counts each). */
-  readonly attempts: number;
-  /** Why a failed job failed (`code` is the server's, as in error answers). */
-  readonly error?: { readonly code: string; readonly message: string };
-  /** The result file, once completed. */
-  readonly output?: { readonly fileName: string; readonly mimeType: string; readonly bytes: number };
-}
-
-/** A region on one video frame: the detections schema, with the track it belongs to. */
-export interface FrameDetection extends Omit<Detection, 'source'> {
-  readonly source: 'model' | 'tracker' | 'manual';
-  readonly track?: number;
-}
-
-/** The detections JSON of a video job (product.md §4). */
-export interface VideoDetections {
-  readonly video: {
-    readonly width: number;
-    readonly height: number;
-    readonly container: 'mp4' | 'mov' | 'mkv' | 'webm';
-    readonly frameRate: string;
-    readonly variableFrameRate: boolean;
-    /** `exact`: each frame keeps its input time; `average-rate`: a variable rate was evened out. */
-    readonly timestamps: 'constant-rate' | 'exact' | 'average-rate';
-    readonly rotation: number;
-    readonly frames: number;
-    readonly durationMs: number;
-    readonly audioStreams: number;
-  };
-  /** Frames with at least one region. */
-  readonly frames: readonly {
-    readonly index: number;
-    readonly timeMs: number;
-    readonly detections: readonly FrameDetection[];
-  }[];
-  readonly tracks: readonly {
-    readonly id: number;
-    readonly label: Label;
-    readonly firstFrame: number;
-    readonly lastFrame: number;
-    readonly sightings: number;
-    readonly misses: number;
-    readonly maxScore: number;
-  }[];
-  /** Tracks per class. */
-  readonly counts: Readonly<Record<Label, number>>;
-  readonly stats: Readonly<Record<string, number>>;
-  readonly timings: { readonly totalMs: number; readonly fps: number };
-  readonly models: Readonly<Partial<Record<Label, string>>>;
-}
-
-/** The detections JSON of a batch of images: one entry per file, a result or its error. */
-export interface BatchDetections {
-  readonly results: readonly ({ readonly file: string } & (
-    | DetectionResult
-    | { readonly error: { readonly code: string; readonly message: string } }
-  ))[];
-}
-
-/** `GET /v1/jobs/:id/result`: the anonymized video, or a ZIP of the images. */
-export interface JobResult {
-  readonly blob: Blob;
-  readonly mimeType: string;
-  readonly fileName: string;
-}
-
+/** Every method takes `call` last: `{ signal, timeoutMs, retry }` for that call alone. */
 export interface NestorClient {
-  detect(image: ImageInput, options?: RequestOptions): Promise<DetectionResult>;
-  anonymize(image: ImageInput, options?: RequestOptions): Promise<AnonymizedImage>;
-  anonymizeJson(image: ImageInput, options?: RequestOptions): Promise<AnonymizeJsonResult>;
-  models(): Promise<ModelInfo[]>;
-  health(): Promise<{ status: 'ok' }>;
-  ready(): Promise<ReadyStatus>;
-  appConfig(): Promise<AppConfig>;
+  detect(image: ImageInput, options?: RequestOptions, call?: CallOptions): Promise<DetectionResult>;
+  anonymize(image: ImageInput, options?: RequestOptions, call?: CallOptions): Promise<AnonymizedImage>;
+  anonymizeJson(
+    image: ImageInput,
+    options?: RequestOptions,
+    call?: CallOptions,
+  ): Promise<AnonymizeJsonResult>;
+  models(call?: CallOptions): Promise<ModelInfo[]>;
+  health(call?: CallOptions): Promise<{ status: 'ok' }>;
+  ready(call?: CallOptions): Promise<ReadyStatus>;
+  appConfig(call?: CallOptions): Promise<AppConfig>;
   /** `POST /v1/jobs`: one video, or several images → the job's id (the work runs on the server). */
-  createJob(files: ImageInput | readonly ImageInput[], options?: JobOptions): Promise<{ id: string }>;
+  createJob(
+    files: ImageInput | readonly ImageInput[],
+    options?: JobOptions,
+    call?: CallOptions,
+  ): Promise<{ id: string }>;
   /** `GET /v1/jobs/:id`: state, progress, ETA, error. */
-  job(id: string): Promise<JobStatus>;
+  job(id: string, call?: CallOptions): Promise<JobStatus>;
   /** `GET /v1/jobs/:id/result?part=detections`: fetch it before `jobResult` (which deletes the job). */
-  jobDetections(id: string): Promise<VideoDetections | BatchDetections>;
+  jobDetections(id: string, call?: CallOptions): Promise<VideoDetections | BatchDetections>;
   /** `GET /v1/jobs/:id/result`: the file; the server then deletes the job. */
-  jobResult(id: string): Promise<JobResult>;
+  jobResult(id: string, call?: CallOptions): Promise<JobResult>;
   /** `DELETE /v1/jobs/:id`: cancels the job and deletes its files. */
-  deleteJob(id: string): Promise<void>;
+  deleteJob(id: string, call?: CallOptions): Promise<void>;
+  /** Polls `GET /v1/jobs/:id` until the job completes (its status) or fails (its error, thrown). */
+  waitForJob(id: string, options?: WaitForJobOptions): Promise<JobStatus>;
+  /** `waitForJob`, then the detections and the file (the server then deletes the job). */
+  downloadJob(id: string, options?: WaitForJobOptions): Promise<JobOutput>;
 }
 
 type Field = readonly [name: string, value: string];
@@ -241,45 +208,6 @@ function extensionOf(image: ImageInput): string {
   return /\.[a-z0-9]{1,5}$/i.exec(name)?.[0].toLowerCase() ?? '';
 }
 
-const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null;
-
-/** What a proxy's own error page (no Nestor body) means by its status; any other status is E_INTERNAL. */
-const PROXY_STATUS: Readonly<Record<number, ErrorCode>> = {
-  401: 'E_UNAUTHENTICATED',
-  403: 'E_FORBIDDEN',
-  413: 'E_INPUT_TOO_LARGE',
-  429: 'E_RATE_LIMITED',
-  502: 'E_NETWORK',
-  503: 'E_BUSY',
-  504: 'E_TIMEOUT',
-};
-
-/** The server's `{"error":{"code","message"}}` as a NestorError; unknown codes become E_INTERNAL. */
-function toError(body: unknown, status: number, url: string): NestorError {
-  const error = isRecord(body) ? body.error : undefined;
-  if (isRecord(error) && typeof error.code === 'string' && typeof error.message === 'string') {
-    const code = isErrorCode(error.code) ? error.code : 'E_INTERNAL';
-    return new NestorError(code, error.message, { details: { status, code: error.code } });
-  }
-  return new NestorError(
-    PROXY_STATUS[status] ?? 'E_INTERNAL',
-    `${url} answered ${status} without a Nestor error body`,
-    {
-      details: { status },
-    },
-  );
-}
-
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  // Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS error) is its cause.
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
-}
-
 const SERVER_TIMING: Readonly<Record<string, keyof Timings>> = {
   decode: 'decodeMs',
   detect: 'detectMs',
@@ -326,108 +254,166 @@ function parseCounts(header: string | null): Record<Label, number> {
   return counts;
 }
 
-/** A typed client of the Nestor REST API; every failure is a thrown `NestorError`. */
+/** The MIME type of an answer, without its parameters. */
+const mimeTypeOf = (response: Response): string =>
+  (response.headers.get('content-type') ?? 'application/octet-stream').split(';')[0]!.trim();
+
+/** A `detect` job's file is its detections JSON (apps/server/src/jobs/process.ts `DETECTIONS_FILE`). */
+const DETECTIONS_FILE = 'detections.json';
+
+/**
+ * A typed client of the Nestor REST API; every failure is a thrown `NestorError`, but for an abort
+ * through a `signal`, which rejects with the signal's reason (as `fetch` does).
+ */
 export function createClient(options: ClientOptions): NestorClient {
   const base = String(options.baseUrl).replace(/\/+$/, '');
-  // Looked up per call, and never called as a method: browsers refuse `fetch` with another `this`.
-  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
+  const timing = options.timing ?? SYSTEM_TIMING;
+  const send = createTransport({
+    base,
+    // Looked up per call, and never called as a method: browsers refuse `fetch` with another `this`.
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    timeoutMs: checkTimeout('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    retry: retryPolicy(DEFAULT_RETRY, options.retry),
+    timing,
+  });
+  const clientSignals: readonly AbortSignal[] = options.signal ? [options.signal] : [];
+  const signalsOf = (call: CallOptions) => (call.signal ? [...clientSignals, call.signal] : clientSignals);
+  const request = <T>(spec: ApiRequest<T>, call: CallOptions = {}) => send(spec, call, signalsOf(call));
 
-  async function send(
-    path: string,
-    accept: string,
-    body?: FormData,
-    method: HttpMethod = body ? 'POST' : 'GET',
-  ): Promise<Response> {
-    const url = `${base}${path}`;
-    const extra = typeof options.headers === 'function' ? options.headers({ method, path }) : options.headers;
-    const headers = new Headers(extra);
-    headers.set('accept', accept);
-    const init: RequestInit = { method, headers, ...(body ? { body } : {}) };
-    if (options.credentials) init.credentials = options.credentials;
+  /** The JSON answer of a GET, or of a POST of `body`. */
+  const json = <T>(path: string, call?: CallOptions, body?: () => FormData): Promise<T> =>
+    request(
+      {
+        method: body ? 'POST' : 'GET',
+        path,
+        accept: 'application/json',
+        ...(body ? { body } : {}),
+        read: async (response, url) => (await readJson(response, url)) as T,
+      },
+      call,
+    );
+
+  const jobPath = (id: string) => `/v1/jobs/${encodeURIComponent(id)}`;
+
+  const deletion = (id: string): ApiRequest<void> => ({
+    method: 'DELETE',
+    path: jobPath(id),
+    accept: 'application/json',
+    // A 404 after a retry: the attempt that broke off had deleted it.
+    answers: (status, attempt) => status === 404 && attempt > 1,
+    read: async (response) => {
+      await response.body?.cancel();
+    },
+  });
+
+  const job = (id: string, call?: CallOptions) => json<JobStatus>(jobPath(id), call);
+
+  const jobDetections = (id: string, call?: CallOptions) =>
+    json<VideoDetections | BatchDetections>(`${jobPath(id)}/result?part=detections`, call);
+
+  const jobResult = (id: string, call?: CallOptions) =>
+    request<JobResult>(
+      {
+        method: 'GET',
+        path: `${jobPath(id)}/result`,
+        accept: '*/*',
+        // Delivering the file deletes the job: a second GET would find nothing.
+        idempotent: false,
+        read: async (response) => {
+          const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '');
+          return {
+            blob: await response.blob(),
+            mimeType: mimeTypeOf(response),
+            fileName: disposition?.[1] ?? 'result',
+          };
+        },
+      },
+      call,
+    );
+
+  async function waitFor(id: string, wait: WaitForJobOptions = {}): Promise<JobStatus> {
+    const { signal, dispose } = callSignal(wait.signal ? [...clientSignals, wait.signal] : clientSignals);
+    const poller = {
+      status: (jobId: string, polling: AbortSignal) => job(jobId, { signal: polling }),
+      // The cancel must go out although the wait's signals have aborted.
+      cancel: (jobId: string) => send(deletion(jobId), {}, []),
+      sleep: timing.sleep,
+    };
     try {
-      return await doFetch(url, init);
-    } catch (error) {
-      throw new NestorError('E_NETWORK', `Could not reach ${url}: ${describeFailure(error)}`, {
-        cause: error,
-      });
+      return await waitForJob(poller, id, signal, wait);
+    } finally {
+      dispose();
     }
-  }
-
-  async function readJson(response: Response, url: string): Promise<unknown> {
-    const body = await response.text();
-    try {
-      return JSON.parse(body) as unknown;
-    } catch (error) {
-      // An error answer that is not JSON (a proxy's page) is reported by its status instead.
-      if (!response.ok) return undefined;
-      throw new NestorError('E_INTERNAL', `${url} answered ${response.status} with invalid JSON`, {
-        cause: error,
-      });
-    }
-  }
-
-  /** JSON of a 2xx answer (or of one of `accepted`), else the server's error thrown. */
-  async function json<T>(path: string, body?: FormData, accepted: readonly number[] = []): Promise<T> {
-    const response = await send(path, 'application/json', body);
-    const parsed = await readJson(response, base + path);
-    if (parsed === undefined || (!response.ok && !accepted.includes(response.status))) {
-      throw toError(parsed, response.status, base + path);
-    }
-    return parsed as T;
   }
 
   return {
-    detect: (image, opts = {}) => json<DetectionResult>('/v1/detect', formData(image, opts)),
+    detect: (image, opts = {}, call = {}) =>
+      json<DetectionResult>('/v1/detect', call, () => formData(image, opts)),
 
-    async anonymize(image, opts = {}) {
-      const path = '/v1/anonymize';
-      const response = await send(path, 'image/*', formData(image, opts));
-      if (!response.ok) throw toError(await readJson(response, base + path), response.status, base + path);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      return {
-        bytes,
-        mimeType: (response.headers.get('content-type') ?? 'application/octet-stream').split(';')[0]!.trim(),
-        counts: parseCounts(response.headers.get('x-nestor-counts')),
-        timings: parseServerTiming(response.headers.get('server-timing')),
-      };
+    anonymize: (image, opts = {}, call = {}) =>
+      request(
+        {
+          method: 'POST',
+          path: '/v1/anonymize',
+          accept: 'image/*',
+          body: () => formData(image, opts),
+          read: async (response) => ({
+            bytes: new Uint8Array(await response.arrayBuffer()),
+            mimeType: mimeTypeOf(response),
+            counts: parseCounts(response.headers.get('x-nestor-counts')),
+            timings: parseServerTiming(response.headers.get('server-timing')),
+          }),
+        },
+        call,
+      ),
+
+    anonymizeJson: (image, opts = {}, call = {}) =>
+      json<AnonymizeJsonResult>('/v1/anonymize', call, () => formData(image, opts)),
+
+    models: async (call) => (await json<{ models: ModelInfo[] }>('/v1/models', call)).models,
+
+    health: (call) => json<{ status: 'ok' }>('/healthz', call),
+
+    appConfig: (call) => json<AppConfig>('/v1/app-config', call),
+
+    createJob: (files, opts = {}, call = {}) =>
+      json<{ id: string }>('/v1/jobs', call, () => formData(files, opts)),
+
+    job,
+
+    jobDetections,
+
+    jobResult,
+
+    deleteJob: (id, call) => request(deletion(id), call),
+
+    waitForJob: waitFor,
+
+    async downloadJob(id, wait = {}) {
+      const status = await waitFor(id, wait);
+      const call = wait.signal ? { signal: wait.signal } : {};
+      const detections = await jobDetections(id, call);
+      if (status.output?.fileName === DETECTIONS_FILE) return { status, detections };
+      return { status, detections, file: await jobResult(id, call) };
     },
 
-    anonymizeJson: (image, opts = {}) => json<AnonymizeJsonResult>('/v1/anonymize', formData(image, opts)),
-
-    models: async () => (await json<{ models: ModelInfo[] }>('/v1/models')).models,
-
-    health: () => json<{ status: 'ok' }>('/healthz'),
-
-    appConfig: () => json<AppConfig>('/v1/app-config'),
-
-    createJob: (files, opts = {}) => json<{ id: string }>('/v1/jobs', formData(files, opts)),
-
-    job: (id) => json<JobStatus>(`/v1/jobs/${encodeURIComponent(id)}`),
-
-    jobDetections: (id) =>
-      json<VideoDetections | BatchDetections>(`/v1/jobs/${encodeURIComponent(id)}/result?part=detections`),
-
-    async jobResult(id) {
-      const path = `/v1/jobs/${encodeURIComponent(id)}/result`;
-      const response = await send(path, '*/*');
-      if (!response.ok) throw toError(await readJson(response, base + path), response.status, base + path);
-      const mimeType = (response.headers.get('content-type') ?? 'application/octet-stream')
-        .split(';')[0]!
-        .trim();
-      const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '');
-      return { blob: await response.blob(), mimeType, fileName: disposition?.[1] ?? 'result' };
-    },
-
-    async deleteJob(id) {
-      const path = `/v1/jobs/${encodeURIComponent(id)}`;
-      const response = await send(path, 'application/json', undefined, 'DELETE');
-      if (!response.ok) throw toError(await readJson(response, base + path), response.status, base + path);
-    },
-
-    async ready() {
-      const answer = await json<{ status: string; error?: unknown }>('/readyz', undefined, [503]);
-      if (answer.status === 'ready' || answer.status === 'starting') return { status: answer.status };
-      return { status: 'failed', error: toError(answer, 503, `${base}/readyz`) };
-    },
+    ready: (call) =>
+      request<ReadyStatus>(
+        {
+          method: 'GET',
+          path: '/readyz',
+          accept: 'application/json',
+          answers: (status) => status === 503,
+          read: async (response, url) => {
+            const answer = await readJson(response, url);
+            if (!isRecord(answer)) throw toError(answer, response.status, url);
+            if (answer.status === 'ready' || answer.status === 'starting') return { status: answer.status };
+            return { status: 'failed', error: toError(answer, response.status, url) };
+          },
+        },
+        call,
+      ),
   };
 }

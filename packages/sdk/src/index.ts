@@ -3,28 +3,40 @@ export {
   type Detection,
   type DetectionResult,
   type ErrorCode,
+  type FrameDetection,
+  type FrameDetections,
   isNestorError,
   NestorError,
   type ProcessOptions,
   type Timings,
+  type TrackSummary,
 } from '@nestor/core';
 /** The client of the Nestor REST API. */
 export {
   type AnonymizedImage,
   type AnonymizeJsonResult,
   type AppConfig,
-  type BatchDetections,
   type ClientOptions,
   createClient,
-  type FrameDetection,
-  type HttpMethod,
   type ImageInput,
   type JobOptions,
-  type JobResult,
-  type JobStatus,
   type ModelInfo,
   type NestorClient,
   type ReadyStatus,
   type RequestOptions,
-  type VideoDetections,
 } from './client.ts';
+/** Jobs: their status, results and the wait for them. */
+export type {
+  BatchDetections,
+  JobOutput,
+  JobResult,
+  JobStatus,
+  VideoDetections,
+  WaitForJobOptions,
+} from './jobs.ts';
+/** Retries and their backoff. */
+export type { RetryOptions } from './retry.ts';
+/** Aborts, timeouts and the clock. */
+export { isAbortError, type Timing } from './timing.ts';
+/** Options of a single call. */
+export type { CallOptions, HttpMethod } from './transport.ts';
