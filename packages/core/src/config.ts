@@ -182,7 +182,8 @@ export const configSchema = z
       .object({
         /**
          * `same` keeps the input's format, but a still GIF is written as PNG. An animated GIF or WebP
-         * is written animated, as GIF or WebP only (`E_INVALID_OPTION` otherwise).
+         * is written animated, as GIF or WebP only, a multi-page TIFF as TIFF only
+         * (`E_INVALID_OPTION` otherwise).
          */
         format: z.enum(['same', ...IMAGE_FORMATS]).default('same'),
         quality: z.number().int().min(1).max(100).default(90),
@@ -200,7 +201,7 @@ export const configSchema = z
           .positive()
           .default(50 * 1024 * 1024),
         minSide: z.number().int().positive().default(8),
-        /** Frames of an animated GIF or WebP; all its frames' pixels count against maxPixels. */
+        /** Frames of an animated GIF or WebP, pages of a TIFF; all of them count against maxPixels. */
         maxFrames: z.number().int().min(1).max(100_000).default(1000),
       })
       .strict()

@@ -33,12 +33,19 @@ export interface AnimatedImage {
   readonly loop: number;
 }
 
+/** Every page of a multi-page TIFF, all the same size: separate images, with no timing. */
+export interface PagedImage {
+  readonly pages: readonly RawImage[];
+}
+
 /** A decoded input image, orientation already applied. `source` stays in memory for keepMetadata. */
 export interface DecodedImage {
-  /** The image, or the first frame of an animated one. */
+  /** The image, or the first frame of an animated one, or the first page of a multi-page TIFF. */
   readonly image: RawImage;
   /** Set only for an animated image (two or more frames); `frames[0]` is `image`. */
   readonly animation?: AnimatedImage;
+  /** Set only for a TIFF of two or more pages; `pages[0]` is `image`. */
+  readonly paged?: PagedImage;
   readonly format: ImageFormat;
   readonly source: Uint8Array;
   /** Reduced copies the codec made cheaply (level k = each side >> k), for the detectors' coarse views. */
@@ -59,11 +66,17 @@ export interface DecodeLimits {
 
 /** Image decoding and encoding (sharp in Node, the browser's codecs on the web). */
 export interface ImageCodec {
-  /** `maxPixels` counts every frame of an animated image; more than `maxFrames` frames are refused. */
+  /**
+   * `maxPixels` counts every frame of an animated image (every page of a TIFF); more than
+   * `maxFrames` frames (pages) are refused.
+   */
   decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage>;
-  /** Writes a still image, or an animation (GIF or WebP only) with its delays and loop count. */
+  /**
+   * Writes a still image, an animation (GIF or WebP only) with its delays and loop count, or pages
+   * (multi-page TIFF only).
+   */
   encode(
-    image: RawImage | AnimatedImage,
+    image: RawImage | AnimatedImage | PagedImage,
     options: EncodeOptions,
     original: DecodedImage,
   ): Promise<Uint8Array>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFrames, sniffImageFormat } from './image.ts';
+import { countFrames, isAvifSequence, sniffImageFormat } from './image.ts';
 
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
@@ -93,5 +93,22 @@ describe('countFrames', () => {
     { name: 'not an image', input: bytes('hello'), want: 1 },
   ])('$name: $want', ({ input, want }) => {
     expect(countFrames(input)).toBe(want);
+  });
+});
+
+describe('isAvifSequence', () => {
+  const u32be = (n: number) => [n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  /** An ftyp box: major brand, minor version 0, compatible brands; then `after`. */
+  const ftyp = (major: string, compatible: string[], after = '') =>
+    bytes(u32be(16 + 4 * compatible.length), `ftyp${major}`, u32be(0), compatible.join(''), after);
+  it.each([
+    { name: 'avis major brand', input: ftyp('avis', ['avif', 'mif1']), want: true },
+    { name: 'avis compatible brand', input: ftyp('avif', ['mif1', 'avis']), want: true },
+    { name: 'still AVIF', input: ftyp('avif', ['mif1', 'miaf']), want: false },
+    { name: 'avis after the ftyp box', input: ftyp('avif', ['mif1'], 'avis'), want: false },
+    { name: 'truncated ftyp', input: bytes(u32be(40), 'ftypavif'), want: false },
+    { name: 'not an AVIF', input: bytes('GIF89a', 'avis'), want: false },
+  ])('$name: $want', ({ input, want }) => {
+    expect(isAvifSequence(input)).toBe(want);
   });
 });

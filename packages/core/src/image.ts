@@ -9,6 +9,7 @@ export interface RawImage {
 /**
  * Image formats Nestor reads and writes. GIF and WebP may be animated: every frame is read and
  * anonymized (see `countFrames`); a still GIF is written back as PNG (lossless, no new palette).
+ * Every page of a multi-page TIFF is anonymized; an animated AVIF is refused (`isAvifSequence`).
  */
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -62,6 +63,21 @@ export function countFrames(bytes: Uint8Array): number {
     default:
       return 1;
   }
+}
+
+/**
+ * Whether an AVIF holds an image sequence (an animated AVIF): its ftyp box names the `avis` brand,
+ * as major or compatible brand (ISO/IEC 23000-22 §7.2). False for every other input.
+ * @example isAvifSequence(animatedAvifBytes) // true
+ */
+export function isAvifSequence(bytes: Uint8Array): boolean {
+  if (sniffImageFormat(bytes) !== 'avif') return false;
+  const size = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  const end = Math.min(size, bytes.length);
+  const brand = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  // Major brand at 8, minor version at 12, then compatible brands.
+  for (let at = 8; at + 4 <= end; at += at === 8 ? 8 : 4) if (brand(at) === 'avis') return true;
+  return false;
 }
 
 /** GIF89a §17-§24: after the screen descriptor (and its colour table), blocks until the trailer. */

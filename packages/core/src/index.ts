@@ -62,6 +62,7 @@ export type {
   ImageCodec,
   InferenceSession,
   ModelSpec,
+  PagedImage,
   Tensor,
 } from './engine.ts';
 export {
@@ -80,6 +81,7 @@ export {
   FILE_EXTENSIONS,
   IMAGE_FORMATS,
   type ImageFormat,
+  isAvifSequence,
   MIME_TYPES,
   type RawImage,
   sniffImageFormat,

@@ -17,6 +17,7 @@ import type {
   ImageCodec,
   InferenceSession,
   ModelSpec,
+  PagedImage,
 } from './engine.ts';
 import { invalidOption, NestorError } from './errors.ts';
 import {
@@ -214,6 +215,7 @@ export class Nestor {
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
     const { decoded, decodeMs } = input;
     if (decoded.animation) return this.processAnimation(input, decoded.animation, settings, start);
+    if (decoded.paged) return this.processPages(input, decoded.paged, settings, start);
     const { image } = decoded;
     let t = now();
     const candidates = await this.detectAll(
@@ -251,7 +253,7 @@ export class Nestor {
 
   /** Encodes the redacted pixels (a still image or every frame) and completes the result's timings. */
   private async encode(
-    pixels: RawImage | AnimatedImage,
+    pixels: RawImage | AnimatedImage | PagedImage,
     format: ImageFormat,
     settings: Settings,
     decoded: DecodedImage,
@@ -281,7 +283,7 @@ export class Nestor {
     settings: Settings,
     start: number,
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
-    const { decoded, decodeMs } = input;
+    const { decoded } = input;
     // Refused before any detection runs: a format that cannot hold the animation.
     const format =
       settings.task === 'anonymize' ? outputFormat(settings.format, decoded.format, true) : undefined;
@@ -290,12 +292,12 @@ export class Nestor {
     const { video } = this.deps.config;
     const every = frames.length <= SHORT_ANIMATION_FRAMES ? 1 : video.detectEvery;
     const tracker = new Tracker(trackerOptions(video.tracking, every, width, height));
-    let t = now();
-    const found = { ...settings, addRegions: [] };
+    const t = now();
+    const modelOnly = { ...settings, addRegions: [] };
     for (const [index, frame] of frames.entries()) {
       if (index % every !== 0 && index !== frames.length - 1) continue;
       const candidates = await this.detectAll(new MipChain(frame, [], lowLightCurve(frame)), settings);
-      tracker.observe(index, this.toDetections(candidates, found, width, height));
+      tracker.observe(index, this.toDetections(candidates, modelOnly, width, height));
     }
     const detectMs = ms(t);
     const manual = this.toDetections([], settings, width, height);
@@ -309,13 +311,77 @@ export class Nestor {
     const tracks = tracker.summaries();
     const counts = { face: 0, plate: 0 } as Record<Label, number>;
     for (const d of [...tracks, ...manual]) counts[d.label]++;
+    const image = {
+      width,
+      height,
+      format: decoded.format,
+      frames: frames.length,
+      delaysMs: [...delays],
+      loop,
+    };
+    const found = { image, frames: perFrame, tracks, counts, detectMs };
+    return this.finishFrames(input, animation, found, format, settings, start);
+  }
+
+  /**
+   * A multi-page TIFF: its pages are separate images, so the detector runs on each page alone and
+   * no tracker joins them. Manual regions cover every page. The result has the animated shape with
+   * no timing: `image.frames` is the page count, every `timeMs` 0, no track.
+   */
+  private async processPages(
+    input: { decoded: DecodedImage; decodeMs: number },
+    paged: PagedImage,
+    settings: Settings,
+    start: number,
+  ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
+    const { decoded } = input;
+    // Refused before any detection runs: a format that cannot hold the pages.
+    const format = settings.task === 'anonymize' ? pagesFormat(settings.format) : undefined;
+    const { pages } = paged;
+    const { width, height } = decoded.image;
+    const t = now();
+    const modelOnly = { ...settings, addRegions: [] };
+    const manual = this.toDetections([], settings, width, height);
+    const counts = { face: 0, plate: 0 } as Record<Label, number>;
+    for (const d of manual) counts[d.label]++;
+    const perFrame: FrameDetections[] = [];
+    for (const [index, page] of pages.entries()) {
+      const candidates = await this.detectAll(new MipChain(page, [], lowLightCurve(page)), settings);
+      const detections = this.toDetections(candidates, modelOnly, width, height);
+      for (const d of detections) counts[d.label]++;
+      if (detections.length + manual.length > 0) {
+        perFrame.push({ index, timeMs: 0, detections: [...detections, ...manual] });
+      }
+    }
+    const image = { width, height, format: decoded.format, frames: pages.length };
+    const found = { image, frames: perFrame, tracks: [], counts, detectMs: ms(t) };
+    return this.finishFrames(input, paged, found, format, settings, start);
+  }
+
+  /**
+   * The result of an animation or pages; for anonymize, every frame (page) with regions redacted
+   * and all of them encoded.
+   */
+  private async finishFrames(
+    input: { decoded: DecodedImage; decodeMs: number },
+    pixels: AnimatedImage | PagedImage,
+    found: Pick<DetectionResult, 'image' | 'counts'> & {
+      frames: FrameDetections[];
+      tracks: TrackSummary[];
+      detectMs: number;
+    },
+    format: ImageFormat | undefined,
+    settings: Settings,
+    start: number,
+  ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
+    const { image, frames, tracks, counts, detectMs } = found;
     const result: DetectionResult = {
-      image: { width, height, format: decoded.format, frames: frames.length, delaysMs: [...delays], loop },
+      image,
       detections: [],
-      frames: perFrame,
+      frames,
       tracks,
       counts,
-      timings: { decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
+      timings: { decodeMs: input.decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
       engine: this.deps.engine.name,
       models: this.modelsRun(settings),
     };
@@ -323,13 +389,14 @@ export class Nestor {
       result.timings.totalMs = ms(start);
       return { result };
     }
-    t = now();
-    for (const { index, detections } of perFrame) {
-      const frame = frames[index]!;
+    const t = now();
+    const all = 'frames' in pixels ? pixels.frames : pixels.pages;
+    for (const { index, detections } of frames) {
+      const frame = all[index]!;
       applyRedactions(frame, this.plan(detections, settings, frame));
     }
     result.timings.redactMs = ms(t);
-    return this.encode(animation, format, settings, decoded, result, start);
+    return this.encode(pixels, format, settings, input.decoded, result, start);
   }
 
   /** Classes, and the models of an ensemble, run side by side (engines may run them in parallel). */
@@ -622,6 +689,19 @@ export function outputFormat(
     throw invalidOption('format', 'one of "same", "gif", "webp" for an animated image', requested);
   }
   return format;
+}
+
+/**
+ * The format a multi-page TIFF is written in: only TIFF holds pages.
+ * @throws NestorError `E_INVALID_OPTION` for any other format
+ * @example pagesFormat('same') // 'tiff'
+ */
+export function pagesFormat(requested: Settings['format']): ImageFormat {
+  // Writing one page would drop the others without saying so.
+  if (requested !== 'same' && requested !== 'tiff') {
+    throw invalidOption('format', 'one of "same", "tiff" for a multi-page TIFF', requested);
+  }
+  return 'tiff';
 }
 
 function toJson(box: ImageBox): BoxJson {

@@ -660,3 +660,91 @@ describe('animated GIF and WebP (pipeline)', () => {
     },
   );
 });
+
+/** PNGs of one size as the pages of one TIFF. */
+async function tiffPages(pngs: Buffer[]): Promise<Uint8Array> {
+  return new Uint8Array(
+    await sharp(pngs, { join: { animated: true } })
+      .tiff({ compression: 'lzw' })
+      .toBuffer(),
+  );
+}
+
+describe('multi-page TIFF (pipeline)', () => {
+  const manual: Rect = { x: 60, y: 50, width: 70, height: 60 };
+
+  it('covers a manual region on every page and writes every page back', async () => {
+    const input = await tiffPages(await Promise.all([0, 1, 2].map(scene)));
+    const out = await nestor.anonymize(input, {
+      targets: ['face'],
+      addRegions: [{ label: 'face', ...manual, shape: 'rect' }],
+      feather: 0,
+      method: 'solid',
+    });
+    expect(out.format).toBe('tiff');
+    const meta = await sharp(out.bytes).metadata();
+    expect([meta.format, meta.pages, meta.width, meta.height]).toEqual(['tiff', 3, 240, 160]);
+    expect(out.result.image).toEqual({ width: 240, height: 160, format: 'tiff', frames: 3 });
+    expect([out.result.detections, out.result.tracks, out.result.counts]).toEqual([
+      [],
+      [],
+      { face: 1, plate: 0 },
+    ]);
+    expect(out.result.frames?.map((f) => [f.index, f.timeMs, f.detections.map((d) => d.source)])).toEqual([
+      [0, 0, ['manual']],
+      [1, 0, ['manual']],
+      [2, 0, ['manual']],
+    ]);
+    const before = await rgbFrames(input);
+    const after = await rgbFrames(out.bytes);
+    for (const [i, page] of after.frames.entries()) {
+      const far = (x: number, y: number) => !inside(manual, 4)(x, y);
+      expect(meanDiff(before.frames[i]!, page, 240, inside(manual, -2)), `page ${i} inside`).toBeGreaterThan(
+        40,
+      );
+      expect(meanDiff(before.frames[i]!, page, 240, far), `page ${i} far`).toBe(0);
+    }
+  });
+
+  it('refuses a format other than TIFF, before any work, and detects whatever the format', async () => {
+    const input = await tiffPages(await Promise.all([0, 1].map(scene)));
+    const error = await nestor.anonymize(input, { format: 'jpeg' }).catch((e: unknown) => e);
+    expect((error as NestorError).code).toBe('E_INVALID_OPTION');
+    expect((error as NestorError).message).toBe(
+      'Expected one of "same", "tiff" for a multi-page TIFF for format but received "jpeg" of type string',
+    );
+    expect((await nestor.detect(input, { format: 'jpeg', targets: ['face'] })).image.frames).toBe(2);
+  });
+
+  it.skipIf(!HAS_DEV)(
+    'detects each page alone: no region is carried to a page without the face',
+    async () => {
+      const face = await sharp(path.join(DEV, 'face-0007.jpg'))
+        .extract({ left: 80, top: 60, width: 160, height: 200 })
+        .png()
+        .toBuffer();
+      const grey = () => sharp({ create: { width: 400, height: 240, channels: 3, background: '#707070' } });
+      const withFace = await grey()
+        .composite([{ input: face, left: 100, top: 20 }])
+        .png()
+        .toBuffer();
+      const input = await tiffPages([withFace, await grey().png().toBuffer(), withFace]);
+      const out = await nestor.anonymize(input, { targets: ['face'] });
+      expect(out.result.counts.face).toBe(2);
+      expect(out.result.frames?.map((f) => f.index)).toEqual([0, 2]);
+      for (const f of out.result.frames ?? []) {
+        expect(f.detections.map((d) => [d.label, d.source, d.track])).toEqual([['face', 'model', undefined]]);
+      }
+      const before = await rgbFrames(input);
+      const after = await rgbFrames(out.bytes);
+      expect(meanDiff(before.frames[1]!, after.frames[1]!, 400, () => true)).toBe(0);
+      const box = { x: 132, y: 53, width: 94, height: 126 };
+      for (const i of [0, 2]) {
+        expect(
+          meanDiff(before.frames[i]!, after.frames[i]!, 400, inside(box, -10)),
+          `page ${i}`,
+        ).toBeGreaterThan(8);
+      }
+    },
+  );
+});

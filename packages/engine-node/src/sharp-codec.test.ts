@@ -419,3 +419,153 @@ describe('animated GIF and WebP', () => {
     expect([d.image.width, d.image.height]).toEqual([24, 16]);
   });
 });
+
+/** Pages of 24x16 as the animation() frames, written as one multi-page TIFF. */
+async function multiPageTiff(pages = 3, extra: (s: Sharp) => Sharp = (s) => s): Promise<Uint8Array> {
+  const decoded = await codec.decode(await animation('gif', pages), limits);
+  const frames = decoded.animation?.frames ?? [decoded.image];
+  const { width, height, channels } = frames[0]!;
+  const stacked = sharp(Buffer.concat(frames.map((f) => f.data)), {
+    raw: { width, height: height * frames.length, channels, pageHeight: height },
+  });
+  return new Uint8Array(await extra(stacked.removeAlpha()).tiff().toBuffer());
+}
+
+/** An uncompressed greyscale TIFF with one page of each size, little-endian (TIFF 6.0 §2, §8). */
+function greyTiff(sizes: readonly (readonly [number, number])[]): Uint8Array {
+  const parts: Buffer[] = [Buffer.from('II*\0\x08\0\0\0', 'latin1')];
+  let at = 8;
+  for (const [i, [w, h]] of sizes.entries()) {
+    const entries: [number, number, number][] = [
+      [256, 3, w],
+      [257, 3, h],
+      [258, 3, 8],
+      [259, 3, 1],
+      [262, 3, 1],
+      [273, 4, at + 2 + 9 * 12 + 4],
+      [277, 3, 1],
+      [278, 3, h],
+      [279, 4, w * h],
+    ];
+    const ifd = Buffer.alloc(2 + entries.length * 12 + 4);
+    ifd.writeUInt16LE(entries.length, 0);
+    for (const [k, [tag, type, value]] of entries.entries()) {
+      ifd.writeUInt16LE(tag, 2 + k * 12);
+      ifd.writeUInt16LE(type, 4 + k * 12);
+      ifd.writeUInt32LE(1, 6 + k * 12);
+      if (type === 3) ifd.writeUInt16LE(value, 10 + k * 12);
+      else ifd.writeUInt32LE(value, 10 + k * 12);
+    }
+    at += ifd.length + w * h;
+    ifd.writeUInt32LE(i === sizes.length - 1 ? 0 : at, ifd.length - 4);
+    parts.push(ifd, Buffer.alloc(w * h, 40 + 60 * i));
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+describe('multi-page TIFF', () => {
+  it('reads every page as its own image and writes them back as one multi-page TIFF', async () => {
+    const d = await codec.decode(await multiPageTiff(), limits);
+    const pages = d.paged?.pages ?? [];
+    expect(d.animation).toBeUndefined();
+    expect(pages).toHaveLength(3);
+    expect(d.image).toBe(pages[0]);
+    const barAt = (f: { data: Uint8Array; channels: number }) =>
+      Array.from({ length: 24 }, (_, x) => x).find((x) => f.data[(8 * 24 + x) * f.channels]! > 200);
+    expect(pages.map(barAt)).toEqual([2, 6, 10]);
+    const out = await codec.encode(d.paged!, { format: 'tiff', quality: 90, keepMetadata: false }, d);
+    const meta = await sharp(out).metadata();
+    expect([meta.format, meta.width, meta.height, meta.pages]).toEqual(['tiff', 24, 16, 3]);
+    const again = await codec.decode(out, limits);
+    expect(again.paged?.pages.map(barAt)).toEqual([2, 6, 10]);
+  });
+
+  it('turns each page upright by its orientation', async () => {
+    const d = await codec.decode(await multiPageTiff(2, (s) => s.withMetadata({ orientation: 6 })), limits);
+    expect(d.paged?.pages.map((p) => [p.width, p.height])).toEqual([
+      [16, 24],
+      [16, 24],
+    ]);
+  });
+
+  it('reads pages of other encodings than sharp writes', async () => {
+    const d = await codec.decode(
+      greyTiff([
+        [12, 10],
+        [12, 10],
+      ]),
+      limits,
+    );
+    expect(d.paged?.pages.map((p) => p.data[0])).toEqual([40, 100]);
+  });
+
+  it('refuses pages of different sizes with E_UNSUPPORTED_MEDIA instead of keeping page 1', async () => {
+    await expect(
+      codec.decode(
+        greyTiff([
+          [12, 10],
+          [12, 10],
+          [10, 12],
+        ]),
+        limits,
+      ),
+    ).rejects.toThrow('Page 3 of the TIFF is 10x12 and page 1 is 12x10');
+  });
+
+  it.each([
+    { limits: { maxFrames: 2 }, message: 'The TIFF has 3 pages, more than the limit of 2' },
+    {
+      limits: { maxPixels: 1000 },
+      message: 'The TIFF has 3 pages of 24x16 pixels, 1152 in all, more than the limit of 1000',
+    },
+    { limits: { minSide: 20 }, message: 'The image is 24x16; both sides must be at least 20 pixels' },
+  ])('checks all pages against the limits: $message', async ({ limits: over, message }) => {
+    await expect(codec.decode(await multiPageTiff(), { ...limits, ...over })).rejects.toThrow(message);
+  });
+
+  it('writes pages only as TIFF', async () => {
+    const d = await codec.decode(await multiPageTiff(), limits);
+    await expect(
+      codec.encode(d.paged!, { format: 'png', quality: 90, keepMetadata: false }, d),
+    ).rejects.toMatchObject({ code: 'E_ENCODE' });
+  });
+});
+
+describe('animated WebP orientation', () => {
+  it.each([2, 3, 4, 5, 6, 7, 8])(
+    'turns every frame upright as a still image of orientation %i',
+    async (o) => {
+      const bytes = await animation('webp', 2);
+      const oriented = new Uint8Array(
+        await sharp(bytes, { pages: -1 })
+          .webp({ lossless: true, delay: [50, 100], loop: 3 })
+          .withMetadata({ orientation: o })
+          .toBuffer(),
+      );
+      const still = await codec.decode(
+        new Uint8Array(await sharp(bytes).png().withMetadata({ orientation: o }).toBuffer()),
+        limits,
+      );
+      const d = await codec.decode(oriented, limits);
+      const first = d.animation!.frames[0]!;
+      expect([first.width, first.height]).toEqual([still.image.width, still.image.height]);
+      const rgb = (f: { data: Uint8Array; channels: number }) =>
+        Array.from({ length: f.data.length / f.channels }, (_, i) => f.data[i * f.channels]);
+      expect(rgb(first)).toEqual(rgb(still.image));
+    },
+  );
+});
+
+describe('animated AVIF', () => {
+  it.each([
+    { name: 'major', patch: (b: Buffer) => b.write('avis', 8, 'latin1') },
+    { name: 'compatible', patch: (b: Buffer) => b.write('avis', 20, 'latin1') },
+  ])('refuses an image sequence ($name brand) instead of reading its first frame', async ({ patch }) => {
+    const bytes = Buffer.from(await sample('avif'));
+    patch(bytes);
+    const error = await codec.decode(new Uint8Array(bytes), limits).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NestorError);
+    expect((error as NestorError).code).toBe('E_UNSUPPORTED_MEDIA');
+    expect((error as NestorError).message).toMatch(/animated AVIF/);
+  });
+});

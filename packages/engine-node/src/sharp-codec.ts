@@ -6,7 +6,9 @@ import {
   type EncodeOptions,
   type ImageCodec,
   type ImageFormat,
+  isAvifSequence,
   NestorError,
+  type PagedImage,
   type RawImage,
   sniffImageFormat,
 } from '@nestor/core';
@@ -27,6 +29,14 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
       'E_UNSUPPORTED_MEDIA',
       'The input is not a JPEG, PNG, WebP, AVIF, TIFF or GIF image',
     );
+  if (isAvifSequence(bytes)) {
+    // libheif reads only the still item of a sequence (or nothing): frame 1 alone would drop the rest.
+    throw new NestorError(
+      'E_UNSUPPORTED_MEDIA',
+      'The input is an animated AVIF (an image sequence), which cannot be read frame by frame; convert it to an animated WebP or GIF, or a video',
+      { details: { format: 'avif', sequence: true } },
+    );
+  }
   const input = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
   let meta: Metadata;
   try {
@@ -36,10 +46,10 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
-  // TIFF pages are separate images, not frames: only GIF and WebP animate.
   if ((format === 'gif' || format === 'webp') && (meta.pages ?? 1) > 1) {
     return decodeAnimation(bytes, format, meta, limits);
   }
+  if (format === 'tiff' && (meta.pages ?? 1) > 1) return decodePages(bytes, meta.pages ?? 1, limits);
   if (w * h > limits.maxPixels) {
     throw new NestorError(
       'E_TOO_MANY_PIXELS',
@@ -64,15 +74,6 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
           )
         : undefined,
     ]);
-    const raw = (r: {
-      data: Buffer;
-      info: { width: number; height: number; channels: number };
-    }): RawImage => ({
-      width: r.info.width,
-      height: r.info.height,
-      channels: r.info.channels as 3 | 4,
-      data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length),
-    });
     return {
       image: raw(full),
       format,
@@ -93,6 +94,16 @@ function checkSides(w: number, h: number, minSide: number): void {
   }
 }
 
+/** sharp's raw output as a RawImage, sharing its memory. */
+function raw(r: { data: Buffer; info: { width: number; height: number; channels: number } }): RawImage {
+  return {
+    width: r.info.width,
+    height: r.info.height,
+    channels: r.info.channels as 3 | 4,
+    data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length),
+  };
+}
+
 const rawSrgb = (p: Sharp, channels: 3 | 4) =>
   p
     .toColourspace('srgb')
@@ -103,7 +114,8 @@ const rawSrgb = (p: Sharp, channels: 3 | 4) =>
 /**
  * Every frame of an animated GIF or WebP, checked from the header first: the frame count, and
  * the pixels of all frames together against the pixel limit. libvips stacks the frames vertically
- * in one buffer; each frame is a view into it. Frames are read as stored (no EXIF orientation).
+ * in one buffer; each frame is a view into it, turned upright one by one where the WebP's EXIF
+ * orientation asks (libvips rotates no multi-page image).
  */
 async function decodeAnimation(
   bytes: Uint8Array,
@@ -112,18 +124,9 @@ async function decodeAnimation(
   limits: DecodeLimits,
 ): Promise<DecodedImage> {
   const { width = 0, height = 0, pages = 1 } = meta;
-  if (pages > limits.maxFrames) {
-    throw new NestorError(
-      'E_INPUT_TOO_LARGE',
-      `The animation has ${pages} frames, more than the limit of ${limits.maxFrames}`,
-    );
-  }
-  if (width * height * pages > limits.maxPixels) {
-    throw new NestorError(
-      'E_TOO_MANY_PIXELS',
-      `The animation has ${pages} frames of ${width}x${height} pixels, ${width * height * pages} in all, more than the limit of ${limits.maxPixels}`,
-    );
-  }
+  const what = `The animation has ${pages} frames`;
+  checkFrameCount(pages, limits, what);
+  checkAllPixels(pages, width, height, limits, what);
   checkSides(width, height, limits.minSide);
   const channels: 3 | 4 = meta.hasAlpha ? 4 : 3;
   let stacked: Awaited<ReturnType<typeof rawSrgb>>;
@@ -143,7 +146,7 @@ async function decodeAnimation(
     );
   }
   const frameBytes = width * height * channels;
-  const frames = Array.from(
+  const stored = Array.from(
     { length: pages },
     (_, i): RawImage => ({
       width,
@@ -152,6 +155,8 @@ async function decodeAnimation(
       data: new Uint8Array(data.buffer, data.byteOffset + i * frameBytes, frameBytes),
     }),
   );
+  const orientation = meta.orientation ?? 1;
+  const frames = orientation === 1 ? stored : await Promise.all(stored.map((f) => upright(f, orientation)));
   // GIF and WebP readers report one delay per frame; a missing one shows as browsers do (100 ms).
   const delays = frames.map((_, i) => meta.delay?.[i] ?? DEFAULT_DELAY_MS);
   return {
@@ -160,6 +165,94 @@ async function decodeAnimation(
     source: bytes,
     animation: { frames, delays, loop: meta.loop ?? 0 },
   };
+}
+
+/** More frames (pages) than `maxFrames` are refused; `what` is e.g. "The animation has 4 frames". */
+function checkFrameCount(count: number, limits: DecodeLimits, what: string): void {
+  if (count > limits.maxFrames) {
+    throw new NestorError('E_INPUT_TOO_LARGE', `${what}, more than the limit of ${limits.maxFrames}`);
+  }
+}
+
+/** All frames' (pages') pixels together over `maxPixels` are refused. */
+function checkAllPixels(
+  count: number,
+  width: number,
+  height: number,
+  limits: DecodeLimits,
+  what: string,
+): void {
+  const pixels = width * height * count;
+  if (pixels > limits.maxPixels) {
+    throw new NestorError(
+      'E_TOO_MANY_PIXELS',
+      `${what} of ${width}x${height} pixels, ${pixels} in all, more than the limit of ${limits.maxPixels}`,
+    );
+  }
+}
+
+/**
+ * EXIF orientations as sharp operations: the mirror (sharp mirrors before it turns), then the
+ * clockwise turn that makes the stored pixels upright.
+ */
+const ORIENTATIONS: Readonly<Record<number, { readonly flop: boolean; readonly angle: number }>> = {
+  2: { flop: true, angle: 0 },
+  3: { flop: false, angle: 180 },
+  4: { flop: true, angle: 180 },
+  5: { flop: true, angle: 270 },
+  6: { flop: false, angle: 90 },
+  7: { flop: true, angle: 90 },
+  8: { flop: false, angle: 270 },
+};
+
+/** One stored frame turned upright as its EXIF orientation says. */
+async function upright(frame: RawImage, orientation: number): Promise<RawImage> {
+  const turn = ORIENTATIONS[orientation];
+  if (!turn) return frame;
+  return raw(
+    await rawPixels(frame).flop(turn.flop).rotate(turn.angle).raw().toBuffer({ resolveWithObject: true }),
+  );
+}
+
+/**
+ * Every page of a multi-page TIFF, each its own image read upright, checked from the headers
+ * first: the page count, and all pages' pixels together against the pixel limit. The pages are
+ * written back as one multi-page TIFF, so they must share one upright size.
+ */
+async function decodePages(bytes: Uint8Array, count: number, limits: DecodeLimits): Promise<DecodedImage> {
+  const what = `The TIFF has ${count} pages`;
+  checkFrameCount(count, limits, what);
+  const open = (page: number) =>
+    sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, page, pages: 1 });
+  const indices = Array.from({ length: count }, (_, i) => i);
+  let metas: Metadata[];
+  try {
+    metas = await Promise.all(indices.map((i) => open(i).metadata()));
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const sizes = metas.map(({ width = 0, height = 0, orientation = 1 }) =>
+    orientation >= 5 ? [height, width] : [width, height],
+  );
+  const [width = 0, height = 0] = sizes[0]!;
+  const other = sizes.findIndex(([w, h]) => w !== width || h !== height);
+  if (other > 0) {
+    throw new NestorError(
+      'E_UNSUPPORTED_MEDIA',
+      `Page ${other + 1} of the TIFF is ${sizes[other]!.join('x')} and page 1 is ${width}x${height}; a multi-page TIFF is anonymized only when all its pages have one size — split it into one file per page`,
+      { details: { pages: count } },
+    );
+  }
+  checkAllPixels(count, width, height, limits, what);
+  checkSides(width, height, limits.minSide);
+  const channels: 3 | 4 = metas.some((m) => m.hasAlpha) ? 4 : 3;
+  let pages: RawImage[];
+  try {
+    pages = await Promise.all(indices.map(async (i) => raw(await rawSrgb(open(i).rotate(), channels))));
+  } catch (error) {
+    throw decodeError(error);
+  }
+  return { image: pages[0]!, format: 'tiff', source: bytes, paged: { pages } };
 }
 
 const DEFAULT_DELAY_MS = 100;
@@ -177,14 +270,14 @@ function decodeError(error: unknown): NestorError {
 }
 
 async function encode(
-  image: RawImage | AnimatedImage,
+  image: RawImage | AnimatedImage | PagedImage,
   options: EncodeOptions,
   original: DecodedImage,
 ): Promise<Uint8Array> {
   try {
     const out =
-      'frames' in image
-        ? await animatedOutput(image, options, original)
+      'frames' in image || 'pages' in image
+        ? await stackedOutput(image, options, original)
         : await withFormat(
             options.keepMetadata ? await withOriginalMetadata(image, original) : rawPixels(image),
             options.format,
@@ -203,15 +296,16 @@ function rawPixels(image: RawImage): Sharp {
 }
 
 /**
- * An animated GIF or WebP from the frames stacked as libvips reads them, with their delays and loop
- * count. keepMetadata adds XMP and the sRGB profile only: the EXIF carrier is a still PNG.
+ * An animated GIF or WebP with its delays and loop count, or a multi-page TIFF, from the frames
+ * (pages) stacked as libvips reads them. keepMetadata adds XMP and the sRGB profile only: the EXIF
+ * carrier is a still PNG.
  */
-async function animatedOutput(
-  animation: AnimatedImage,
+async function stackedOutput(
+  image: AnimatedImage | PagedImage,
   options: EncodeOptions,
   original: DecodedImage,
 ): Promise<Buffer> {
-  const { frames, delays, loop } = animation;
+  const frames = 'frames' in image ? image.frames : image.pages;
   const { width, height, channels } = frames[0]!;
   const pixels = width * height * frames.length;
   let pipeline = sharp(Buffer.concat(frames.map((f) => f.data)), {
@@ -223,7 +317,13 @@ async function animatedOutput(
     if (meta.icc) pipeline = pipeline.withIccProfile('srgb');
     if (meta.xmpAsString) pipeline = pipeline.withXmp(meta.xmpAsString);
   }
-  const timing = { delay: [...delays], loop };
+  if ('pages' in image) {
+    if (options.format !== 'tiff') {
+      throw new NestorError('E_ENCODE', `${options.format} cannot hold pages; write TIFF`);
+    }
+    return withFormat(pipeline, 'tiff', options.quality).toBuffer();
+  }
+  const timing = { delay: [...image.delays], loop: image.loop };
   switch (options.format) {
     case 'gif':
       return pipeline.gif(timing).toBuffer();
