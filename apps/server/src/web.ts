@@ -220,7 +220,7 @@ const appConfigSchema = {
     },
     limits: {
       type: 'object',
-      properties: { maxBytes: number, maxPixels: number, minSide: number },
+      properties: { maxBytes: number, maxPixels: number, maxFrames: number, minSide: number },
     },
     auth: { type: 'object', properties: { mode: { type: 'string', enum: ['local', 'accounts'] } } },
   },
