@@ -1,11 +1,11 @@
 import {
   type DetectionResult,
   type FrameDetections,
-  invalidOption,
   type Label,
   NestorError,
   type TrackSummary,
 } from '@nestor/core';
+import { checkMs } from './retry.ts';
 import { fromServer, nestorError } from './transport.ts';
 
 /** `GET /v1/jobs/:id`: where a job stands. */
@@ -97,11 +97,6 @@ export interface JobPoller {
 
 const GROWTH = 1.5;
 
-function checkInterval(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw invalidOption(name, 'a number of ms ≥ 0', value);
-  return value;
-}
-
 /** The error a failed job reports, as a NestorError (its server code in `details.code`). */
 export function jobFailure(status: JobStatus): NestorError {
   const error = nestorError(status.error);
@@ -122,8 +117,8 @@ export async function waitForJob(
   signal: AbortSignal,
   options: WaitForJobOptions,
 ): Promise<JobStatus> {
-  const first = checkInterval('pollIntervalMs', options.pollIntervalMs ?? 1000);
-  const longest = checkInterval('maxPollIntervalMs', options.maxPollIntervalMs ?? 10_000);
+  const first = checkMs('pollIntervalMs', options.pollIntervalMs ?? 1000);
+  const longest = checkMs('maxPollIntervalMs', options.maxPollIntervalMs ?? 10_000);
   try {
     for (let interval = Math.min(first, longest); ; interval = Math.min(longest, interval * GROWTH)) {
       const status = await poller.status(id, signal);

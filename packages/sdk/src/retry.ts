@@ -24,10 +24,12 @@ export const DEFAULT_RETRY: RetryPolicy = {
 /** Never retries (`retry: false`). */
 const NO_RETRY: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: 1 };
 
-function checkMs(name: string, value: number | undefined): void {
+/** Checks a duration option: a finite number of ms ≥ 0, or absent. */
+export function checkMs<T extends number | undefined>(name: string, value: T): T {
   if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
     throw invalidOption(name, 'a number of ms ≥ 0', value);
   }
+  return value;
 }
 
 /** `base` with `options` on top, each value checked; `false` never retries. */

@@ -157,6 +157,18 @@ describe('retries', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('an answer whose body breaks off is E_NETWORK, not retried for a POST', async () => {
+    const { client, seen } = await setUp((request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      response.write('{"detections":', () => request.socket.destroy());
+    });
+    const error = await rejection(client.detect(IMAGE));
+    expect(error).toBeInstanceOf(NestorError);
+    expect(error).toMatchObject({ code: 'E_NETWORK' });
+    expect((error as NestorError).message).toMatch(/^The answer of http:.*\/v1\/detect broke off: /);
+    expect(seen).toHaveLength(1);
+  });
+
   it("a gateway's 502 and 504 of a GET are retried", async () => {
     const { client, seen } = await setUp(inTurn(proxyPage(502), proxyPage(504), ok));
     expect(await client.health()).toEqual(HEALTHY);

@@ -156,6 +156,19 @@ export function callSignal(
   return { signal: controller.signal, dispose };
 }
 
+/** Reads an answer's body: a connection that breaks off mid-body is E_NETWORK (an abort says why instead). */
+async function reading<T>(url: string, signal: AbortSignal, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (cause) {
+    if (signal.aborted) throw abortReason(signal);
+    if (cause instanceof NestorError) throw cause;
+    throw new NestorError('E_NETWORK', `The answer of ${url} broke off: ${describeFailure(cause)}`, {
+      cause,
+    });
+  }
+}
+
 type Attempt<T> = { readonly answer: T } | { readonly error: NestorError; readonly failure: Failure };
 
 /**
@@ -197,10 +210,10 @@ export function createTransport(options: TransportOptions) {
       return { error, failure: { kind: 'network' } };
     }
     if (response.ok || request.answers?.(response.status, n)) {
-      return { answer: await request.read(response, url, n) };
+      return { answer: await reading(url, signal, () => request.read(response, url, n)) };
     }
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), timing.now());
-    const body = await readJson(response, url);
+    const body = await reading(url, signal, () => readJson(response, url));
     const nestorBody = nestorError(isRecord(body) ? body.error : undefined) !== undefined;
     return {
       error: toError(body, response.status, url, retryAfterMs),
