@@ -83,7 +83,13 @@ export interface AppConfig {
     readonly quality: number;
     readonly keepMetadata: boolean;
   };
-  readonly limits: { readonly maxBytes: number; readonly maxPixels: number; readonly minSide: number };
+  readonly limits: {
+    readonly maxBytes: number;
+    readonly maxPixels: number;
+    /** Frames of an animated image or pages of a TIFF. */
+    readonly maxFrames: number;
+    readonly minSide: number;
+  };
   /** `local`: no login; `accounts`: a session cookie and the CSRF header on unsafe requests. */
   readonly auth: { readonly mode: 'local' | 'accounts' };
 }

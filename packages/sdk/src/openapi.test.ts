@@ -208,13 +208,43 @@ describe("the SDK's types match apps/server/openapi.json", () => {
     expect(presence(schema)).toEqual(sdk);
   });
 
-  it('JobStatus.output: the same keys (the document leaves them optional; the server always sends all three)', () => {
-    const sdk = {
-      fileName: 'required',
-      mimeType: 'required',
-      bytes: 'required',
-    } satisfies Presence<NonNullable<JobStatus['output']>>;
-    expect(Object.keys(presence(property(jobStatus, 'output'))).sort()).toEqual(Object.keys(sdk).sort());
+  // The document leaves these keys optional; the server always sends them all.
+  it.each([
+    {
+      what: 'JobStatus.output',
+      schema: property(jobStatus, 'output'),
+      sdk: { fileName: 'required', mimeType: 'required', bytes: 'required' } satisfies Presence<
+        NonNullable<JobStatus['output']>
+      >,
+    },
+    {
+      what: 'AppConfig.limits',
+      schema: property(json('/v1/app-config', 'get', '200'), 'limits'),
+      sdk: {
+        maxBytes: 'required',
+        maxPixels: 'required',
+        maxFrames: 'required',
+        minSide: 'required',
+      } satisfies Presence<AppConfig['limits']>,
+    },
+    {
+      what: 'AppConfig.defaults',
+      schema: property(json('/v1/app-config', 'get', '200'), 'defaults'),
+      sdk: {
+        task: 'required',
+        preset: 'required',
+        targets: 'required',
+        method: 'required',
+        strength: 'required',
+        feather: 'required',
+        minScore: 'required',
+        format: 'required',
+        quality: 'required',
+        keepMetadata: 'required',
+      } satisfies Presence<AppConfig['defaults']>,
+    },
+  ])('$what: the same keys', ({ schema, sdk }) => {
+    expect(Object.keys(presence(schema)).sort()).toEqual(Object.keys(sdk).sort());
   });
 
   it.each([
