@@ -1,5 +1,6 @@
+import { NestorError } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
-import { DEVICE_FORMATS, deviceOutputFormat } from './engines.ts';
+import { checkAnimatedFormat, DEVICE_FORMATS, deviceOutputFormat } from './engines.ts';
 
 describe('on-device output format', () => {
   it('offers only what the browser writes', () => {
@@ -16,5 +17,39 @@ describe('on-device output format', () => {
     ['jpeg', 'avif', 'jpeg'],
   ] as const)('chosen %s, input %s → %s', (chosen, input, expected) => {
     expect(deviceOutputFormat(chosen, input)).toBe(expected);
+  });
+});
+
+describe('animated input and the output format', () => {
+  /** A GIF89a with `frames` 1x1 image descriptors (each with a 2-byte LZW block). */
+  const gif = (frames: number) =>
+    new Uint8Array([
+      ...[...'GIF89a'].map((c) => c.charCodeAt(0)),
+      ...[1, 0, 1, 0, 0, 0, 0],
+      ...Array.from({ length: frames }, () => [0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0]).flat(),
+      0x3b,
+    ]);
+
+  it.each([
+    { name: 'animated GIF as JPEG', frames: 3, format: 'jpeg', refused: true },
+    { name: 'animated GIF as PNG', frames: 3, format: 'png', refused: true },
+    { name: 'animated GIF as WebP', frames: 3, format: 'webp', refused: false },
+    { name: 'animated GIF as the input', frames: 3, format: 'same', refused: false },
+    { name: 'still GIF as JPEG', frames: 1, format: 'jpeg', refused: false },
+  ] as const)('$name: refused before upload $refused', ({ frames, format, refused }) => {
+    const error = (() => {
+      try {
+        checkAnimatedFormat(gif(frames), format);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
+    if (!refused) return expect(error).toBeUndefined();
+    expect(error).toBeInstanceOf(NestorError);
+    expect([(error as NestorError).code, (error as NestorError).details]).toEqual([
+      'E_INVALID_OPTION',
+      { animatedFrames: 3 },
+    ]);
   });
 });

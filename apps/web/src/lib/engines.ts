@@ -1,7 +1,9 @@
 import {
+  countFrames,
   type DetectionResult,
   type ImageFormat,
   type Label,
+  NestorError,
   type Pipeline,
   type Preset,
   type RedactionMethod,
@@ -91,6 +93,7 @@ export async function runOnServer(file: Blob, task: Task, options: RequestOption
     const wallMs = elapsed(start);
     return { result, wallMs, networkMs: Math.max(0, Math.round(wallMs - result.timings.totalMs)) };
   }
+  checkAnimatedFormat(new Uint8Array(await file.arrayBuffer()), options.format ?? 'same');
   const { output, ...result } = await api().anonymizeJson(file, options);
   const wallMs = elapsed(start);
   return {
@@ -99,6 +102,26 @@ export async function runOnServer(file: Blob, task: Task, options: RequestOption
     wallMs,
     networkMs: Math.max(0, Math.round(wallMs - result.timings.totalMs)),
   };
+}
+
+/** Output formats that hold an animation (the server refuses the others for an animated input). */
+const ANIMATION_FORMATS: readonly ('same' | ImageFormat)[] = ['same', 'gif', 'webp'];
+
+/**
+ * Refuses an animated image with an output format that cannot animate before it is uploaded, as the
+ * server would (`E_INVALID_OPTION`), with `details.animatedFrames` for a sentence that says so.
+ * @example checkAnimatedFormat(animatedGifBytes, 'jpeg') // throws E_INVALID_OPTION
+ */
+export function checkAnimatedFormat(bytes: Uint8Array, chosen: 'same' | ImageFormat): void {
+  if (ANIMATION_FORMATS.includes(chosen)) return;
+  const frames = countFrames(bytes);
+  if (frames > 1) {
+    throw new NestorError(
+      'E_INVALID_OPTION',
+      `The image is animated (${frames} frames): ${chosen} cannot hold it; choose same, gif or webp`,
+      { details: { animatedFrames: frames } },
+    );
+  }
 }
 
 let device: Promise<Pipeline> | undefined;

@@ -42,6 +42,41 @@ describe('error messages', () => {
     );
   });
 
+  it.each([
+    ['en', 'This image is animated (12 frames): choose Same as input, GIF or WebP as the output format.'],
+    [
+      'fr',
+      'Cette image est animée (12 images) : choisissez « Identique à l’entrée », GIF ou WebP comme format de sortie.',
+    ],
+    [
+      'de',
+      'Dieses Bild ist animiert (12 Einzelbilder): Wählen Sie „Wie die Eingabe“, GIF oder WebP als Ausgabeformat.',
+    ],
+    [
+      'it',
+      'Questa immagine è animata (12 fotogrammi): scegli «Come l’originale», GIF o WebP come formato di uscita.',
+    ],
+  ] as const)(
+    'an animated image with a format that cannot animate says which to choose (%s)',
+    (locale, want) => {
+      const error = new NestorError('E_INVALID_OPTION', 'x', { details: { animatedFrames: 12 } });
+      expect(errorMessage(error, locale)).toBe(want);
+    },
+  );
+
+  it('any other refused option adds what the server said of it to the sentence', () => {
+    const server = new NestorError(
+      'E_INVALID_OPTION',
+      'Expected one of "same", "tiff" for a multi-page TIFF for format but received "png" of type string',
+    );
+    expect(errorMessage(server, 'en')).toBe(
+      'One of the options has a value the server does not accept. Expected one of "same", "tiff" for a multi-page TIFF for format but received "png" of type string',
+    );
+    expect(errorMessage(new NestorError('E_INVALID_OPTION'), 'en')).toBe(
+      'One of the options has a value the server does not accept.',
+    );
+  });
+
   it('formatBytes', () => {
     expect(formatBytes(999, 'en')).toBe('999 B');
     expect(formatBytes(800_000, 'de')).toBe('800 kB');

@@ -1,4 +1,4 @@
-import { type Locale, NestorError } from '@nestor/core';
+import { ERROR_CODES, type Locale, NestorError } from '@nestor/core';
 import { MESSAGES } from '../messages/index.ts';
 import { errorCode } from './api.ts';
 import { format } from './translate.ts';
@@ -19,12 +19,19 @@ export function formatBytes(bytes: number, locale: Locale): string {
 export function errorMessage(error: unknown, locale: Locale, limits?: { maxBytes: number }): string {
   const code = errorCode(error);
   const messages: Readonly<Record<string, string>> = MESSAGES.errors[locale];
-  // The on-device engine refuses animated images (it would read one frame): say so, not "unreadable".
+  // An animated image refused on device (one frame only) or in a format that cannot animate.
   const frames = error instanceof NestorError ? error.details?.animatedFrames : undefined;
-  if (typeof frames === 'number') return format(messages.animatedOnDevice!, locale, { frames });
+  if (typeof frames === 'number') {
+    const animated = code === 'E_INVALID_OPTION' ? messages.animatedFormat! : messages.animatedOnDevice!;
+    return format(animated, locale, { frames });
+  }
   const template = Object.hasOwn(messages, code) && code !== 'unknown' ? messages[code]! : messages.unknown!;
-  return format(template, locale, {
+  const sentence = format(template, locale, {
     code,
     limit: limits ? formatBytes(limits.maxBytes, locale) : '—',
   });
+  // The server names the option and what it accepts (in English): more use than the sentence alone.
+  const specific =
+    code === 'E_INVALID_OPTION' && error instanceof NestorError && error.message !== ERROR_CODES[code];
+  return specific ? `${sentence} ${error.message}` : sentence;
 }

@@ -36,6 +36,8 @@ export const errors = defineMessages({
     E_FORBIDDEN: 'You are not allowed to do this.',
     animatedOnDevice:
       'This image is animated ({frames} frames). “On this device” reads only its first frame, so anonymize it on the server.',
+    animatedFormat:
+      'This image is animated ({frames} frames): choose Same as input, GIF or WebP as the output format.',
     unknown: 'Something went wrong ({code}).',
   },
   fr: {
@@ -74,6 +76,8 @@ export const errors = defineMessages({
     E_FORBIDDEN: 'Vous n’avez pas le droit de faire cela.',
     animatedOnDevice:
       'Cette image est animée ({frames} images). « Sur cet appareil » n’en lit que la première : anonymisez-la sur le serveur.',
+    animatedFormat:
+      'Cette image est animée ({frames} images) : choisissez « Identique à l’entrée », GIF ou WebP comme format de sortie.',
     unknown: 'Une erreur s’est produite ({code}).',
   },
   de: {
@@ -112,6 +116,8 @@ export const errors = defineMessages({
     E_FORBIDDEN: 'Dazu sind Sie nicht berechtigt.',
     animatedOnDevice:
       'Dieses Bild ist animiert ({frames} Einzelbilder). „Auf diesem Gerät“ liest nur das erste, anonymisieren Sie es daher auf dem Server.',
+    animatedFormat:
+      'Dieses Bild ist animiert ({frames} Einzelbilder): Wählen Sie „Wie die Eingabe“, GIF oder WebP als Ausgabeformat.',
     unknown: 'Etwas ist schiefgelaufen ({code}).',
   },
   it: {
@@ -149,6 +155,8 @@ export const errors = defineMessages({
     E_FORBIDDEN: 'Non hai il permesso di farlo.',
     animatedOnDevice:
       'Questa immagine è animata ({frames} fotogrammi). «Su questo dispositivo» ne legge solo il primo: anonimizzala sul server.',
+    animatedFormat:
+      'Questa immagine è animata ({frames} fotogrammi): scegli «Come l’originale», GIF o WebP come formato di uscita.',
     unknown: 'Si è verificato un errore ({code}).',
   },
 });
