@@ -1,7 +1,8 @@
 'use client';
 
-import type { Detection } from '@nestor/core';
+import type { DetectionResult } from '@nestor/core';
 import { type ReactNode, useId, useState } from 'react';
+import { type DrawnRegion, firstFrameWithRegions, frameKind, regionsOfFrame } from '../lib/frames.ts';
 import { useT } from '../lib/i18n.tsx';
 import { placeLabels } from '../lib/labels.ts';
 
@@ -129,7 +130,7 @@ export function DetectionOverlay(props: {
   name: string;
   width: number;
   height: number;
-  detections: readonly Detection[];
+  detections: readonly DrawnRegion[];
 }) {
   const t = useT('studio');
   const stroke = Math.max(2, Math.round(Math.max(props.width, props.height) / 400));
@@ -193,5 +194,49 @@ export function DetectionOverlay(props: {
         ))}
       </svg>
     </ZoomFrame>
+  );
+}
+
+/**
+ * Detect mode for any result: a still image's boxes, or for an animation (a multi-page TIFF) a
+ * frame (page) slider and the boxes of the chosen frame, said to be that frame's.
+ */
+export function ResultOverlay(props: { original: string; name: string; result: DetectionResult }) {
+  const t = useT('studio');
+  const id = useId();
+  const { result } = props;
+  const kind = frameKind(result);
+  const count = result.image.frames ?? 1;
+  const [chosen, setChosen] = useState(() => firstFrameWithRegions(result));
+  // A run again may give fewer frames than the one the slider was left on.
+  const frame = Math.min(chosen, count - 1);
+  return (
+    <div className="space-y-2">
+      <DetectionOverlay
+        original={props.original}
+        name={props.name}
+        width={result.image.width}
+        height={result.image.height}
+        detections={regionsOfFrame(result, frame)}
+      />
+      {kind === 'still' ? null : (
+        <div className="flex flex-wrap items-center gap-3">
+          <label htmlFor={id} className="text-sm font-medium" data-testid="frame-label">
+            {t(kind === 'pages' ? 'boxesOfPage' : 'boxesOfFrame', { frame: frame + 1, count })}
+          </label>
+          <input
+            id={id}
+            type="range"
+            min={1}
+            max={count}
+            value={frame + 1}
+            onChange={(e) => setChosen(Number(e.target.value) - 1)}
+            className="min-h-11 flex-1"
+            data-testid="frame-picker"
+          />
+          {kind === 'animation' ? <p className="w-full text-sm text-slate-700">{t('framesNote')}</p> : null}
+        </div>
+      )}
+    </div>
   );
 }

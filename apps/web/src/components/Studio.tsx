@@ -18,10 +18,11 @@ import {
   type Task,
 } from '../lib/engines.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { frameKind } from '../lib/frames.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
 import { type EditableRegion, fromDetections, toReviewed } from '../lib/regions.ts';
 import { type CompareOutcome, ComparePanel } from './ComparePanel.tsx';
-import { BeforeAfter, DetectionOverlay } from './ImageStage.tsx';
+import { BeforeAfter, ResultOverlay } from './ImageStage.tsx';
 import { OptionsPanel } from './OptionsPanel.tsx';
 import { ReviewEditor } from './ReviewEditor.tsx';
 import { UploadArea } from './UploadArea.tsx';
@@ -445,6 +446,7 @@ export function Studio() {
     }
     const done = item.done!;
     const { result } = done;
+    const kind = frameKind(result);
     if (reviewing) {
       return (
         <ReviewEditor
@@ -468,13 +470,7 @@ export function Studio() {
         {done.task === 'anonymize' && done.outputUrl ? (
           <BeforeAfter original={item.previewUrl} anonymized={done.outputUrl} name={item.file.name} />
         ) : (
-          <DetectionOverlay
-            original={item.previewUrl}
-            name={item.file.name}
-            width={result.image.width}
-            height={result.image.height}
-            detections={result.detections}
-          />
+          <ResultOverlay original={item.previewUrl} name={item.file.name} result={result} />
         )}
 
         <div className="grid gap-4 sm:grid-cols-2">
@@ -501,6 +497,14 @@ export function Studio() {
               })}
               {item.reviewed ? ` ${t('reviewedNote')}` : ''}
             </p>
+            {kind === 'still' ? null : (
+              <p className="mt-2 text-sm text-slate-700" data-testid="frames-summary">
+                {t(kind === 'pages' ? 'pagesSummary' : 'framesSummary', {
+                  count: result.image.frames ?? 1,
+                  withRegions: result.frames?.length ?? 0,
+                })}
+              </p>
+            )}
           </section>
           <section aria-labelledby={`${item.id}-timings`}>
             <h3 id={`${item.id}-timings`} className="font-semibold">
@@ -523,10 +527,13 @@ export function Studio() {
         </div>
 
         <div className="flex flex-wrap gap-2">
+          {/* Reviewed regions replace the detector's on every frame: a still's regions would uncover a moving face. */}
           <button
             type="button"
             onClick={() => setReviewing(true)}
-            className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50"
+            disabled={kind !== 'still'}
+            aria-describedby={kind === 'still' ? undefined : `${item.id}-review-still`}
+            className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50 disabled:opacity-50"
           >
             {t('review')}
           </button>
@@ -565,6 +572,11 @@ export function Studio() {
           </button>
         </div>
 
+        {kind === 'still' ? null : (
+          <p id={`${item.id}-review-still`} className="text-sm text-slate-700">
+            {t('reviewStillOnly')}
+          </p>
+        )}
         {item.compare?.state === 'done' ? <ComparePanel outcome={item.compare.outcome} /> : null}
         {item.compare?.state === 'error' ? (
           <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">

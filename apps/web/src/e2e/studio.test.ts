@@ -4,6 +4,7 @@ import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEV_IMAGES,
   type Harness,
   hasChromium,
   hasDevSet,
@@ -116,6 +117,49 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await expectAccessible(page, 'detect');
     await context.close();
   });
+
+  it.skipIf(!hasDevSet)(
+    'an animated GIF: counts, a frame slider with that frame’s boxes, no still review, a clear format error',
+    async () => {
+      const { default: sharp } = await import('sharp');
+      const face = await readFile(`${DEV_IMAGES}/face-0007.jpg`);
+      const crop = await sharp(face).extract({ left: 80, top: 60, width: 160, height: 200 }).png().toBuffer();
+      // The face on frames 1 and 3 only, so the slider must change which boxes are drawn.
+      const frame = (withFace: boolean) =>
+        sharp({ create: { width: 400, height: 240, channels: 3, background: '#707070' } })
+          .composite(withFace ? [{ input: crop, left: 100, top: 20 }] : [])
+          .png()
+          .toBuffer();
+      const pngs = await Promise.all([true, false, true].map(frame));
+      const gif = await sharp(pngs, { join: { animated: true } })
+        .gif({ delay: [300, 300, 300], loop: 0 })
+        .toBuffer();
+      const { context, page } = await newPage(harness.browser);
+      await page.goto(`${harness.baseUrl}/en/`);
+      await upload(page, { name: 'walk.gif', mimeType: 'image/gif', buffer: gif });
+      expect(await count(page, 'face')).toBeGreaterThanOrEqual(1);
+      expect(await page.getByTestId('frames-summary').textContent()).toMatch(/Animated image: 3 frames/);
+      expect(await page.getByRole('button', { name: 'Review regions' }).isDisabled()).toBe(true);
+
+      await page.getByText('Only detect', { exact: true }).click();
+      await page.getByRole('button', { name: 'Run again with these options' }).click();
+      await page.getByTestId('frame-picker').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('frame-label').textContent()).toBe('Boxes of frame 1 of 3');
+      expect(await page.getByTestId('detection-box').count()).toBeGreaterThanOrEqual(1);
+      await page.getByTestId('frame-picker').fill('2');
+      expect(await page.getByTestId('frame-label').textContent()).toBe('Boxes of frame 2 of 3');
+      await expectAccessible(page, 'animated detect');
+
+      await page.getByText('Anonymize', { exact: true }).click();
+      await page.getByLabel('Output format').selectOption('jpeg');
+      await page.getByRole('button', { name: 'Run again with these options' }).click();
+      await page.getByTestId('error').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('error').textContent()).toBe(
+        'This image is animated (3 frames): choose Same as input, GIF or WebP as the output format.',
+      );
+      await context.close();
+    },
+  );
 
   it('adding and removing a region in review changes the output image', async () => {
     const { context, page } = await newPage(harness.browser);

@@ -111,6 +111,13 @@ export const studio = defineMessages({
     timings: 'Time per stage',
     networkNone: 'none (on this device)',
     review: 'Review regions',
+    boxesOfFrame: 'Boxes of frame {frame} of {count}',
+    boxesOfPage: 'Boxes of page {frame} of {count}',
+    framesNote: 'The boxes are those of the chosen frame; the picture is shown as your browser plays it.',
+    framesSummary:
+      'Animated image: {count} frames, regions on {withRegions}. Counts are objects followed across frames.',
+    pagesSummary: '{count} pages, regions on {withRegions}. Counts add up all pages.',
+    reviewStillOnly: 'Review works on still images only: an animation’s regions move from frame to frame.',
     download: 'Download',
     downloadJson: 'Download detections (JSON)',
   },
@@ -226,6 +233,15 @@ export const studio = defineMessages({
     timings: 'Temps par étape',
     networkNone: 'aucun (sur cet appareil)',
     review: 'Vérifier les zones',
+    boxesOfFrame: 'Cadres de l’image {frame} sur {count}',
+    boxesOfPage: 'Cadres de la page {frame} sur {count}',
+    framesNote:
+      'Les cadres sont ceux de l’image choisie ; l’animation s’affiche telle que votre navigateur la joue.',
+    framesSummary:
+      'Image animée : {count} images, des zones sur {withRegions}. Les nombres comptent les objets suivis d’une image à l’autre.',
+    pagesSummary: '{count} pages, des zones sur {withRegions}. Les nombres additionnent toutes les pages.',
+    reviewStillOnly:
+      'La vérification ne fonctionne que sur les images fixes : les zones d’une animation bougent d’une image à l’autre.',
     download: 'Télécharger',
     downloadJson: 'Télécharger les détections (JSON)',
   },
@@ -339,6 +355,15 @@ export const studio = defineMessages({
     timings: 'Zeit pro Schritt',
     networkNone: 'keine (auf diesem Gerät)',
     review: 'Bereiche prüfen',
+    boxesOfFrame: 'Rahmen von Einzelbild {frame} von {count}',
+    boxesOfPage: 'Rahmen von Seite {frame} von {count}',
+    framesNote:
+      'Die Rahmen gehören zum gewählten Einzelbild; das Bild wird so gezeigt, wie Ihr Browser es abspielt.',
+    framesSummary:
+      'Animiertes Bild: {count} Einzelbilder, Bereiche auf {withRegions}. Gezählt werden über die Einzelbilder verfolgte Objekte.',
+    pagesSummary: '{count} Seiten, Bereiche auf {withRegions}. Die Zahlen summieren alle Seiten.',
+    reviewStillOnly:
+      'Die Prüfung funktioniert nur bei Standbildern: Die Bereiche einer Animation wandern von Bild zu Bild.',
     download: 'Herunterladen',
     downloadJson: 'Erkennungen herunterladen (JSON)',
   },
@@ -454,6 +479,15 @@ export const studio = defineMessages({
     timings: 'Tempo per fase',
     networkNone: 'nessuna (su questo dispositivo)',
     review: 'Controlla le aree',
+    boxesOfFrame: 'Riquadri del fotogramma {frame} di {count}',
+    boxesOfPage: 'Riquadri della pagina {frame} di {count}',
+    framesNote:
+      'I riquadri sono quelli del fotogramma scelto; l’immagine è mostrata come la riproduce il browser.',
+    framesSummary:
+      'Immagine animata: {count} fotogrammi, aree su {withRegions}. I conteggi sono oggetti seguiti tra i fotogrammi.',
+    pagesSummary: '{count} pagine, aree su {withRegions}. I conteggi sommano tutte le pagine.',
+    reviewStillOnly:
+      'Il controllo funziona solo sulle immagini fisse: le aree di un’animazione si spostano da un fotogramma all’altro.',
     download: 'Scarica',
     downloadJson: 'Scarica i rilevamenti (JSON)',
   },
