@@ -27,6 +27,27 @@ function connect(config: Config): Redis {
   return new Redis(config.redis.url, { maxRetriesPerRequest: null });
 }
 
+/** How long a close waits for Redis before it gives up on a clean goodbye. */
+const CLOSE_WAIT_MS = 5000;
+
+/**
+ * Waits for a BullMQ close, at most `CLOSE_WAIT_MS`. Closed while ioredis is reconnecting (Redis
+ * just restarted), BullMQ waits for an 'end' event that never comes: shutdown would hang forever.
+ * Nothing is left running then (no socket, no reconnect timer), so giving up is safe.
+ * @returns false when the close did not finish in time
+ */
+async function closeWithin(closing: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS);
+  });
+  try {
+    return await Promise.race([closing.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const STATE: Readonly<Record<string, JobState>> = {
   active: 'active',
   completed: 'completed',
@@ -166,8 +187,10 @@ export function createBullQueue(options: { config: Config; storage: JobStorage; 
     },
     async close() {
       sweeper.stop();
-      await events?.close();
-      await queue.close();
+      if (events && !(await closeWithin(events.close())))
+        log.error({ code: 'E_TIMEOUT' }, 'job events: Redis did not answer the close; shutting down anyway');
+      if (!(await closeWithin(queue.close())))
+        log.error({ code: 'E_TIMEOUT' }, 'job queue: Redis did not answer the close; shutting down anyway');
       connection.disconnect();
     },
   };
@@ -266,7 +289,8 @@ export function startBullWorker(
   return {
     async close() {
       closing = true;
-      await worker.close();
+      if (!(await closeWithin(worker.close())))
+        log('nestor worker: Redis did not answer the close; shutting down anyway');
       subscriber.disconnect();
       connection.disconnect();
     },
