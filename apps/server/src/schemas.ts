@@ -34,7 +34,10 @@ const detectionResultProperties = {
       width: { type: 'number' },
       height: { type: 'number' },
       format: { type: 'string', enum: [...IMAGE_FORMATS] },
-      frames: { type: 'number', description: 'Animated GIF or WebP only: its frame count.' },
+      frames: {
+        type: 'number',
+        description: 'Animated GIF or WebP, or multi-page TIFF, only: its frame or page count.',
+      },
       delaysMs: {
         type: 'array',
         items: { type: 'number' },
@@ -54,7 +57,8 @@ const detectionResultProperties = {
   },
   frames: {
     type: 'array',
-    description: 'Animated GIF or WebP only, as in the video JSON: the frames with regions.',
+    description:
+      'Animated GIF or WebP, or multi-page TIFF (pages at timeMs 0, no track), only, as in the video JSON: the frames with regions.',
     items: {
       type: 'object',
       required: ['index', 'timeMs', 'detections'],
@@ -78,7 +82,8 @@ const detectionResultProperties = {
   },
   tracks: {
     type: 'array',
-    description: 'Animated GIF or WebP only: each object followed across frames.',
+    description:
+      'Animated GIF or WebP only (empty for a multi-page TIFF, whose pages are unrelated): each object followed across frames.',
     items: {
       type: 'object',
       required: ['id', 'label', 'firstFrame', 'lastFrame', 'sightings', 'misses', 'maxScore'],

@@ -1,3 +1,5 @@
+import { NestorError } from './errors.ts';
+
 /** Decoded pixels: interleaved 8-bit channels, row-major, no padding between rows. */
 export interface RawImage {
   readonly width: number;
@@ -78,6 +80,15 @@ export function isAvifSequence(bytes: Uint8Array): boolean {
   // Major brand at 8, minor version at 12, then compatible brands.
   for (let at = 8; at + 4 <= end; at += at === 8 ? 8 : 4) if (brand(at) === 'avis') return true;
   return false;
+}
+
+/** Raised for an animated AVIF: no codec Nestor runs reads its frames, and frame 1 alone would drop the rest. */
+export function avifSequenceUnsupported(): NestorError {
+  return new NestorError(
+    'E_UNSUPPORTED_MEDIA',
+    'The input is an animated AVIF (an image sequence), which cannot be read frame by frame; convert it to an animated WebP or GIF, or a video',
+    { details: { format: 'avif', sequence: true } },
+  );
 }
 
 /** GIF89a §17-§24: after the screen descriptor (and its colour table), blocks until the trailer. */

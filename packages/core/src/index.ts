@@ -77,6 +77,7 @@ export {
 export * from './geometry.ts';
 /** Images: raw pixels, formats, sniffing. */
 export {
+  avifSequenceUnsupported,
   countFrames,
   FILE_EXTENSIONS,
   IMAGE_FORMATS,

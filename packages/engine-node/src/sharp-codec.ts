@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import {
   type AnimatedImage,
+  avifSequenceUnsupported,
   type DecodedImage,
   type DecodeLimits,
   type EncodeOptions,
@@ -29,14 +30,8 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
       'E_UNSUPPORTED_MEDIA',
       'The input is not a JPEG, PNG, WebP, AVIF, TIFF or GIF image',
     );
-  if (isAvifSequence(bytes)) {
-    // libheif reads only the still item of a sequence (or nothing): frame 1 alone would drop the rest.
-    throw new NestorError(
-      'E_UNSUPPORTED_MEDIA',
-      'The input is an animated AVIF (an image sequence), which cannot be read frame by frame; convert it to an animated WebP or GIF, or a video',
-      { details: { format: 'avif', sequence: true } },
-    );
-  }
+  // libheif reads only the still item of a sequence (or nothing): frame 1 alone would drop the rest.
+  if (isAvifSequence(bytes)) throw avifSequenceUnsupported();
   const input = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
   let meta: Metadata;
   try {

@@ -1,5 +1,6 @@
 import {
   type AnimatedImage,
+  avifSequenceUnsupported,
   countFrames,
   type DecodedImage,
   type DecodeLimits,
@@ -7,6 +8,7 @@ import {
   type ImageCodec,
   type ImageFormat,
   invalidOption,
+  isAvifSequence,
   MIME_TYPES,
   NestorError,
   type RawImage,
@@ -67,6 +69,7 @@ export class CanvasCodec implements ImageCodec {
     // The browser decodes only the first frame: anonymizing that alone would leak the others.
     const frames = countFrames(bytes);
     if (frames > 1) throw animatedUnsupported(frames);
+    if (isAvifSequence(bytes)) throw avifSequenceUnsupported();
     const size = readImageSize(bytes, format);
     if (!size) {
       throw new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated');

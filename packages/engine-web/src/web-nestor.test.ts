@@ -57,6 +57,14 @@ describe('WebNestor', () => {
     );
   });
 
+  it('refuses an animated AVIF rather than read its first frame alone', async () => {
+    const onDevice = new WebNestor(webNestorDeps(unreachable, parseConfig({})));
+    // An ISO-BMFF ftyp box: major brand avis (an image sequence), compatible avif and mif1.
+    const ftyp = new Uint8Array([0, 0, 0, 24, ...ascii('ftypavis'), 0, 0, 0, 0, ...ascii('avifmif1')]);
+    const error = await onDevice.anonymize(ftyp).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_UNSUPPORTED_MEDIA', details: { format: 'avif', sequence: true } });
+  });
+
   it('createWebNestor refuses a config with output.keepMetadata before loading anything', async () => {
     expect(
       await code(
@@ -77,4 +85,8 @@ function twoFrameGif(): Uint8Array {
     ...frame,
     0x3b,
   ]);
+}
+
+function ascii(text: string): number[] {
+  return [...text].map((c) => c.charCodeAt(0));
 }
