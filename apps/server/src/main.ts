@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { type Config, type Pipeline, toNestorError } from '@nestor/core';
 import { statsRepository } from '@nestor/db';
 import { loadConfig } from '@nestor/engine-node';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp, renderMetrics } from './app.ts';
 import type { Accounts } from './auth/accounts.ts';
 import { runAdminCommand } from './auth/cli.ts';
@@ -95,10 +95,20 @@ export async function main(argv: readonly string[] = []): Promise<number> {
     checkExposure(loaded.config);
     if (loaded.config.auth.mode === 'accounts') runtime = await openAccounts(loaded.config, loaded.file);
     // Each pool worker processes one image at a time, so the pool is as large as the concurrency limit.
+    let log: FastifyBaseLogger | undefined;
     nestor = createPipelinePool({
       size: processingSlots(loaded.config.server.concurrency),
       config: loaded.config,
       modelsDir: loaded.modelsDir,
+      // Before the server logs (models failing at start-up), stderr says it.
+      onWorkerExit: ({ index, exitCode, error }) => {
+        const fields = { worker: index, exitCode, err: error };
+        if (log) log.error(fields, 'pipeline worker stopped; a new one replaces it');
+        else
+          process.stderr.write(
+            `nestor-server: pipeline worker ${index} stopped (${String(error ?? exitCode)})\n`,
+          );
+      },
     });
     // buildApp starts loading the models once listening; /readyz says when they are in. Its jobs run
     // in-process, or in BullMQ when redis.url is set (workers: `nestor worker`).
@@ -110,6 +120,7 @@ export async function main(argv: readonly string[] = []): Promise<number> {
       // Statistics persist in the accounts database; without one (local mode) they live in memory.
       ...(runtime ? { accounts: runtime.accounts, stats: statsRepository(runtime.db) } : {}),
     });
+    log = app.log;
     if (metricsUrl) app.log.info({ metricsUrl }, 'metrics served on the internal listener');
     if (runtime && (await runtime.accounts.countUsers()) === 0) {
       app.log.warn('No accounts yet: create the first admin with `nestor-server user create --admin <name>`');

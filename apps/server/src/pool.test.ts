@@ -4,7 +4,7 @@ import { createNodeNestor } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPipelinePool, withThreadShare } from './pool.ts';
+import { createPipelinePool, type WorkerExit, withThreadShare } from './pool.ts';
 
 const config = defaultConfig();
 const pool = createPipelinePool({ size: 2, config, modelsDir: DEFAULT_MODELS_DIR });
@@ -66,5 +66,62 @@ describe('withThreadShare', () => {
   ])('threads $fixed with $size workers → $threads per session', ({ fixed, size, threads }) => {
     const base = parseConfig({ engine: { threads: fixed } });
     expect(withThreadShare(base, size).engine.threads).toBe(threads);
+  });
+});
+
+describe('pipeline pool: a worker thread that stops', () => {
+  const workerUrl = new URL('./pool-test-worker.mjs', import.meta.url);
+  const threadOf = async (result: Promise<unknown>) => ((await result) as { threadId: number }).threadId;
+
+  it('fails only its own request, and is replaced: later requests are answered', async () => {
+    const exits: WorkerExit[] = [];
+    const crashing = createPipelinePool({
+      size: 2,
+      config: defaultConfig(),
+      modelsDir: '',
+      workerUrl,
+      onWorkerExit: (exit) => exits.push(exit),
+    });
+    try {
+      // The slow request keeps one worker busy, so the crash goes to the other.
+      const slow = threadOf(crashing.detect(new Uint8Array(3)));
+      const crash = crashing.detect(new Uint8Array(1)).catch((error: unknown) => error);
+      expect(await crash).toMatchObject({ code: 'E_INTERNAL', message: 'A pipeline worker stopped' });
+      const survivor = await slow;
+      expect(exits).toHaveLength(1);
+      expect(exits[0]).toMatchObject({ exitCode: 1 });
+      expect(String(exits[0]!.error)).toContain('worker crashed on purpose');
+      // Two requests at once reach two live threads: the survivor and the replacement.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const threads = await Promise.all([
+        threadOf(crashing.detect(new Uint8Array(3))),
+        threadOf(crashing.detect(new Uint8Array(3))),
+      ]);
+      expect(new Set(threads).size).toBe(2);
+      expect(threads).toContain(survivor);
+    } finally {
+      await crashing.dispose();
+    }
+  });
+
+  it('a worker that cannot start is retried, and requests meanwhile fail at once instead of waiting', async () => {
+    const exits: WorkerExit[] = [];
+    const broken = createPipelinePool({
+      size: 1,
+      config: { ...defaultConfig(), dieAtStart: true } as ReturnType<typeof defaultConfig>,
+      modelsDir: '',
+      workerUrl,
+      onWorkerExit: (exit) => exits.push(exit),
+    });
+    try {
+      const first = await broken.detect(new Uint8Array(2)).catch((error: unknown) => error);
+      expect(first).toBeInstanceOf(NestorError);
+      expect(['E_INTERNAL', 'E_BUSY']).toContain((first as NestorError).code);
+      await expect.poll(() => exits.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      const meanwhile = await broken.detect(new Uint8Array(2)).catch((error: unknown) => error);
+      expect(meanwhile).toBeInstanceOf(NestorError);
+    } finally {
+      await broken.dispose();
+    }
   });
 });

@@ -32,43 +32,85 @@ export type PoolResponse =
 
 interface Member {
   readonly worker: Worker;
+  alive: boolean;
+  readonly pending: Map<number, { resolve: (r: PoolResponse) => void; reject: (e: unknown) => void }>;
   busy: number;
 }
+
+/** Why a pipeline worker thread stopped, for the server's log. */
+export interface WorkerExit {
+  readonly index: number;
+  readonly exitCode: number;
+  readonly error?: unknown;
+}
+
+export interface PipelinePoolOptions {
+  readonly size: number;
+  readonly config: Config;
+  readonly modelsDir: string;
+  /** Told when a worker thread stops on its own; the pool has already started its replacement. */
+  readonly onWorkerExit?: (exit: WorkerExit) => void;
+  /** The worker thread's entry (tests give one that can be made to crash). */
+  readonly workerUrl?: URL;
+}
+
+/** The longest wait before a worker that keeps dying at start-up is started again. */
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
  * A pool of worker threads, each with its own pipeline: decoding, tiling, redaction and encoding
  * all happen off the event loop, which only parses requests and writes answers. Work goes to the
- * least busy worker.
+ * least busy worker. A worker that stops (a crash, out of memory) fails only its own requests and
+ * is replaced, so later requests never wait on a dead thread.
  */
-export function createPipelinePool(options: { size: number; config: Config; modelsDir: string }): Pipeline {
-  const pending = new Map<number, { resolve: (r: PoolResponse) => void; reject: (e: unknown) => void }>();
+export function createPipelinePool(options: PipelinePoolOptions): Pipeline {
   let nextId = 0;
+  let disposing = false;
   const size = Math.max(1, options.size);
   const config = withThreadShare(options.config, size);
-  const members: Member[] = Array.from({ length: size }, () => {
-    const worker = new Worker(new URL('./pool-worker.mjs', import.meta.url), {
-      workerData: { config, modelsDir: options.modelsDir },
-    });
+  const workerUrl = options.workerUrl ?? new URL('./pool-worker.mjs', import.meta.url);
+  // Workers that die before answering anything (a broken set-up) are restarted ever more slowly.
+  const restarts = Array.from({ length: size }, () => 0);
+  const spawn = (index: number): Member => {
+    const worker = new Worker(workerUrl, { workerData: { config, modelsDir: options.modelsDir } });
+    const member: Member = { worker, alive: true, pending: new Map(), busy: 0 };
+    let failure: unknown;
     worker.on('message', (response: PoolResponse) => {
-      const p = pending.get(response.id);
-      pending.delete(response.id);
+      restarts[index] = 0;
+      const p = member.pending.get(response.id);
+      member.pending.delete(response.id);
       p?.resolve(response);
     });
     worker.on('error', (error) => {
-      for (const p of pending.values())
-        p.reject(new NestorError('E_INTERNAL', 'A pipeline worker failed', { cause: error }));
-      pending.clear();
+      failure = error;
     });
-    return { worker, busy: 0 };
-  });
+    worker.on('exit', (exitCode) => {
+      member.alive = false;
+      for (const p of member.pending.values())
+        p.reject(new NestorError('E_INTERNAL', 'A pipeline worker stopped', { cause: failure }));
+      member.pending.clear();
+      if (disposing) return;
+      options.onWorkerExit?.({ index, exitCode, ...(failure === undefined ? {} : { error: failure }) });
+      const delay = restarts[index] === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** restarts[index]!);
+      restarts[index]!++;
+      setTimeout(() => {
+        if (!disposing) members[index] = spawn(index);
+      }, delay).unref();
+    });
+    return member;
+  };
+  const members: Member[] = Array.from({ length: size }, (_, index) => spawn(index));
 
   const send = async (request: Omit<PoolRequest, 'id'>, member?: Member): Promise<PoolResponse> => {
-    const target = member ?? members.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const alive = members.filter((m) => m.alive);
+    const target =
+      member ?? alive.reduce<Member | undefined>((a, b) => (!a || b.busy < a.busy ? b : a), undefined);
+    if (!target?.alive) throw new NestorError('E_BUSY', 'No pipeline worker is running; try again shortly');
     const id = nextId++;
     target.busy++;
     try {
       const response = await new Promise<PoolResponse>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        target.pending.set(id, { resolve, reject });
         // A private copy whose buffer can be handed over (a request's buffer may be shared).
         const transfer = request.bytes ? [new Uint8Array(request.bytes).buffer as ArrayBuffer] : [];
         const bytes = transfer[0] ? new Uint8Array(transfer[0]) : undefined;
@@ -96,8 +138,9 @@ export function createPipelinePool(options: { size: number; config: Config; mode
       await Promise.all(members.map((m) => send({ task: 'warmUp' }, m)));
     },
     async dispose() {
+      disposing = true;
       try {
-        await Promise.all(members.map((m) => send({ task: 'dispose' }, m)));
+        await Promise.all(members.filter((m) => m.alive).map((m) => send({ task: 'dispose' }, m)));
       } finally {
         await Promise.all(members.map((m) => m.worker.terminate()));
       }
