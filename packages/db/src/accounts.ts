@@ -257,20 +257,21 @@ export function accountsRepository(db: Sql) {
       return toKey(row!);
     },
 
-    /** The live key with this hash and its owner; records its use. */
-    async useApiKey(
-      keyHash: string,
-      now: Date,
-    ): Promise<{ key: ApiKeyRecord; user: UserRecord } | undefined> {
+    /** The live (unrevoked) key with this hash and its owner; nothing is written. */
+    async liveApiKey(keyHash: string): Promise<{ key: ApiKeyRecord; user: UserRecord } | undefined> {
       const [row] = await db.query(
-        `UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL
-         RETURNING ${KEY_COLUMNS}`,
-        [keyHash, now],
+        `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+        [keyHash],
       );
       if (!row) return undefined;
       const key = toKey(row);
       const [owner] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [key.userId]);
       return owner && { key, user: toUser(owner) };
+    },
+
+    /** Records an accepted use of a key (a refused one is in the audit log, not here). */
+    async touchApiKey(id: string, at: Date): Promise<void> {
+      await db.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [id, at]);
     },
 
     /** Keys of one user, or of everyone when `userId` is undefined (admins). */

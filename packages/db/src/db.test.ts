@@ -127,7 +127,7 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)('API keys: found by hash while live, listed per owner, revoked once', async () => {
+  it.skipIf(skip)('API keys: found by hash while live, used when told, listed, revoked once', async () => {
     const accounts = accountsRepository(db);
     const carol = await accounts.insertUser(newUser('carol'));
     const dave = await accounts.insertUser(newUser('dave'));
@@ -141,12 +141,15 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
       createdAt: t0,
     });
     expect(key.scopes).toEqual(['detect', 'anonymize']);
-    expect((await accounts.useApiKey('kh1', later(1)))?.user.id).toBe(carol.id);
+    expect((await accounts.liveApiKey('kh1'))?.user.id).toBe(carol.id);
+    expect((await accounts.liveApiKey('kh1'))?.key.lastUsedAt).toBeNull();
+    await accounts.touchApiKey(key.id, later(1));
+    expect((await accounts.liveApiKey('kh1'))?.key.lastUsedAt).toEqual(later(1));
     expect(await accounts.listApiKeys(dave.id)).toEqual([]);
     expect((await accounts.listApiKeys(carol.id)).map((k) => k.id)).toEqual([key.id]);
     expect(await accounts.revokeApiKey(key.id, later(2))).toBe(true);
     expect(await accounts.revokeApiKey(key.id, later(3))).toBe(false);
-    expect(await accounts.useApiKey('kh1', later(4))).toBeUndefined();
+    expect(await accounts.liveApiKey('kh1')).toBeUndefined();
   });
 
   it.skipIf(skip)('re-encrypts every stored secret in one go', async () => {

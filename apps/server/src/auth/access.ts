@@ -117,7 +117,12 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
       await accounts.audit('access', 'refused', {
         actor: principal.user.username,
         ip: request.ip,
-        detail: { method: request.method, route: request.routeOptions.url ?? '', code },
+        detail: {
+          method: request.method,
+          route: request.routeOptions.url ?? '',
+          code,
+          ...(principal.kind === 'key' ? { via: `key ${principal.key.prefix}` } : {}),
+        },
       });
       return new NestorError(code, message);
     };
@@ -163,6 +168,7 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
         );
       }
     }
+    await accounts.recordKeyUse(principal);
   });
 
   // Processing requests are audited with their outcome and counts, never anything of the image.

@@ -388,8 +388,13 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
 
   async function keyPrincipal(bearer: string): Promise<Principal | undefined> {
     if (!KEY_SHAPE.test(bearer)) return undefined;
-    const found = await repo.useApiKey(hashToken(bearer), now());
+    const found = await repo.liveApiKey(hashToken(bearer));
     return found && { kind: 'key', user: found.user, key: found.key };
+  }
+
+  /** Called once a key's request passed every check: a refused use does not count as a use. */
+  async function recordKeyUse(principal: Principal): Promise<void> {
+    if (principal.kind === 'key') await repo.touchApiKey(principal.key.id, now());
   }
 
   async function logout(principal: Principal, origin: RequestOrigin): Promise<void> {
@@ -527,6 +532,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     csrfToken,
     sessionPrincipal,
     keyPrincipal,
+    recordKeyUse,
     logout,
     createKey,
     listKeys,

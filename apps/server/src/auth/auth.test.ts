@@ -618,4 +618,58 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       expect(refusals.map((e) => e.detail.code)).toEqual(['E_FORBIDDEN', 'E_CREDENTIALS_EXPIRED']);
     },
   );
+
+  it.skipIf(skip)(
+    `an API key's last use is its last accepted request: refused ones are audited instead${reason}`,
+    async () => {
+      const { link, user } = await h.accounts.createUser(
+        { username: 'fay', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await enrol(link.token);
+      const session = await signIn('fay', page.password, page.totpSecret);
+      const created = await h.request({
+        method: 'POST',
+        url: '/v1/keys',
+        json: { name: 'ci', scopes: ['detect'] },
+        session,
+      });
+      const { key, apiKey } = created.json();
+      const bearer = { authorization: `Bearer ${key}`, 'content-type': 'image/png' };
+      const use = (url: string) => h.request({ method: 'POST', url, headers: bearer, body: png });
+      const lastUsed = async () => (await h.accounts.listKeys({ kind: 'local' }, user.id))[0]!.lastUsedAt;
+      const local = { kind: 'local' } as const;
+      const origin = { ip: '127.0.0.1' };
+
+      expect((await use('/v1/anonymize')).statusCode).toBe(403);
+      expect(await lastUsed()).toBeNull();
+      expect((await use('/v1/detect')).statusCode).toBe(200);
+      const accepted = h.clock.now().toISOString();
+      expect(await lastUsed()).toBe(accepted);
+
+      const refusals: [string, () => Promise<unknown>, number][] = [
+        ['missing scope', async () => undefined, 403],
+        ['disabled owner', () => h.accounts.updateUser(local, user.id, { disabled: true }, origin), 403],
+        [
+          'expired credentials',
+          async () => {
+            await h.accounts.updateUser(local, user.id, { disabled: false }, origin);
+            h.clock.advance(new Date(user.credentialsExpireAt).getTime() - h.clock.now().getTime());
+          },
+          403,
+        ],
+      ];
+      for (const [why, setUp, status] of refusals) {
+        h.clock.advance(60_000);
+        await setUp();
+        const url = why === 'missing scope' ? '/v1/anonymize' : '/v1/detect';
+        expect((await use(url)).statusCode, why).toBe(status);
+        expect(await lastUsed(), why).toBe(accepted);
+      }
+      const audited = await h.accounts.listAudit({ action: 'access', actor: 'fay', limit: 10 });
+      expect(audited).toHaveLength(4);
+      expect(audited.every((e) => e.detail.via === `key ${apiKey.prefix}`)).toBe(true);
+    },
+  );
 });
