@@ -143,10 +143,13 @@ export function accountsRepository(db: Sql) {
       return (await db.query('UPDATE users SET role = $2 WHERE id = $1 RETURNING id', [id, role])).length > 0;
     },
 
+    /** Disabling ends every session: re-enabling must not revive one opened before. */
     async setDisabled(id: string, at: Date | null): Promise<boolean> {
-      return (
-        (await db.query('UPDATE users SET disabled_at = $2 WHERE id = $1 RETURNING id', [id, at])).length > 0
-      );
+      return db.transaction(async (tx) => {
+        const rows = await tx.query('UPDATE users SET disabled_at = $2 WHERE id = $1 RETURNING id', [id, at]);
+        if (at !== null) await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+        return rows.length > 0;
+      });
     },
 
     async deleteUser(id: string): Promise<boolean> {

@@ -672,4 +672,23 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       expect(audited.every((e) => e.detail.via === `key ${apiKey.prefix}`)).toBe(true);
     },
   );
+
+  it.skipIf(skip)(`disabling an account ends its sessions: re-enabling revives none${reason}`, async () => {
+    const { link, user } = await h.accounts.createUser(
+      { username: 'gus', role: 'user' },
+      { kind: 'local' },
+      undefined,
+    );
+    const page = await enrol(link.token);
+    const session = await signIn('gus', page.password, page.totpSecret);
+    const keys = () => h.request({ method: 'GET', url: '/v1/keys', session });
+    expect((await keys()).statusCode).toBe(200);
+    const local = { kind: 'local' } as const;
+    await h.accounts.updateUser(local, user.id, { disabled: true }, { ip: '127.0.0.1' });
+    await h.accounts.updateUser(local, user.id, { disabled: false }, { ip: '127.0.0.1' });
+    const revived = await keys();
+    expect(revived.statusCode).toBe(401);
+    expect(revived.json().error.code).toBe('E_UNAUTHENTICATED');
+    expect((await login('gus', page.password, page.totpSecret)).statusCode).toBe(200);
+  });
 });
