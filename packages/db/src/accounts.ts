@@ -179,6 +179,15 @@ export function accountsRepository(db: Sql) {
       return row && toUser(row);
     },
 
+    /** Replaces a hash by a stronger one of the same password, unless the credentials changed meanwhile. */
+    async rehashPassword(id: string, oldHash: string, newHash: string): Promise<void> {
+      await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [
+        id,
+        oldHash,
+        newHash,
+      ]);
+    },
+
     async clearFailures(id: string): Promise<void> {
       await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [id]);
     },

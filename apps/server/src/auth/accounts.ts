@@ -24,7 +24,7 @@ import {
   type UserRecord,
 } from '@nestor/db';
 import QRCode from 'qrcode';
-import { generatePassword, hashPassword, verifyDecoy, verifyPassword } from './password.ts';
+import { generatePassword, hashPassword, needsRehash, verifyDecoy, verifyPassword } from './password.ts';
 import { hashToken, randomToken, type SecretKey, sameString } from './secrets.ts';
 import { generateTotpSecret, totpStep, totpUri } from './totp.ts';
 
@@ -303,6 +303,8 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
       );
     }
     await repo.clearFailures(user.id);
+    if (needsRehash(user.passwordHash))
+      await repo.rehashPassword(user.id, user.passwordHash, await hashPassword(input.password));
     if (user.disabledAt) {
       await audit('login', 'refused', {
         actor: user.username,

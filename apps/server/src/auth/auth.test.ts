@@ -1,5 +1,6 @@
 import type { Database } from '@nestor/db';
 import { openTestDatabase, TEST_DATABASES } from '@nestor/db/testing';
+import { hash } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from './access.ts';
 import { code, type Harness, harness, readQr, type Session, secretOf, sessionFrom } from './test-support.ts';
@@ -691,4 +692,27 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
     expect(revived.json().error.code).toBe('E_UNAUTHENTICATED');
     expect((await login('gus', page.password, page.totpSecret)).statusCode).toBe(200);
   });
+
+  it.skipIf(skip)(
+    `a password hashed with other argon2 parameters is rehashed with today's at sign-in${reason}`,
+    async () => {
+      const { link, user } = await h.accounts.createUser(
+        { username: 'hal', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await enrol(link.token);
+      // algorithm 1 is argon2i (a const enum the tests cannot import).
+      const weak = await hash(page.password, { algorithm: 1, memoryCost: 4096, timeCost: 1 });
+      await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, weak]);
+      const stored = async () =>
+        (await db.query<{ h: string }>('SELECT password_hash AS h FROM users WHERE id = $1', [user.id]))[0]!
+          .h;
+      await signIn('hal', page.password, page.totpSecret);
+      const rehashed = await stored();
+      expect(rehashed).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      await signIn('hal', page.password, page.totpSecret);
+      expect(await stored()).toBe(rehashed);
+    },
+  );
 });

@@ -6,6 +6,7 @@ import { parseCookies, serializeCookie } from './cookies.ts';
 import {
   generatePassword,
   hashPassword,
+  needsRehash,
   PASSWORD_CLASSES,
   PASSWORD_LENGTH,
   verifyPassword,
@@ -45,6 +46,19 @@ describe('generated passwords', () => {
     expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(await verifyPassword(hash, p)).toBe(true);
     expect(await verifyPassword(hash, `${p}x`)).toBe(false);
+  });
+
+  it.each([
+    ['$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', false],
+    ['$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA', true],
+    ['$argon2id$v=19$m=19456,t=1,p=1$c2FsdHNhbHQ$aGFzaA', true],
+    ['$argon2id$v=19$m=19456,t=2,p=4$c2FsdHNhbHQ$aGFzaA', true],
+    ['$argon2id$v=19$m=194560,t=2,p=1$c2FsdHNhbHQ$aGFzaA', true],
+    ['$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', true],
+    ['$argon2d$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', true],
+    ['$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', true],
+  ])('a stored hash %s needs rehashing: %s', (hash, expected) => {
+    expect(needsRehash(hash)).toBe(expected);
   });
 });
 
