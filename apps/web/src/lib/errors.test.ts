@@ -16,7 +16,7 @@ describe('error messages', () => {
       'This file is too large. The limit is 52.4 MB.',
     );
     expect(errorMessage(error, 'fr', { maxBytes: 52_428_800 })).toBe(
-      'Ce fichier est trop volumineux. La limite est de 52,4 MB.',
+      'Ce fichier est trop volumineux. La limite est de 52,4 Mo.',
     );
   });
 
@@ -80,5 +80,16 @@ describe('error messages', () => {
   it('formatBytes', () => {
     expect(formatBytes(999, 'en')).toBe('999 B');
     expect(formatBytes(800_000, 'de')).toBe('800 kB');
+    expect(formatBytes(800_000, 'fr')).toBe('800 ko');
+    expect(formatBytes(999, 'fr')).toBe('999 o');
+  });
+
+  it.each(LOCALES)('an HEIC photo says how to get a JPEG in %s, without the code', (locale) => {
+    const error = new NestorError('E_UNSUPPORTED_MEDIA', 'x', { details: { heic: true } });
+    const sentence = errorMessage(error, locale);
+    expect(sentence).toContain('HEIC');
+    expect(sentence).toContain('JPEG');
+    expect(sentence).not.toContain('E_');
+    expect(sentence).not.toBe(errorMessage(new NestorError('E_UNSUPPORTED_MEDIA'), locale));
   });
 });

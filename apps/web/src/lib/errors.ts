@@ -5,7 +5,7 @@ import { format } from './translate.ts';
 
 /** Bytes as a person reads them: 50 MB, 800 kB. */
 export function formatBytes(bytes: number, locale: Locale): string {
-  const units = ['B', 'kB', 'MB', 'GB'];
+  const units = MESSAGES.errors[locale].bytesUnits.split(' ');
   let value = bytes;
   let unit = 0;
   while (value >= 1000 && unit < units.length - 1) {
@@ -24,6 +24,9 @@ export function errorMessage(error: unknown, locale: Locale, limits?: { maxBytes
   if (typeof frames === 'number') {
     const animated = code === 'E_INVALID_OPTION' ? messages.animatedFormat! : messages.animatedOnDevice!;
     return format(animated, locale, { frames });
+  }
+  if (code === 'E_UNSUPPORTED_MEDIA' && error instanceof NestorError && error.details?.heic === true) {
+    return messages.heic!;
   }
   const template = Object.hasOwn(messages, code) && code !== 'unknown' ? messages[code]! : messages.unknown!;
   const sentence = format(template, locale, {

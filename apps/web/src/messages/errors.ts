@@ -38,6 +38,8 @@ export const errors = defineMessages({
       'This image is animated ({frames} frames). “On this device” reads only its first frame, so anonymize it on the server.',
     animatedFormat:
       'This image is animated ({frames} frames): choose Same as input, GIF or WebP as the output format.',
+    heic: 'This is an HEIC photo (the iPhone’s “High Efficiency” format), which Nestor cannot read. Export it as JPEG, or on the iPhone choose Settings › Camera › Formats › Most Compatible.',
+    bytesUnits: 'B kB MB GB',
     unknown: 'Something went wrong ({code}).',
   },
   fr: {
@@ -78,6 +80,8 @@ export const errors = defineMessages({
       'Cette image est animée ({frames} images). « Sur cet appareil » n’en lit que la première : anonymisez-la sur le serveur.',
     animatedFormat:
       'Cette image est animée ({frames} images) : choisissez « Identique à l’entrée », GIF ou WebP comme format de sortie.',
+    heic: 'C’est une photo HEIC (le format « Haute efficacité » de l’iPhone), que Nestor ne sait pas lire. Exportez-la en JPEG, ou sur l’iPhone choisissez Réglages › Appareil photo › Formats › Le plus compatible.',
+    bytesUnits: 'o ko Mo Go',
     unknown: 'Une erreur s’est produite ({code}).',
   },
   de: {
@@ -118,6 +122,8 @@ export const errors = defineMessages({
       'Dieses Bild ist animiert ({frames} Einzelbilder). „Auf diesem Gerät“ liest nur das erste, anonymisieren Sie es daher auf dem Server.',
     animatedFormat:
       'Dieses Bild ist animiert ({frames} Einzelbilder): Wählen Sie „Wie die Eingabe“, GIF oder WebP als Ausgabeformat.',
+    heic: 'Dies ist ein HEIC-Foto (das Format „High Efficiency“ des iPhones), das Nestor nicht lesen kann. Exportieren Sie es als JPEG oder wählen Sie auf dem iPhone Einstellungen › Kamera › Formate › Maximale Kompatibilität.',
+    bytesUnits: 'B kB MB GB',
     unknown: 'Etwas ist schiefgelaufen ({code}).',
   },
   it: {
@@ -157,6 +163,8 @@ export const errors = defineMessages({
       'Questa immagine è animata ({frames} fotogrammi). «Su questo dispositivo» ne legge solo il primo: anonimizzala sul server.',
     animatedFormat:
       'Questa immagine è animata ({frames} fotogrammi): scegli «Come l’originale», GIF o WebP come formato di uscita.',
+    heic: 'Questa è una foto HEIC (il formato “Alta efficienza” dell’iPhone), che Nestor non sa leggere. Esportala in JPEG, oppure sull’iPhone scegli Impostazioni › Fotocamera › Formati › Più compatibile.',
+    bytesUnits: 'B kB MB GB',
     unknown: 'Si è verificato un errore ({code}).',
   },
 });
