@@ -60,7 +60,9 @@ export function ZoomFrame({ label, children }: { label: string; children: ReactN
 
 /**
  * Before / after: the original shows left of the divider, the anonymized image right of it. The
- * divider starts at the left edge, so nothing of the original shows until the person asks.
+ * divider starts at the left edge, so nothing of the original shows until the person asks. The
+ * anonymized image lies underneath, whole, and the original over it ignores the pointer: right-click
+ * "Save image" or a drag anywhere on the picture takes the anonymized image, never the original.
  */
 export function BeforeAfter(props: { original: string; anonymized: string; name: string }) {
   const t = useT('studio');
@@ -73,17 +75,19 @@ export function BeforeAfter(props: { original: string; anonymized: string; name:
       <ZoomFrame label={t('resultImage')}>
         {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
         <img
-          src={props.original}
-          alt={t('originalAlt', { name: props.name })}
+          src={props.anonymized}
+          alt={t('anonymizedAlt', { name: props.name })}
+          data-testid="anonymized-image"
           className="block h-auto w-full"
         />
         {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
         <img
-          src={props.anonymized}
-          alt={t('anonymizedAlt', { name: props.name })}
-          data-testid="anonymized-image"
-          className="absolute inset-0 block h-auto w-full"
-          style={{ clipPath: `inset(0 0 0 ${split}%)` }}
+          src={props.original}
+          alt={t('originalAlt', { name: props.name })}
+          draggable={false}
+          data-testid="original-layer"
+          className="pointer-events-none absolute inset-0 block h-auto w-full select-none"
+          style={{ clipPath: `inset(0 ${100 - split}% 0 0)` }}
         />
         {split > 0 ? (
           <>

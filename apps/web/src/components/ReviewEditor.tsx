@@ -182,7 +182,7 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
             src={original}
             alt={t('originalAlt', { name })}
             draggable={false}
-            className="block h-auto w-full"
+            className="pointer-events-none block h-auto w-full"
           />
           {regions.map((r, i) => (
             <button

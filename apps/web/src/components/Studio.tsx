@@ -323,11 +323,15 @@ export function Studio() {
                         : 'border-transparent hover:border-slate-300'
                     }`}
                   >
+                    {/* Lazy: a batch of hundreds must not decode every photo at once. */}
                     {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
                     <img
                       src={item.done?.outputUrl ?? item.previewUrl}
                       alt=""
-                      className="h-20 w-full rounded object-cover"
+                      loading="lazy"
+                      decoding="async"
+                      draggable={false}
+                      className="pointer-events-none h-20 w-full rounded object-cover"
                     />
                     <span className="mt-1 block truncate text-xs font-medium">{item.file.name}</span>
                     <span className="block text-xs text-slate-700">{statusText(item)}</span>
@@ -419,7 +423,8 @@ export function Studio() {
           <img
             src={item.previewUrl}
             alt={t('originalAlt', { name: item.file.name })}
-            className="max-h-96 w-auto rounded opacity-70"
+            draggable={false}
+            className="pointer-events-none max-h-96 w-auto rounded opacity-70"
           />
         </div>
       );

@@ -100,6 +100,16 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await upload(page, await photo('face-0003.jpg'));
     if (hasDevSet) expect(await count(page, 'face')).toBeGreaterThanOrEqual(2);
     await page.getByTestId('anonymized-image').waitFor();
+    // With the original showing on the left half, a right-click or drag there still takes the anonymized image.
+    await page.getByLabel(/^Before \/ after/).fill('50');
+    const hit = await page.getByTestId('anonymized-image').evaluate((img) => {
+      img.scrollIntoView({ block: 'center' });
+      const box = img.getBoundingClientRect();
+      return document
+        .elementFromPoint(box.left + box.width / 4, box.top + box.height / 2)
+        ?.getAttribute('data-testid');
+    });
+    expect(hit).toBe('anonymized-image');
     expect(await page.getByTestId('timings').textContent()).toMatch(
       /Decode.*Detect.*Redact.*Encode.*Network.*Total/,
     );
