@@ -4,7 +4,7 @@ import { compareDetections, LABELS } from '@nestor/core';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { redirectIfUnauthenticated } from '../lib/api.ts';
 import { useAppConfig } from '../lib/app-config.tsx';
-import { anonymizedName, detectionsName, zipFiles } from '../lib/download.ts';
+import { anonymizedName, detectionsName, saveBlob, zipBlob } from '../lib/download.ts';
 import {
   DEVICE_FORMATS,
   devicePipeline,
@@ -50,6 +50,11 @@ interface Item {
 
 let nextItem = 0;
 
+function revokeUrls(item: Item): void {
+  URL.revokeObjectURL(item.previewUrl);
+  if (item.done?.outputUrl) URL.revokeObjectURL(item.done.outputUrl);
+}
+
 /** The studio: upload, options, per-photo results, review, download, engines and their comparison. */
 export function Studio() {
   const t = useT('studio');
@@ -76,6 +81,7 @@ export function Studio() {
   const [reviewing, setReviewing] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [stale, setStale] = useState(false);
+  const [zipping, setZipping] = useState(false);
   const [device, setDevice] = useState<
     { state: 'idle' | 'loading' | 'ready' } | { state: 'error'; error: unknown }
   >({
@@ -96,6 +102,16 @@ export function Studio() {
     const format = DEVICE_FORMATS.includes(options.format) ? options.format : 'same';
     return { ...options, format, keepMetadata: false };
   }, [engine, options]);
+
+  // The list as last rendered, for async work and the unmount cleanup (which outlive their render).
+  const itemsNow = useRef(items);
+  itemsNow.current = items;
+  useEffect(
+    () => () => {
+      for (const item of itemsNow.current) revokeUrls(item);
+    },
+    [],
+  );
 
   const patch = useCallback((id: string, change: (item: Item) => Item) => {
     setItems((list) => list.map((item) => (item.id === id ? change(item) : item)));
@@ -138,6 +154,8 @@ export function Studio() {
             ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
             : undefined;
         const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed));
+        // Removed (or cleared) while it ran: its result has no place to show, and no URL to leak.
+        if (!itemsNow.current.some((i) => i.id === item.id)) return;
         const outputUrl = output.image ? URL.createObjectURL(output.image.blob) : undefined;
         patch(item.id, (i) => {
           if (i.done?.outputUrl) URL.revokeObjectURL(i.done.outputUrl);
@@ -183,10 +201,7 @@ export function Studio() {
   const removeItem = (id: string) => {
     setItems((list) => {
       const item = list.find((i) => i.id === id);
-      if (item) {
-        URL.revokeObjectURL(item.previewUrl);
-        if (item.done?.outputUrl) URL.revokeObjectURL(item.done.outputUrl);
-      }
+      if (item) revokeUrls(item);
       const rest = list.filter((i) => i.id !== id);
       setSelectedId((current) => (current === id ? rest[0]?.id : current));
       return rest;
@@ -194,10 +209,7 @@ export function Studio() {
     setReviewing(false);
   };
   const clearAll = () => {
-    for (const item of items) {
-      URL.revokeObjectURL(item.previewUrl);
-      if (item.done?.outputUrl) URL.revokeObjectURL(item.done.outputUrl);
-    }
+    for (const item of items) revokeUrls(item);
     setItems([]);
     setSelectedId(undefined);
     setReviewing(false);
@@ -229,31 +241,27 @@ export function Studio() {
     }
   };
 
-  const downloadAll = () => {
+  const downloadAll = async () => {
     const files = items.flatMap((item) => {
       const done = item.done;
       if (item.status !== 'done' || !done) return [];
       return [
-        {
-          name: done.image
-            ? anonymizedName(item.file.name, done.image.mimeType)
-            : detectionsName(item.file.name),
-          load: () =>
-            done.image
-              ? done.image.blob.arrayBuffer().then((b) => new Uint8Array(b))
-              : Promise.resolve(new TextEncoder().encode(JSON.stringify(done.result, null, 2))),
-        },
+        done.image
+          ? { name: anonymizedName(item.file.name, done.image.mimeType), blob: done.image.blob }
+          : {
+              name: detectionsName(item.file.name),
+              blob: new Blob([JSON.stringify(done.result, null, 2)], { type: 'application/json' }),
+            },
       ];
     });
-    void Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.load() }))).then((loaded) => {
-      const zip = zipFiles(loaded);
-      const url = URL.createObjectURL(new Blob([new Uint8Array(zip)], { type: 'application/zip' }));
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = 'nestor-anonymized.zip';
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    });
+    setZipping(true);
+    try {
+      saveBlob(await zipBlob(files), 'nestor-anonymized.zip');
+    } catch (error) {
+      setAnnouncement(errorMessage(error, locale));
+    } finally {
+      setZipping(false);
+    }
   };
 
   const doneCount = items.filter((i) => i.status === 'done').length;
@@ -292,8 +300,8 @@ export function Studio() {
               <div className="flex flex-wrap gap-2">
                 <button
                   type="button"
-                  onClick={downloadAll}
-                  disabled={doneCount === 0}
+                  onClick={() => void downloadAll()}
+                  disabled={doneCount === 0 || zipping}
                   className="min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50 disabled:opacity-50"
                 >
                   {t('downloadZip', { count: doneCount })}
@@ -553,15 +561,12 @@ export function Studio() {
           ) : (
             <button
               type="button"
-              onClick={() => {
-                const blob = new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' });
-                const url = URL.createObjectURL(blob);
-                const link = document.createElement('a');
-                link.href = url;
-                link.download = detectionsName(item.file.name);
-                link.click();
-                setTimeout(() => URL.revokeObjectURL(url), 10_000);
-              }}
+              onClick={() =>
+                saveBlob(
+                  new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' }),
+                  detectionsName(item.file.name),
+                )
+              }
               className="min-h-11 rounded-md bg-indigo-700 px-4 text-sm font-medium text-white hover:bg-indigo-800"
             >
               {t('downloadJson')}

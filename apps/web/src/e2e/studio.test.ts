@@ -238,6 +238,39 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await context.close();
   });
 
+  it('object URLs die with their photo, also one removed while the server works on it', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.addInitScript(() => {
+      const live = new Set<string>();
+      const create = URL.createObjectURL.bind(URL);
+      const revoke = URL.revokeObjectURL.bind(URL);
+      URL.createObjectURL = (blob: Blob | MediaSource) => {
+        const url = create(blob);
+        live.add(url);
+        return url;
+      };
+      URL.revokeObjectURL = (url: string) => {
+        live.delete(url);
+        revoke(url);
+      };
+      Object.assign(window, { liveUrls: () => live.size });
+    });
+    const liveUrls = () => page.evaluate(() => (window as unknown as { liveUrls: () => number }).liveUrls());
+    await page.goto(`${harness.baseUrl}/en/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    const sent = page.waitForRequest((r) => r.url().endsWith('/v1/anonymize'));
+    await page.getByTestId('file-input').setInputFiles(await photo('face-0003.jpg'));
+    const request = await sent;
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await request.response();
+    // A second photo's whole run ends after the first one's answer is handled.
+    await upload(page, await photo('face-0006.jpg'));
+    expect(await liveUrls()).toBe(2);
+    await page.getByRole('button', { name: 'Remove all' }).click();
+    expect(await liveUrls()).toBe(0);
+    await context.close();
+  });
+
   it('on this device: same count as the server, and no image leaves the browser', async () => {
     const { context, page } = await newPage(harness.browser);
     const requests: { method: string; path: string }[] = [];

@@ -1,6 +1,6 @@
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { anonymizedName, detectionsName, uniqueNames, zipFiles } from './download.ts';
+import { anonymizedName, detectionsName, uniqueNames, zipBlob } from './download.ts';
 
 describe('download names', () => {
   it.each([
@@ -29,18 +29,38 @@ describe('download names', () => {
   });
 });
 
-describe('zipFiles', () => {
-  it('holds every file, byte for byte, under unique names', () => {
+describe('zipBlob', () => {
+  it('holds every file, byte for byte, under unique names; images stored, JSON deflated', async () => {
     const image = new Uint8Array([0xff, 0xd8, 1, 2, 3]);
-    const json = new TextEncoder().encode('{"counts":{"face":1}}');
-    const zip = zipFiles([
-      { name: 'a.anonymized.jpg', bytes: image },
-      { name: 'a.anonymized.jpg', bytes: image },
-      { name: 'a.detections.json', bytes: json },
+    const text = `{"counts":{"face":1}}${' '.repeat(500)}`;
+    const zip = await zipBlob([
+      { name: 'a.anonymized.jpg', blob: new Blob([image]) },
+      { name: 'a.anonymized.jpg', blob: new Blob([image]) },
+      { name: 'a.detections.json', blob: new Blob([text]) },
     ]);
-    const files = unzipSync(zip);
+    expect(zip.type).toBe('application/zip');
+    const bytes = new Uint8Array(await zip.arrayBuffer());
+    const files = unzipSync(bytes);
     expect(Object.keys(files)).toEqual(['a.anonymized.jpg', 'a.anonymized (2).jpg', 'a.detections.json']);
     expect(files['a.anonymized (2).jpg']).toEqual(image);
-    expect(new TextDecoder().decode(files['a.detections.json'])).toBe('{"counts":{"face":1}}');
+    expect(new TextDecoder().decode(files['a.detections.json'])).toBe(text);
+    expect(bytes.length).toBeLessThan(text.length);
+  });
+
+  it('reads the files one at a time', async () => {
+    let reading = 0;
+    let most = 0;
+    class SlowBlob extends Blob {
+      override async arrayBuffer(): Promise<ArrayBuffer> {
+        most = Math.max(most, ++reading);
+        await new Promise((resolve) => setImmediate(resolve));
+        reading--;
+        return super.arrayBuffer();
+      }
+    }
+    const files = Array.from({ length: 5 }, (_, i) => ({ name: `${i}.png`, blob: new SlowBlob([`x${i}`]) }));
+    const zip = unzipSync(new Uint8Array(await (await zipBlob(files)).arrayBuffer()));
+    expect(Object.keys(zip)).toHaveLength(5);
+    expect(most).toBe(1);
   });
 });
