@@ -20,6 +20,7 @@ import {
 import { errorMessage } from '../lib/errors.ts';
 import { frameKind } from '../lib/frames.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
+import { preflight } from '../lib/preflight.ts';
 import { type EditableRegion, fromDetections, toReviewed } from '../lib/regions.ts';
 import { type CompareOutcome, ComparePanel } from './ComparePanel.tsx';
 import { BeforeAfter, ResultOverlay } from './ImageStage.tsx';
@@ -67,6 +68,7 @@ export function Studio() {
       targets: appConfig.defaults.targets,
       method: appConfig.defaults.method,
       strength: appConfig.defaults.strength,
+      feather: appConfig.defaults.feather,
       minScore: appConfig.defaults.minScore,
       format: appConfig.defaults.format,
       quality: appConfig.defaults.quality,
@@ -153,6 +155,7 @@ export function Studio() {
           item.reviewed && size
             ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
             : undefined;
+        await preflight(item.file, appConfig.limits);
         const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed));
         // Removed (or cleared) while it ran: its result has no place to show, and no URL to leak.
         if (!itemsNow.current.some((i) => i.id === item.id)) return;
@@ -230,6 +233,7 @@ export function Studio() {
     setAnnouncement(t('compareRunning'));
     try {
       const opts = requestOptions({ ...options, task: 'detect' });
+      await preflight(item.file, appConfig.limits);
       const server = await runOnServer(item.file, 'detect', opts);
       const device = await runOnDevice(item.file, 'detect', opts);
       const comparison = compareDetections(server.result, device.result, { tolerancePx: 2 });

@@ -1,6 +1,33 @@
 import { NestorError } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
-import { checkAnimatedFormat, DEVICE_FORMATS, deviceOutputFormat } from './engines.ts';
+import {
+  checkAnimatedFormat,
+  DEVICE_FORMATS,
+  deviceOutputFormat,
+  requestOptions,
+  type StudioOptions,
+} from './engines.ts';
+
+describe('request options', () => {
+  const form: StudioOptions = {
+    task: 'anonymize',
+    preset: 'fast',
+    targets: ['face'],
+    method: 'pixelate',
+    strength: 1.5,
+    feather: 0.2,
+    minScore: { face: 0.6, plate: 0.7 },
+    format: 'png',
+    quality: 80,
+    keepMetadata: false,
+  };
+
+  it('sends every option the form and the server defaults hold (the task picks the route), so both engines redact alike', () => {
+    const { task, ...sent } = form;
+    expect(task).toBe('anonymize');
+    expect(requestOptions(form)).toEqual(sent);
+  });
+});
 
 describe('on-device output format', () => {
   it('offers only what the browser writes', () => {

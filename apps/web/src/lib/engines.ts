@@ -23,6 +23,8 @@ export interface StudioOptions {
   readonly targets: readonly Label[];
   readonly method: RedactionMethod;
   readonly strength: number;
+  /** Not in the form: the server's default, sent so that both engines soften edges alike. */
+  readonly feather: number;
   readonly minScore: Readonly<Record<Label, number>>;
   readonly format: 'same' | ImageFormat;
   readonly quality: number;
@@ -63,6 +65,7 @@ export function requestOptions(
     targets: [...options.targets],
     method: options.method,
     strength: options.strength,
+    feather: options.feather,
     minScore: { ...options.minScore },
     format: options.format,
     quality: options.quality,
