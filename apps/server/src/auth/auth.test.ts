@@ -401,9 +401,10 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       });
       expect(off.statusCode, off.body).toBe(200);
       expect(off.json().disabled).toBe(true);
+      // Disabling ended the session.
       const refused = await h.request({ method: 'GET', url: '/v1/keys', session: danSession });
-      expect(refused.statusCode).toBe(403);
-      expect(refused.json().error.message).toBe('This account is disabled');
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error.code).toBe('E_UNAUTHENTICATED');
       const disabledLogin = await login('dan', danPage.password, danPage.totpSecret);
       expect(disabledLogin.statusCode).toBe(403);
       const self = await h.request({
