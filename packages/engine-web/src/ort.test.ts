@@ -1,5 +1,6 @@
+import { NestorError } from '@nestor/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chooseBackend, directoryUrl, threadCount } from './ort.ts';
+import { chooseBackend, directoryUrl, loadOrt, missingBrowserFeatures, threadCount } from './ort.ts';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -56,5 +57,32 @@ describe('directoryUrl', () => {
     vi.stubGlobal('location', { href: 'http://127.0.0.1:5050/fr/device/' });
     expect(directoryUrl('/').href).toBe('http://127.0.0.1:5050/');
     expect(directoryUrl('assets').href).toBe('http://127.0.0.1:5050/fr/device/assets/');
+  });
+});
+
+describe('loadOrt refuses with a typed error', () => {
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) =>
+        error instanceof NestorError ? { code: error.code, details: error.details } : error,
+    );
+
+  it('names what the browser lacks, before fetching anything', async () => {
+    expect(missingBrowserFeatures()).toEqual([]);
+    vi.stubGlobal('WebAssembly', undefined);
+    vi.stubGlobal('crypto', {});
+    expect(await failure(loadOrt({ ortBaseUrl: 'http://127.0.0.1:9/ort/', backend: 'wasm' }))).toEqual({
+      code: 'E_MODEL_LOAD',
+      details: { missing: ['WebAssembly', 'Web Crypto'] },
+    });
+  });
+
+  it('when the runtime cannot be loaded', async () => {
+    const base = new URL('./no-such-ort-folder/', import.meta.url);
+    expect(await failure(loadOrt({ ortBaseUrl: base, backend: 'wasm' }))).toEqual({
+      code: 'E_MODEL_LOAD',
+      details: undefined,
+    });
   });
 });

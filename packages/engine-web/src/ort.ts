@@ -1,3 +1,4 @@
+import { NestorError } from '@nestor/core';
 import type * as OrtWeb from 'onnxruntime-web';
 
 /** onnxruntime-web's module: imported from the package in Node, loaded from our server in browsers. */
@@ -40,6 +41,18 @@ export async function chooseBackend(preferWebGpu: boolean): Promise<WebBackend> 
 }
 
 /**
+ * What the on-device engine needs and this browser (or worker) lacks: WebAssembly (onnxruntime-web)
+ * and Web Crypto (the models' sha256 check; only in secure contexts, HTTPS or localhost).
+ * @example missingBrowserFeatures() // ['Web Crypto'] on a page served over plain HTTP
+ */
+export function missingBrowserFeatures(): string[] {
+  const missing: string[] = [];
+  if (typeof WebAssembly === 'undefined') missing.push('WebAssembly');
+  if (!globalThis.crypto?.subtle) missing.push('Web Crypto');
+  return missing;
+}
+
+/**
  * Loads onnxruntime-web at run time from `ortBaseUrl` (where the server serves ORT_RUNTIME_FILES),
  * so no bundler ever processes its WebAssembly glue. Threads need cross-origin isolation
  * (SharedArrayBuffer); without it one thread runs.
@@ -49,11 +62,23 @@ export async function loadOrt(options: {
   readonly backend: WebBackend;
   readonly threads?: number;
 }): Promise<OrtModule> {
+  const missing = missingBrowserFeatures();
+  if (missing.length > 0) {
+    throw new NestorError(
+      'E_MODEL_LOAD',
+      `This browser lacks ${missing.join(' and ')}, which the on-device engine needs`,
+      {
+        details: { missing },
+      },
+    );
+  }
   const base = directoryUrl(options.ortBaseUrl);
   const entry = new URL(ORT_ENTRY[options.backend], base).href;
   const ort = (await import(
     /* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ entry
-  )) as OrtModule;
+  ).catch((cause: unknown) => {
+    throw new NestorError('E_MODEL_LOAD', `onnxruntime-web could not be loaded from ${entry}`, { cause });
+  })) as OrtModule;
   ort.env.wasm.wasmPaths = base.href;
   ort.env.wasm.numThreads = threadCount(options.threads ?? 0);
   ort.env.logLevel = 'error';

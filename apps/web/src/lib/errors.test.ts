@@ -84,6 +84,18 @@ describe('error messages', () => {
     expect(formatBytes(999, 'fr')).toBe('999 o');
   });
 
+  it('a browser without what the on-device engine needs is told what it lacks, not that models failed', () => {
+    const error = new NestorError('E_MODEL_LOAD', 'x', {
+      details: { missing: ['WebAssembly', 'Web Crypto'] },
+    });
+    expect(errorMessage(error, 'fr')).toBe(
+      'Ce navigateur ne peut pas utiliser « Sur cet appareil » : il lui manque WebAssembly, Web Crypto (Web Crypto exige une page servie en HTTPS). Utilisez le serveur, ou un navigateur récent.',
+    );
+    expect(errorMessage(new NestorError('E_MODEL_LOAD'), 'en')).toBe(
+      'The detection models could not be loaded.',
+    );
+  });
+
   it.each(LOCALES)('an HEIC photo says how to get a JPEG in %s, without the code', (locale) => {
     const error = new NestorError('E_UNSUPPORTED_MEDIA', 'x', { details: { heic: true } });
     const sentence = errorMessage(error, locale);

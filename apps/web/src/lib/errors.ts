@@ -25,6 +25,10 @@ export function errorMessage(error: unknown, locale: Locale, limits?: { maxBytes
     const animated = code === 'E_INVALID_OPTION' ? messages.animatedFormat! : messages.animatedOnDevice!;
     return format(animated, locale, { frames });
   }
+  // The on-device engine names what this browser lacks (WebAssembly, Web Crypto).
+  const missing = error instanceof NestorError ? error.details?.missing : undefined;
+  if (Array.isArray(missing))
+    return format(messages.deviceUnsupported!, locale, { missing: missing.join(', ') });
   if (code === 'E_UNSUPPORTED_MEDIA' && error instanceof NestorError && error.details?.heic === true) {
     return messages.heic!;
   }

@@ -39,6 +39,8 @@ export const errors = defineMessages({
     animatedFormat:
       'This image is animated ({frames} frames): choose Same as input, GIF or WebP as the output format.',
     heic: 'This is an HEIC photo (the iPhone’s “High Efficiency” format), which Nestor cannot read. Export it as JPEG, or on the iPhone choose Settings › Camera › Formats › Most Compatible.',
+    deviceUnsupported:
+      'This browser cannot run “On this device”: it lacks {missing} (Web Crypto needs a page served over HTTPS). Use the server, or a current browser.',
     bytesUnits: 'B kB MB GB',
     unknown: 'Something went wrong ({code}).',
   },
@@ -81,6 +83,8 @@ export const errors = defineMessages({
     animatedFormat:
       'Cette image est animée ({frames} images) : choisissez « Identique à l’entrée », GIF ou WebP comme format de sortie.',
     heic: 'C’est une photo HEIC (le format « Haute efficacité » de l’iPhone), que Nestor ne sait pas lire. Exportez-la en JPEG, ou sur l’iPhone choisissez Réglages › Appareil photo › Formats › Le plus compatible.',
+    deviceUnsupported:
+      'Ce navigateur ne peut pas utiliser « Sur cet appareil » : il lui manque {missing} (Web Crypto exige une page servie en HTTPS). Utilisez le serveur, ou un navigateur récent.',
     bytesUnits: 'o ko Mo Go',
     unknown: 'Une erreur s’est produite ({code}).',
   },
@@ -123,6 +127,8 @@ export const errors = defineMessages({
     animatedFormat:
       'Dieses Bild ist animiert ({frames} Einzelbilder): Wählen Sie „Wie die Eingabe“, GIF oder WebP als Ausgabeformat.',
     heic: 'Dies ist ein HEIC-Foto (das Format „High Efficiency“ des iPhones), das Nestor nicht lesen kann. Exportieren Sie es als JPEG oder wählen Sie auf dem iPhone Einstellungen › Kamera › Formate › Maximale Kompatibilität.',
+    deviceUnsupported:
+      'Dieser Browser kann „Auf diesem Gerät“ nicht ausführen: Ihm fehlt {missing} (Web Crypto setzt eine über HTTPS geladene Seite voraus). Verwenden Sie den Server oder einen aktuellen Browser.',
     bytesUnits: 'B kB MB GB',
     unknown: 'Etwas ist schiefgelaufen ({code}).',
   },
@@ -164,6 +170,8 @@ export const errors = defineMessages({
     animatedFormat:
       'Questa immagine è animata ({frames} fotogrammi): scegli «Come l’originale», GIF o WebP come formato di uscita.',
     heic: 'Questa è una foto HEIC (il formato “Alta efficienza” dell’iPhone), che Nestor non sa leggere. Esportala in JPEG, oppure sull’iPhone scegli Impostazioni › Fotocamera › Formati › Più compatibile.',
+    deviceUnsupported:
+      'Questo browser non può usare “Su questo dispositivo”: gli manca {missing} (Web Crypto richiede una pagina servita in HTTPS). Usa il server o un browser recente.',
     bytesUnits: 'B kB MB GB',
     unknown: 'Si è verificato un errore ({code}).',
   },
