@@ -179,6 +179,34 @@ export function accountsRepository(db: Sql) {
       return row && toUser(row);
     },
 
+    /** When sign-ins under a name that is no account are locked (see `recordUnknownFailure`). */
+    async unknownLoginLockedUntil(nameMac: string): Promise<Date | null> {
+      const [row] = await db.query('SELECT locked_until FROM unknown_logins WHERE name_mac = $1', [nameMac]);
+      return (row?.locked_until as Date | null | undefined) ?? null;
+    },
+
+    /** `recordFailure` for a name that is no account, so that both lock alike. */
+    async recordUnknownFailure(
+      nameMac: string,
+      maxFailures: number,
+      lockUntil: Date,
+      at: Date,
+    ): Promise<{ failedLogins: number; lockedUntil: Date | null }> {
+      const [row] = await db.query(
+        `INSERT INTO unknown_logins AS u (name_mac, failed_logins, locked_until, updated_at)
+         VALUES ($1, 1, CASE WHEN $2::int <= 1 THEN $3::timestamptz END, $4)
+         ON CONFLICT (name_mac) DO UPDATE SET failed_logins = u.failed_logins + 1,
+           locked_until = CASE WHEN u.failed_logins + 1 >= $2::int THEN $3::timestamptz ELSE u.locked_until END,
+           updated_at = $4
+         RETURNING failed_logins, locked_until`,
+        [nameMac, maxFailures, lockUntil, at],
+      );
+      return {
+        failedLogins: Number(row!.failed_logins),
+        lockedUntil: (row!.locked_until as Date | null) ?? null,
+      };
+    },
+
     /** Replaces a hash by a stronger one of the same password, unless the credentials changed meanwhile. */
     async rehashPassword(id: string, oldHash: string, newHash: string): Promise<void> {
       await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [
@@ -338,10 +366,15 @@ export function accountsRepository(db: Sql) {
       });
     },
 
-    /** Drops expired sessions and links. */
+    /** Drops expired sessions and links, and unknown names' failures a day old and no longer locked. */
     async pruneExpired(now: Date): Promise<void> {
       await db.query('DELETE FROM sessions WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM credential_links WHERE expires_at <= $1', [now]);
+      await db.query(
+        `DELETE FROM unknown_logins WHERE updated_at <= $1::timestamptz - interval '1 day'
+           AND (locked_until IS NULL OR locked_until <= $1)`,
+        [now],
+      );
     },
   };
 }

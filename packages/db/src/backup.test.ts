@@ -72,6 +72,10 @@ async function fill(db: Database): Promise<void> {
       [t0, 'jo.user', '127.0.0.1', JSON.stringify({ n: i, note: 'line\nbreak \\ "q"' })],
     );
   }
+  await db.query(
+    'INSERT INTO unknown_logins (name_mac, failed_logins, locked_until, updated_at) VALUES ($1, 5, $2, $2)',
+    ['mac1', t0],
+  );
   await statsRepository(db).add([
     { day: '2026-03-01', metric: 'requests', dimension: 'detect', bucket: '', value: 7 },
     { day: '2026-03-01', metric: 'latency', dimension: 'detect', bucket: '+Inf', value: 1 },

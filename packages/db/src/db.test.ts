@@ -152,6 +152,31 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
     expect(await accounts.liveApiKey('kh1')).toBeUndefined();
   });
 
+  it.skipIf(skip)(
+    'unknown names: failures counted and locked like an account, pruned a day later',
+    async () => {
+      const accounts = accountsRepository(db);
+      const lock = later(900_000);
+      expect(await accounts.recordUnknownFailure('m1', 2, lock, t0)).toEqual({
+        failedLogins: 1,
+        lockedUntil: null,
+      });
+      expect(await accounts.unknownLoginLockedUntil('m1')).toBeNull();
+      expect(await accounts.recordUnknownFailure('m1', 2, lock, later(1))).toEqual({
+        failedLogins: 2,
+        lockedUntil: lock,
+      });
+      expect(await accounts.unknownLoginLockedUntil('m1')).toEqual(lock);
+      await accounts.pruneExpired(later(86_000_000));
+      expect(await accounts.unknownLoginLockedUntil('m1')).toEqual(lock);
+      await accounts.pruneExpired(later(86_400_001));
+      expect(await accounts.unknownLoginLockedUntil('m1')).toBeNull();
+      expect(await accounts.recordUnknownFailure('m1', 2, lock, later(86_400_002))).toMatchObject({
+        failedLogins: 1,
+      });
+    },
+  );
+
   it.skipIf(skip)('re-encrypts every stored secret in one go', async () => {
     const accounts = accountsRepository(db);
     const erin = await accounts.insertUser(newUser('erin'));

@@ -264,18 +264,46 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
   const renewalMac = (user: UserRecord, expires: number) =>
     key.mac('renewal', `${user.id}.${expires}.${user.credentialsIssuedAt.getTime()}`);
 
+  /**
+   * A name that is no account answers as an account would, in about as much time: wrong credentials,
+   * then locked after as many failures (counted under a keyed hash of the name).
+   */
+  async function refuseUnknown(
+    input: { username: string; password: string },
+    origin: RequestOrigin,
+    at: Date,
+  ): Promise<never> {
+    const nameMac = key.mac('unknown-login', input.username);
+    const lockedUntil = await repo.unknownLoginLockedUntil(nameMac);
+    // The attempted name is not recorded: people type passwords into the username field.
+    if (lockedUntil && lockedUntil > at) {
+      await audit('login', 'refused', { actor: null, ip: origin.ip, detail: { code: 'E_LOCKED' } });
+      throw lockedError(lockedUntil);
+    }
+    await verifyDecoy(input.password);
+    const after = await repo.recordUnknownFailure(
+      nameMac,
+      auth.lockoutFailures,
+      new Date(at.getTime() + minutes(auth.lockoutMinutes)),
+      at,
+    );
+    const locked = after.lockedUntil && after.lockedUntil > at ? after.lockedUntil : undefined;
+    await audit('login', 'refused', {
+      actor: null,
+      ip: origin.ip,
+      detail: { reason: 'unknown user', failures: after.failedLogins, locked: locked !== undefined },
+    });
+    if (locked) throw lockedError(locked);
+    throw new NestorError('E_UNAUTHENTICATED', WRONG_CREDENTIALS);
+  }
+
   async function login(
     input: { username: string; password: string; code: string },
     origin: RequestOrigin,
   ): Promise<LoginResult> {
     const at = now();
     const user = USERNAME.test(input.username) ? await repo.userByName(input.username) : undefined;
-    if (!user) {
-      await verifyDecoy(input.password);
-      // The attempted name is not recorded: people type passwords into the username field.
-      await audit('login', 'refused', { actor: null, ip: origin.ip, detail: { reason: 'unknown user' } });
-      throw new NestorError('E_UNAUTHENTICATED', WRONG_CREDENTIALS);
-    }
+    if (!user) return refuseUnknown(input, origin, at);
     if (user.lockedUntil && user.lockedUntil > at) {
       await audit('login', 'refused', { actor: user.username, ip: origin.ip, detail: { code: 'E_LOCKED' } });
       throw lockedError(user.lockedUntil);

@@ -716,4 +716,34 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       expect(await stored()).toBe(rehashed);
     },
   );
+
+  it.skipIf(skip)(
+    `a name that is no account is refused and locked exactly like an account: lockout does not reveal usernames${reason}`,
+    async () => {
+      const { link } = await h.accounts.createUser(
+        { username: 'ivy', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await enrol(link.token);
+      const answers = async (username: string) => {
+        const seen: unknown[] = [];
+        for (let i = 0; i < 6; i++) {
+          const res = await login(username, `${page.password}x`, page.totpSecret);
+          // The clock moved between the two runs: only the time of day in the message differs.
+          const error = {
+            ...res.json().error,
+            message: res.json().error.message.replace(/\d\d:\d\d/, 'hh:mm'),
+          };
+          seen.push([res.statusCode, error, res.headers['retry-after']]);
+        }
+        return seen;
+      };
+      const known = await answers('ivy');
+      expect(known.at(-1)).toMatchObject([429, { code: 'E_LOCKED' }, expect.any(String)]);
+      expect(await answers('ivy-who-is-not-there')).toEqual(known);
+      const audited = JSON.stringify(await h.accounts.listAudit({ action: 'login', limit: 50 }));
+      expect(audited).not.toContain('ivy-who-is-not-there');
+    },
+  );
 });

@@ -12,7 +12,7 @@ import { NestorError } from '@nestor/core';
 /**
  * The server's secret key (32 random bytes, base64 in a file or NESTOR_SECRET_KEY): it encrypts
  * TOTP secrets and unopened credential pages (AES-256-GCM), and keys the HMACs of CSRF tokens,
- * renewal grants and audit pseudonyms (sub-keys derived with HKDF, one per purpose).
+ * renewal grants, audit pseudonyms and unknown sign-in names (sub-keys derived with HKDF, one per purpose).
  */
 export interface SecretKey {
   /** Short id of the key, written into each ciphertext so a wrong key is reported as such. */
@@ -23,7 +23,7 @@ export interface SecretKey {
   mac(purpose: MacPurpose, message: string): string;
 }
 
-export type MacPurpose = 'csrf' | 'renewal' | 'pseudonym';
+export type MacPurpose = 'csrf' | 'renewal' | 'pseudonym' | 'unknown-login';
 
 const FORMAT = 'v1';
 
