@@ -1,7 +1,14 @@
 'use client';
 
 import type { Label } from '@nestor/core';
-import { type PointerEvent as ReactPointerEvent, useId, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  type PointerEvent as ReactPointerEvent,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from 'react';
 import { useT } from '../lib/i18n.tsx';
 import {
   applyKeyEdit,
@@ -18,8 +25,14 @@ import { ZoomFrame } from './ImageStage.tsx';
 
 type Drag =
   | { kind: 'draw'; x0: number; y0: number; x1: number; y1: number }
-  | { kind: 'move'; id: string; x0: number; y0: number; start: EditableRegion }
-  | { kind: 'resize'; id: string; x0: number; y0: number; start: EditableRegion };
+  | {
+      kind: 'move' | 'resize';
+      id: string;
+      x0: number;
+      y0: number;
+      start: EditableRegion;
+      before: EditableRegion[];
+    };
 
 interface Props {
   readonly original: string;
@@ -44,10 +57,23 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
   const [selected, setSelected] = useState<string | undefined>(initial[0]?.id);
   const [newLabel, setNewLabel] = useState<Label>('face');
   const [drag, setDrag] = useState<Drag | undefined>();
+  // The regions before each edit, newest last: Undo (or Ctrl+Z) steps back through them.
+  const [history, setHistory] = useState<EditableRegion[][]>([]);
+  const [focusRegion, setFocusRegion] = useState<string | undefined>();
   const stage = useRef<HTMLDivElement>(null);
+  const addFace = useRef<HTMLButtonElement>(null);
   const counter = useRef(0);
   const nextId = () => `m${++counter.current}`;
 
+  // A removed region's button takes the focus with it: hand it to the next region (or Add a face).
+  useEffect(() => {
+    if (focusRegion === undefined) return;
+    const target = stage.current?.querySelector<HTMLElement>(`[data-region="${focusRegion}"]`);
+    (target ?? addFace.current)?.focus();
+    setFocusRegion(undefined);
+  }, [focusRegion]);
+
+  const remember = () => setHistory((h) => [...h, regions]);
   const update = (id: string, change: (r: EditableRegion) => EditableRegion | undefined) =>
     setRegions((list) =>
       list.flatMap((r) => {
@@ -56,16 +82,40 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
         return next ? [next] : [];
       }),
     );
+  const edit = (id: string, change: (r: EditableRegion) => EditableRegion | undefined) => {
+    remember();
+    update(id, change);
+  };
   const remove = (id: string) => {
+    remember();
     const index = regions.findIndex((r) => r.id === id);
     const rest = regions.filter((r) => r.id !== id);
     setRegions(rest);
-    setSelected(rest[Math.min(index, rest.length - 1)]?.id);
+    const next = rest[Math.min(index, rest.length - 1)]?.id;
+    setSelected(next);
+    return next;
   };
   const add = (label: Label) => {
+    remember();
     const region = newRegion(label, nextId(), image);
     setRegions((list) => [...list, region]);
     setSelected(region.id);
+  };
+  const undo = () => {
+    const previous = history.at(-1);
+    if (!previous) return;
+    setHistory((h) => h.slice(0, -1));
+    setRegions(previous);
+    setSelected((id) => (previous.some((r) => r.id === id) ? id : previous[0]?.id));
+  };
+  const onEditorKey = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement;
+    // Text fields keep their own undo.
+    if (target.tagName === 'INPUT' || target.tagName === 'SELECT') return;
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === 'z') {
+      event.preventDefault();
+      undo();
+    }
   };
 
   /** Pointer position in image pixels. */
@@ -86,7 +136,8 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
     const region = regions.find((r) => r.id === id);
     if (region && id) {
       setSelected(id);
-      setDrag({ kind: target.dataset.handle ? 'resize' : 'move', id, x0: p.x, y0: p.y, start: region });
+      const kind = target.dataset.handle ? 'resize' : 'move';
+      setDrag({ kind, id, x0: p.x, y0: p.y, start: region, before: regions });
     } else {
       setDrag({ kind: 'draw', x0: p.x, y0: p.y, x1: p.x, y1: p.y });
     }
@@ -110,16 +161,22 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
         ),
       );
   };
+  const endDrag = () => {
+    // A click that only selects changes nothing, so leaves nothing to undo.
+    if (drag && drag.kind !== 'draw' && regions !== drag.before) setHistory((h) => [...h, drag.before]);
+    setDrag(undefined);
+  };
   const onPointerUp = () => {
     if (drag?.kind === 'draw') {
       const rect = dragRect(drag.x0, drag.y0, drag.x1, drag.y1);
       if (rect.width >= MIN_SIDE && rect.height >= MIN_SIDE) {
         const region = clampRegion({ ...newRegion(newLabel, nextId(), image), ...rect }, image);
+        remember();
         setRegions((list) => [...list, region]);
         setSelected(region.id);
       }
     }
-    setDrag(undefined);
+    endDrag();
   };
 
   const current = regions.find((r) => r.id === selected);
@@ -139,7 +196,8 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
     'min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium hover:bg-slate-50 disabled:opacity-50';
 
   return (
-    <section aria-labelledby={`${help}-title`} className="space-y-3">
+    // Ctrl+Z from any control of the editor, as in any editor.
+    <section aria-labelledby={`${help}-title`} className="space-y-3" onKeyDown={onEditorKey}>
       <h3 id={`${help}-title`} className="text-lg font-semibold">
         {t('reviewTitle')}
       </h3>
@@ -148,7 +206,7 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
       </p>
 
       <div className="flex flex-wrap items-center gap-2">
-        <button type="button" className={button} onClick={() => add('face')}>
+        <button ref={addFace} type="button" className={button} onClick={() => add('face')}>
           {t('addFace')}
         </button>
         <button type="button" className={button} onClick={() => add('plate')}>
@@ -174,7 +232,7 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
-          onPointerCancel={() => setDrag(undefined)}
+          onPointerCancel={endDrag}
           data-testid="review-stage"
         >
           {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
@@ -194,11 +252,11 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
               aria-pressed={r.id === selected}
               onFocus={() => setSelected(r.id)}
               onKeyDown={(event) => {
-                const edit = keyEdit(event, image);
-                if (!edit) return;
+                const change = keyEdit(event, image);
+                if (!change) return;
                 event.preventDefault();
-                if (edit.kind === 'remove') remove(r.id);
-                else update(r.id, (region) => applyKeyEdit(region, edit, image));
+                if (change.kind === 'remove') setFocusRegion(remove(r.id) ?? '');
+                else edit(r.id, (region) => applyKeyEdit(region, change, image));
               }}
               className={`absolute cursor-move border-2 focus-visible:outline-3 focus-visible:outline-offset-1 focus-visible:outline-white ${
                 r.shape === 'ellipse' ? 'rounded-[50%]' : ''
@@ -247,7 +305,7 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
                 value={current.label}
                 onChange={(event) => {
                   const label = event.target.value as Label;
-                  update(current.id, (r) => ({ ...r, label, shape: label === 'face' ? 'ellipse' : 'rect' }));
+                  edit(current.id, (r) => ({ ...r, label, shape: label === 'face' ? 'ellipse' : 'rect' }));
                 }}
               >
                 <option value="face">{t('labelFace')}</option>
@@ -266,13 +324,20 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
                   onChange={(event) => {
                     const value = Number(event.target.value);
                     if (Number.isFinite(value))
-                      update(current.id, (r) => clampRegion({ ...r, [key]: value }, image));
+                      edit(current.id, (r) => clampRegion({ ...r, [key]: value }, image));
                   }}
                 />
               </label>
             ))}
           </div>
-          <button type="button" className={`${button} mt-2`} onClick={() => remove(current.id)}>
+          <button
+            type="button"
+            className={`${button} mt-2`}
+            onClick={() => {
+              // The last region gone, this fieldset goes too: focus moves on rather than to the page.
+              if (remove(current.id) === undefined) setFocusRegion('');
+            }}
+          >
             {t('removeRegion')}
           </button>
         </fieldset>
@@ -287,6 +352,15 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
           className="min-h-11 rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800"
         >
           {t('applyReview', { count: regions.length })}
+        </button>
+        <button
+          type="button"
+          className={button}
+          onClick={undo}
+          disabled={history.length === 0}
+          aria-keyshortcuts="Control+Z"
+        >
+          {t('undo')}
         </button>
         <button type="button" className={button} onClick={onCancel}>
           {t('cancel')}

@@ -199,6 +199,21 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
       .last()
       .focus();
     await page.keyboard.press('Delete');
+    const byHand = page.getByRole('button', { name: /added by hand/ });
+    expect(await byHand.count()).toBe(0);
+    // The focus stays in the editor (on the next region), so Ctrl+Z undoes the removal; so does Undo.
+    expect(
+      await page.evaluate(() => document.activeElement?.closest('[data-testid="review-stage"]') !== null),
+    ).toBe(true);
+    await page.keyboard.press('Control+z');
+    expect(await byHand.count()).toBe(1);
+    await byHand.focus();
+    await page.keyboard.press('Delete');
+    expect(await byHand.count()).toBe(0);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    expect(await byHand.count()).toBe(1);
+    await byHand.focus();
+    await page.keyboard.press('Delete');
     await page.getByRole('button', { name: /Apply and re-render/ }).click();
     await expect.poll(() => count(page, 'face'), { timeout: 60_000 }).toBe(before);
     await page.getByTestId('anonymized-image').waitFor();
