@@ -21,6 +21,7 @@ import Fastify, {
 import { assetRoutes } from './assets.ts';
 import { enforceAccess, recordCounts } from './auth/access.ts';
 import type { Accounts } from './auth/accounts.ts';
+import { privateLogger } from './auth/logging.ts';
 import { secureCookies } from './auth/mode.ts';
 import { accountRoutes } from './auth/routes.ts';
 import { MAX_MULTIPART_FIELDS, multipartError, toHttpError } from './errors.ts';
@@ -96,7 +97,7 @@ export function buildApp({
 }: AppOptions): FastifyInstance {
   const maxBytes = config.limits.maxBytes;
   const app = Fastify({
-    logger: logger ?? false,
+    logger: privateLogger(logger),
     bodyLimit: SMALL_BODY_LIMIT,
     trustProxy: config.server.trustProxy,
   });

@@ -353,6 +353,10 @@ describe('accounts mode on a real socket', () => {
       }
       const raw = await db.query<{ actor: string }>("SELECT actor FROM audit_log WHERE actor = 'pia'");
       expect(raw).toEqual([]);
+      // Nor do the server's logs name the address or the user.
+      const log = h.logs.join('');
+      expect(log).not.toContain('127.0.0.1');
+      expect(log).not.toMatch(/"pia"|=pia\b/);
     } finally {
       await h.close();
     }
