@@ -98,8 +98,26 @@ const toKey = (r: Row): ApiKeyRecord => ({
   revokedAt: (r.revoked_at as Date | null) ?? null,
 });
 
+/** What a change to an account did; `last-admin`: refused, as no enabled administrator would remain. */
+export type AccountChange = 'done' | 'missing' | 'last-admin';
+
+const outcome = (found: boolean): AccountChange => (found ? 'done' : 'missing');
+
 /** Users, their credentials, sessions, API keys and one-time credential links. Times come from the caller. */
 export function accountsRepository(db: Sql) {
+  /**
+   * Runs `change` on account `id` unless it is the last enabled admin. The enabled admins' rows are
+   * locked first, in id order, so two admins demoting each other at once cannot both succeed.
+   */
+  const unlessLastAdmin = (id: string, change: (tx: Sql) => Promise<boolean>): Promise<AccountChange> =>
+    db.transaction(async (tx) => {
+      const admins = await tx.query(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE",
+      );
+      if (admins.length > 0 && admins.every((a) => a.id === id)) return 'last-admin';
+      return outcome(await change(tx));
+    });
+
   return {
     async countUsers(): Promise<number> {
       const [row] = await db.query('SELECT count(*)::int AS n FROM users');
@@ -139,21 +157,27 @@ export function accountsRepository(db: Sql) {
       return (await db.query(`SELECT ${USER_COLUMNS} FROM users ORDER BY username`)).map(toUser);
     },
 
-    async setRole(id: string, role: Role): Promise<boolean> {
-      return (await db.query('UPDATE users SET role = $2 WHERE id = $1 RETURNING id', [id, role])).length > 0;
+    async setRole(id: string, role: Role): Promise<AccountChange> {
+      const set = async (tx: Sql) =>
+        (await tx.query('UPDATE users SET role = $2 WHERE id = $1 RETURNING id', [id, role])).length > 0;
+      return role === 'admin' ? outcome(await set(db)) : unlessLastAdmin(id, set);
     },
 
     /** Disabling ends every session: re-enabling must not revive one opened before. */
-    async setDisabled(id: string, at: Date | null): Promise<boolean> {
-      return db.transaction(async (tx) => {
+    async setDisabled(id: string, at: Date | null): Promise<AccountChange> {
+      const set = async (tx: Sql) => {
         const rows = await tx.query('UPDATE users SET disabled_at = $2 WHERE id = $1 RETURNING id', [id, at]);
         if (at !== null) await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
         return rows.length > 0;
-      });
+      };
+      return at === null ? outcome(await set(db)) : unlessLastAdmin(id, set);
     },
 
-    async deleteUser(id: string): Promise<boolean> {
-      return (await db.query('DELETE FROM users WHERE id = $1 RETURNING id', [id])).length > 0;
+    async deleteUser(id: string): Promise<AccountChange> {
+      return unlessLastAdmin(
+        id,
+        async (tx) => (await tx.query('DELETE FROM users WHERE id = $1 RETURNING id', [id])).length > 0,
+      );
     },
 
     /**

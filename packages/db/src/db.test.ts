@@ -177,6 +177,25 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
     },
   );
 
+  it.skipIf(skip)(
+    'the last enabled admin stays one, even when two admins demote each other at once',
+    async () => {
+      const accounts = accountsRepository(db);
+      const a = await accounts.insertUser({ ...newUser('last-a'), role: 'admin' });
+      const b = await accounts.insertUser({ ...newUser('last-b'), role: 'admin' });
+      const raced = await Promise.all([accounts.setRole(a.id, 'user'), accounts.setRole(b.id, 'user')]);
+      expect([...raced].sort()).toEqual(['done', 'last-admin']);
+      const admins = (await accounts.listUsers()).filter((u) => u.role === 'admin' && !u.disabledAt);
+      expect(admins).toHaveLength(1);
+      const last = admins[0]!.id;
+      expect(await accounts.setDisabled(last, later(1))).toBe('last-admin');
+      expect(await accounts.deleteUser(last)).toBe('last-admin');
+      expect((await accounts.userById(last))?.role).toBe('admin');
+      expect(await accounts.setRole(last, 'admin')).toBe('done');
+      expect(await accounts.setDisabled(randomUUID(), null)).toBe('missing');
+    },
+  );
+
   it.skipIf(skip)('re-encrypts every stored secret in one go', async () => {
     const accounts = accountsRepository(db);
     const erin = await accounts.insertUser(newUser('erin'));

@@ -10,6 +10,7 @@ import {
   type Role,
 } from '@nestor/core';
 import {
+  type AccountChange,
   type AccountsRepository,
   type ApiKeyRecord,
   type AuditDetail,
@@ -499,6 +500,27 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     return (await repo.listUsers()).map(toPublicUser);
   }
 
+  /** Refuses (and audits) a change that would leave no enabled administrator. */
+  async function keepAnAdmin(
+    result: AccountChange,
+    action: string,
+    principal: Principal,
+    user: UserRecord,
+    origin: RequestOrigin,
+  ): Promise<void> {
+    if (result !== 'last-admin') return;
+    await audit(action, 'refused', {
+      actor: actorOf(principal),
+      ip: origin.ip,
+      target: user.username,
+      detail: { code: 'E_FORBIDDEN', reason: 'last admin' },
+    });
+    throw new NestorError(
+      'E_FORBIDDEN',
+      'This is the last enabled administrator: make another account an administrator first',
+    );
+  }
+
   async function updateUser(
     principal: Principal,
     id: string,
@@ -513,8 +535,12 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
         'You cannot demote or disable yourself: ask another administrator',
       );
     }
-    if (change.role !== undefined) await repo.setRole(user.id, change.role);
-    if (change.disabled !== undefined) await repo.setDisabled(user.id, change.disabled ? now() : null);
+    if (change.role !== undefined)
+      await keepAnAdmin(await repo.setRole(user.id, change.role), 'user.update', principal, user, origin);
+    if (change.disabled !== undefined) {
+      const result = await repo.setDisabled(user.id, change.disabled ? now() : null);
+      await keepAnAdmin(result, 'user.update', principal, user, origin);
+    }
     if (change.disabled === false) await repo.clearFailures(user.id);
     await audit('user.update', 'ok', {
       actor: actorOf(principal),
@@ -532,7 +558,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     const user = isUuid(id) ? await repo.userById(id) : undefined;
     if (!user) throw new NestorError('E_NOT_FOUND', 'No such user');
     if (ownerId(principal) === user.id) throw new NestorError('E_FORBIDDEN', 'You cannot delete yourself');
-    await repo.deleteUser(user.id);
+    await keepAnAdmin(await repo.deleteUser(user.id), 'user.delete', principal, user, origin);
     await audit('user.delete', 'ok', { actor: actorOf(principal), ip: origin.ip, target: user.username });
   }
 

@@ -747,3 +747,32 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
     },
   );
 });
+
+describe('the last enabled administrator', () => {
+  it('cannot be demoted, disabled or deleted; the refusal is audited', async () => {
+    const db = await openTestDatabase('pglite');
+    const h = await harness(db);
+    try {
+      const { user } = await h.accounts.bootstrapAdmin('solo');
+      const local = { kind: 'local' } as const;
+      const origin = { ip: '127.0.0.1' };
+      const attempts: [string, () => Promise<unknown>][] = [
+        ['demote', () => h.accounts.updateUser(local, user.id, { role: 'user' }, origin)],
+        ['disable', () => h.accounts.updateUser(local, user.id, { disabled: true }, origin)],
+        ['delete', () => h.accounts.deleteUser(local, user.id, origin)],
+      ];
+      for (const [what, attempt] of attempts) {
+        await expect(attempt(), what).rejects.toMatchObject({
+          code: 'E_FORBIDDEN',
+          message: expect.stringMatching(/last enabled administrator/),
+        });
+      }
+      expect((await h.accounts.listUsers())[0]).toMatchObject({ role: 'admin', disabled: false });
+      const refused = await h.accounts.listAudit({ outcome: 'refused', limit: 10 });
+      expect(refused.map((e) => e.detail.reason)).toEqual(['last admin', 'last admin', 'last admin']);
+    } finally {
+      await h.close();
+      await db.close();
+    }
+  });
+});
