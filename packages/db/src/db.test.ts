@@ -196,6 +196,20 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
     },
   );
 
+  it.skipIf(skip)('a credentials link opens once even when requests race for it', async () => {
+    const accounts = accountsRepository(db);
+    const gil = await accounts.insertUser(newUser('race-gil'));
+    const link = {
+      userId: gil.id,
+      purpose: 'enrol' as const,
+      passwordSecret: 'enc:pw',
+      expiresAt: later(9e5),
+    };
+    await accounts.insertLink('race1', link, t0);
+    const claims = await Promise.all(Array.from({ length: 5 }, () => accounts.claimLink('race1', later(1))));
+    expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+  });
+
   it.skipIf(skip)('re-encrypts every stored secret in one go', async () => {
     const accounts = accountsRepository(db);
     const erin = await accounts.insertUser(newUser('erin'));
