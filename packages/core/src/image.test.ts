@@ -14,7 +14,17 @@ describe('sniffImageFormat', () => {
     { name: 'tiff little-endian', input: bytes('II*\0'), want: 'tiff' },
     { name: 'tiff big-endian', input: bytes('MM\0*'), want: 'tiff' },
     { name: 'avif', input: bytes([0, 0, 0, 0x1c], 'ftypavif'), want: 'avif' },
+    {
+      name: 'avif named only among the compatible brands',
+      input: bytes([0, 0, 0, 0x18], 'ftypmif1', [0, 0, 0, 0], 'miafavif'),
+      want: 'avif',
+    },
     { name: 'heic is not supported', input: bytes([0, 0, 0, 0x1c], 'ftypheic'), want: undefined },
+    {
+      name: 'heic with mif1 is not avif',
+      input: bytes([0, 0, 0, 0x18], 'ftypmif1', [0, 0, 0, 0], 'heicmiaf'),
+      want: undefined,
+    },
     { name: 'riff but not webp', input: bytes('RIFF', [0, 0, 0, 0], 'WAVE'), want: undefined },
     { name: 'text', input: bytes('hello world'), want: undefined },
     { name: 'empty', input: new Uint8Array(0), want: undefined },

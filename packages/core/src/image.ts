@@ -46,8 +46,20 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
   if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'gif';
   if (ascii(0, 'II*\0') || ascii(0, 'MM\0*')) return 'tiff';
-  if (ascii(4, 'ftyp') && (ascii(8, 'avif') || ascii(8, 'avis'))) return 'avif';
+  if (ascii(4, 'ftyp') && ftypBrands(bytes).some((brand) => brand === 'avif' || brand === 'avis'))
+    return 'avif';
   return undefined;
+}
+
+/** An ISO-BMFF ftyp box's major brand, then its compatible brands (a `mif1` file may be AVIF only there). */
+function ftypBrands(bytes: Uint8Array): string[] {
+  const size = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  const end = Math.min(size, bytes.length);
+  const brands: string[] = [];
+  // Major brand at 8, minor version at 12, then compatible brands.
+  for (let at = 8; at + 4 <= end; at += at === 8 ? 8 : 4)
+    brands.push(String.fromCharCode(...bytes.subarray(at, at + 4)));
+  return brands;
 }
 
 /**
@@ -73,13 +85,7 @@ export function countFrames(bytes: Uint8Array): number {
  * @example isAvifSequence(animatedAvifBytes) // true
  */
 export function isAvifSequence(bytes: Uint8Array): boolean {
-  if (sniffImageFormat(bytes) !== 'avif') return false;
-  const size = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-  const end = Math.min(size, bytes.length);
-  const brand = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  // Major brand at 8, minor version at 12, then compatible brands.
-  for (let at = 8; at + 4 <= end; at += at === 8 ? 8 : 4) if (brand(at) === 'avis') return true;
-  return false;
+  return sniffImageFormat(bytes) === 'avif' && ftypBrands(bytes).includes('avis');
 }
 
 /** Raised for an animated AVIF: no codec Nestor runs reads its frames, and frame 1 alone would drop the rest. */
