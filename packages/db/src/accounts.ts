@@ -294,17 +294,20 @@ export function accountsRepository(db: Sql) {
 
     async insertSession(idHash: string, userId: string, createdAt: Date, expiresAt: Date): Promise<void> {
       await db.query(
-        'INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+        'INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)',
         [idHash, userId, createdAt, expiresAt],
       );
     },
 
-    async sessionUser(idHash: string, now: Date): Promise<UserRecord | undefined> {
-      const [row] = await db.query(
-        `SELECT ${USER_COLUMNS} FROM users WHERE id = (
-           SELECT user_id FROM sessions WHERE id_hash = $1 AND expires_at > $2)`,
-        [idHash, now],
+    /** The user of a session that has not expired and was used after `idleSince`; marks it used `now`. */
+    async sessionUser(idHash: string, now: Date, idleSince: Date): Promise<UserRecord | undefined> {
+      const [session] = await db.query(
+        `UPDATE sessions SET last_seen_at = $2
+         WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3 RETURNING user_id`,
+        [idHash, now, idleSince],
       );
+      if (!session) return undefined;
+      const [row] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [session.user_id]);
       return row && toUser(row);
     },
 

@@ -59,7 +59,7 @@ async function fill(db: Database): Promise<void> {
     [user, t0],
   );
   await db.query(
-    `INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ('s1', $1, $2, $2)`,
+    `INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES ('s1', $1, $2, $2, $2)`,
     [user, t0],
   );
   await db.query(

@@ -112,8 +112,11 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
       ]);
 
       await accounts.insertSession('s1', bob.id, t0, later(3_600_000));
-      expect((await accounts.sessionUser('s1', later(1000)))?.id).toBe(bob.id);
-      expect(await accounts.sessionUser('s1', later(3_600_000))).toBeUndefined();
+      expect((await accounts.sessionUser('s1', later(1000), later(-1)))?.id).toBe(bob.id);
+      // Unused since before the idle limit: over, though not expired.
+      expect(await accounts.sessionUser('s1', later(2000), later(1000))).toBeUndefined();
+      expect((await accounts.sessionUser('s1', later(2000), later(999)))?.id).toBe(bob.id);
+      expect(await accounts.sessionUser('s1', later(3_600_000), later(-1))).toBeUndefined();
       await accounts.insertLink('h3', link, t0);
       await accounts.replaceCredentials(bob.id, {
         passwordHash: 'new',
@@ -121,7 +124,7 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
         issuedAt: later(5000),
         expireAt: later(10_000),
       });
-      expect(await accounts.sessionUser('s1', later(1000))).toBeUndefined();
+      expect(await accounts.sessionUser('s1', later(1000), later(-1))).toBeUndefined();
       expect(await accounts.claimLink('h3', later(1000))).toBeUndefined();
       expect(await accounts.userById(bob.id)).toMatchObject({ passwordHash: 'new', totpSecret: 'enc:new' });
     },

@@ -335,9 +335,9 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       const expiry = new Date(me0.json().user.credentialsExpireAt).getTime();
       // Six calendar months after issue.
       expect(Math.round((expiry - h.clock.now().getTime()) / DAY)).toBeGreaterThanOrEqual(181);
-      h.clock.advance(expiry - h.clock.now().getTime() - HOUR);
+      h.clock.advance(expiry - h.clock.now().getTime() - 10 * 60_000);
       const lastSession = await signIn('alice', password, secret);
-      h.clock.advance(2 * HOUR);
+      h.clock.advance(20 * 60_000);
       // A session opened before the expiry stops with it.
       const stale = await h.request({ method: 'GET', url: '/v1/keys', session: lastSession });
       expect(stale.statusCode).toBe(403);
@@ -744,6 +744,33 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       expect(await answers('ivy-who-is-not-there')).toEqual(known);
       const audited = JSON.stringify(await h.accounts.listAudit({ action: 'login', limit: 50 }));
       expect(audited).not.toContain('ivy-who-is-not-there');
+    },
+  );
+
+  it.skipIf(skip)(
+    `a session ends after 30 minutes unused, and after auth.sessionHours however much it is used${reason}`,
+    async () => {
+      const { link } = await h.accounts.createUser(
+        { username: 'jay', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await enrol(link.token);
+      const keys = (session: Session) => h.request({ method: 'GET', url: '/v1/keys', session });
+      const idle = await signIn('jay', page.password, page.totpSecret);
+      h.clock.advance(29 * 60_000);
+      expect((await keys(idle)).statusCode).toBe(200);
+      h.clock.advance(29 * 60_000);
+      expect((await keys(idle)).statusCode).toBe(200);
+      h.clock.advance(31 * 60_000);
+      expect((await keys(idle)).statusCode).toBe(401);
+
+      const busy = await signIn('jay', page.password, page.totpSecret);
+      for (let used = 0; used < 12 * 60; used += 20) {
+        expect((await keys(busy)).statusCode, `after ${used} minutes`).toBe(200);
+        h.clock.advance(20 * 60_000);
+      }
+      expect((await keys(busy)).statusCode).toBe(401);
     },
   );
 });
