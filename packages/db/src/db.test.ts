@@ -12,6 +12,12 @@ import { openTestDatabase, TEST_DATABASES } from './testing.ts';
 const t0 = new Date('2026-01-01T00:00:00Z');
 const later = (ms: number) => new Date(t0.getTime() + ms);
 
+const enrolLink = (userId: string) => ({
+  userId,
+  purpose: 'enrol' as const,
+  passwordSecret: 'enc:pw',
+  expiresAt: later(900_000),
+});
 const newUser = (username: string) => ({
   id: randomUUID(),
   username,
@@ -93,12 +99,7 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
     async () => {
       const accounts = accountsRepository(db);
       const bob = await accounts.insertUser(newUser('bob'));
-      const link = {
-        userId: bob.id,
-        purpose: 'enrol' as const,
-        passwordSecret: 'enc:pw',
-        expiresAt: later(900_000),
-      };
+      const link = enrolLink(bob.id);
       await accounts.insertLink('h1', link, t0);
       await accounts.insertLink('h2', link, t0);
       expect(await accounts.claimLink('h1', later(900_001))).toBeUndefined();
@@ -202,13 +203,7 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
   it.skipIf(skip)('a credentials link opens once even when requests race for it', async () => {
     const accounts = accountsRepository(db);
     const gil = await accounts.insertUser(newUser('race-gil'));
-    const link = {
-      userId: gil.id,
-      purpose: 'enrol' as const,
-      passwordSecret: 'enc:pw',
-      expiresAt: later(9e5),
-    };
-    await accounts.insertLink('race1', link, t0);
+    await accounts.insertLink('race1', enrolLink(gil.id), t0);
     const claims = await Promise.all(Array.from({ length: 5 }, () => accounts.claimLink('race1', later(1))));
     expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
   });

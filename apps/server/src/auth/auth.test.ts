@@ -53,6 +53,27 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
     return sessionFrom(res);
   }
 
+  /** A user made by the CLI whose credentials page was opened: its record and what the page showed. */
+  async function newAccount(username: string) {
+    const { link, user } = await h.accounts.createUser(
+      { username, role: 'user' },
+      { kind: 'local' },
+      undefined,
+    );
+    return { user, page: await enrol(link.token) };
+  }
+
+  /** A new API key of the session's user, with these scopes. */
+  async function newKey(session: Session, scopes: string[]) {
+    const created = await h.request({
+      method: 'POST',
+      url: '/v1/keys',
+      json: { name: 'ci', scopes },
+      session,
+    });
+    return created.json() as { key: string; apiKey: { prefix: string } };
+  }
+
   const users: Record<string, { password: string; secret: string; session: Session; id: string }> = {};
 
   it.skipIf(skip)(
@@ -573,20 +594,10 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   it.skipIf(skip)(
     `an API key stops with its owner's expired credentials, works again once they are renewed, and stops for good with the account${reason}`,
     async () => {
-      const { link, user } = await h.accounts.createUser(
-        { username: 'erin', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await enrol(link.token);
+      const { user, page } = await newAccount('erin');
       const session = await signIn('erin', page.password, page.totpSecret);
-      const created = await h.request({
-        method: 'POST',
-        url: '/v1/keys',
-        json: { name: 'ci', scopes: ['detect'] },
-        session,
-      });
-      const bearer = { authorization: `Bearer ${created.json().key}`, 'content-type': 'image/png' };
+      const { key } = await newKey(session, ['detect']);
+      const bearer = { authorization: `Bearer ${key}`, 'content-type': 'image/png' };
       const detect = () => h.request({ method: 'POST', url: '/v1/detect', headers: bearer, body: png });
       expect((await detect()).statusCode).toBe(200);
 
@@ -624,20 +635,9 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   it.skipIf(skip)(
     `an API key's last use is its last accepted request: refused ones are audited instead${reason}`,
     async () => {
-      const { link, user } = await h.accounts.createUser(
-        { username: 'fay', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await enrol(link.token);
+      const { user, page } = await newAccount('fay');
       const session = await signIn('fay', page.password, page.totpSecret);
-      const created = await h.request({
-        method: 'POST',
-        url: '/v1/keys',
-        json: { name: 'ci', scopes: ['detect'] },
-        session,
-      });
-      const { key, apiKey } = created.json();
+      const { key, apiKey } = await newKey(session, ['detect']);
       const bearer = { authorization: `Bearer ${key}`, 'content-type': 'image/png' };
       const use = (url: string) => h.request({ method: 'POST', url, headers: bearer, body: png });
       const lastUsed = async () => (await h.accounts.listKeys({ kind: 'local' }, user.id))[0]!.lastUsedAt;
@@ -676,12 +676,7 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   );
 
   it.skipIf(skip)(`disabling an account ends its sessions: re-enabling revives none${reason}`, async () => {
-    const { link, user } = await h.accounts.createUser(
-      { username: 'gus', role: 'user' },
-      { kind: 'local' },
-      undefined,
-    );
-    const page = await enrol(link.token);
+    const { user, page } = await newAccount('gus');
     const session = await signIn('gus', page.password, page.totpSecret);
     const keys = () => h.request({ method: 'GET', url: '/v1/keys', session });
     expect((await keys()).statusCode).toBe(200);
@@ -697,12 +692,7 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   it.skipIf(skip)(
     `a password hashed with other argon2 parameters is rehashed with today's at sign-in${reason}`,
     async () => {
-      const { link, user } = await h.accounts.createUser(
-        { username: 'hal', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await enrol(link.token);
+      const { user, page } = await newAccount('hal');
       // algorithm 1 is argon2i (a const enum the tests cannot import).
       const weak = await hash(page.password, { algorithm: 1, memoryCost: 4096, timeCost: 1 });
       await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, weak]);
@@ -720,12 +710,7 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   it.skipIf(skip)(
     `a name that is no account is refused and locked exactly like an account: lockout does not reveal usernames${reason}`,
     async () => {
-      const { link } = await h.accounts.createUser(
-        { username: 'ivy', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await enrol(link.token);
+      const { page } = await newAccount('ivy');
       const answers = async (username: string) => {
         const seen: unknown[] = [];
         for (let i = 0; i < 6; i++) {
@@ -750,12 +735,7 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   it.skipIf(skip)(
     `a session ends after 30 minutes unused, and after auth.sessionHours however much it is used${reason}`,
     async () => {
-      const { link } = await h.accounts.createUser(
-        { username: 'jay', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await enrol(link.token);
+      const { page } = await newAccount('jay');
       const keys = (session: Session) => h.request({ method: 'GET', url: '/v1/keys', session });
       const idle = await signIn('jay', page.password, page.totpSecret);
       h.clock.advance(29 * 60_000);
