@@ -379,6 +379,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     const user = isUuid(userId) ? await repo.userById(userId) : undefined;
     const valid =
       user !== undefined &&
+      user.disabledAt === null &&
       Number.isFinite(expires) &&
       expires > now().getTime() &&
       sameString(mac, renewalMac(user, expires));

@@ -753,6 +753,18 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
       expect((await keys(busy)).statusCode).toBe(401);
     },
   );
+
+  it.skipIf(skip)(`a renewal started before the account was disabled cannot finish${reason}`, async () => {
+    const { user, page } = await newAccount('kim');
+    h.clock.advance(new Date(user.credentialsExpireAt).getTime() - h.clock.now().getTime());
+    const expired = await login('kim', page.password, page.totpSecret);
+    expect(expired.json().error.code).toBe('E_CREDENTIALS_EXPIRED');
+    const cookie = sessionFrom(expired).cookie;
+    await h.accounts.updateUser({ kind: 'local' }, user.id, { disabled: true }, { ip: '127.0.0.1' });
+    const renewed = await h.request({ method: 'POST', url: '/v1/auth/renew', headers: { cookie } });
+    expect(renewed.statusCode).toBe(401);
+    expect(renewed.body).not.toMatch(/token/);
+  });
 });
 
 describe('the last enabled administrator', () => {
