@@ -328,6 +328,35 @@ describe('accounts mode on a real socket', () => {
     }
   });
 
+  it('behind a trusted proxy on loopback, cookies are Secure when the client came over HTTPS', async () => {
+    const h = await harness(db, { server: { trustProxy: '127.0.0.1' } });
+    try {
+      const { link } = await h.accounts.createUser(
+        { username: 'tls', role: 'user' },
+        { kind: 'local' },
+        undefined,
+      );
+      const page = await h.accounts.claimCredentials(link.token, { ip: '127.0.0.1' });
+      const cookies = async (headers: Record<string, string>) => {
+        h.clock.advance(31_000);
+        const res = await h.request({
+          method: 'POST',
+          url: '/v1/auth/login',
+          headers,
+          json: { username: 'tls', password: page.password, code: code(page.totpSecret, h) },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        return ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+      };
+      const https = await cookies({ 'x-forwarded-proto': 'https' });
+      expect(https).toHaveLength(2);
+      expect(https.every((c) => c.includes('; Secure'))).toBe(true);
+      expect((await cookies({})).some((c) => c.includes('Secure'))).toBe(false);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('pseudonymous audit stores keyed hashes instead of usernames and addresses; admins still filter by name', async () => {
     const h = await harness(db, { retention: { pseudonymousAudit: true } });
     try {

@@ -74,8 +74,21 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
       });
     }
   };
-  const cookie = (name: string, value: string, httpOnly: boolean, maxAge: number, path = '/') =>
-    serializeCookie(name, value, { httpOnly, secure: secureCookies, path, maxAge });
+  // HTTPS as the client saw it (a trusted proxy's X-Forwarded-Proto) also makes cookies Secure.
+  const cookie = (
+    request: FastifyRequest,
+    name: string,
+    value: string,
+    httpOnly: boolean,
+    maxAge: number,
+    path = '/',
+  ) =>
+    serializeCookie(name, value, {
+      httpOnly,
+      secure: secureCookies || request.protocol === 'https',
+      path,
+      maxAge,
+    });
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
   app.get(
@@ -146,8 +159,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
         const result = await service.login(body, origin(request));
         const maxAge = auth.sessionHours * 3600;
         reply.header('set-cookie', [
-          cookie(SESSION_COOKIE, result.sessionId, true, maxAge),
-          cookie(CSRF_COOKIE, result.csrfToken, false, maxAge),
+          cookie(request, SESSION_COOKIE, result.sessionId, true, maxAge),
+          cookie(request, CSRF_COOKIE, result.csrfToken, false, maxAge),
         ]);
         return {
           user: result.user,
@@ -159,7 +172,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
         if (typeof grant === 'string') {
           reply.header(
             'set-cookie',
-            cookie(RENEWAL_COOKIE, grant, true, auth.linkMinutes * 60, '/v1/auth/renew'),
+            cookie(request, RENEWAL_COOKIE, grant, true, auth.linkMinutes * 60, '/v1/auth/renew'),
           );
         }
         throw error;
@@ -175,7 +188,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     },
     async (request, reply) => {
       await need().logout(await signedIn(request), origin(request));
-      reply.header('set-cookie', [cookie(SESSION_COOKIE, '', true, 0), cookie(CSRF_COOKIE, '', false, 0)]);
+      reply.header('set-cookie', [
+        cookie(request, SESSION_COOKIE, '', true, 0),
+        cookie(request, CSRF_COOKIE, '', false, 0),
+      ]);
       return reply.code(204).send();
     },
   );
@@ -256,7 +272,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
           'Sign in with your expired credentials first: that starts the renewal',
         );
       const link = await service.renew(grant, origin(request));
-      noStore(reply).header('set-cookie', cookie(RENEWAL_COOKIE, '', true, 0, '/v1/auth/renew'));
+      noStore(reply).header('set-cookie', cookie(request, RENEWAL_COOKIE, '', true, 0, '/v1/auth/renew'));
       return link;
     },
   );
