@@ -6,7 +6,15 @@ import { buildApp } from '../app.ts';
 import { fakePipeline } from '../fake-pipeline.ts';
 import { startServer } from '../main.ts';
 import { checkExposure } from './mode.ts';
-import { code, type Harness, harness, type Session, secretOf, sessionFrom } from './test-support.ts';
+import {
+  code,
+  enrolled,
+  type Harness,
+  harness,
+  type Session,
+  secretOf,
+  sessionFrom,
+} from './test-support.ts';
 
 /**
  * Routes anyone may call. A new public route must be added here on purpose (and reviewed): the
@@ -238,18 +246,7 @@ describe('accounts mode on a real socket', () => {
 
     const exposed = await harness(db, { server: { host: '0.0.0.0' } });
     try {
-      const { link } = await exposed.accounts.createUser(
-        { username: 'sec', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await exposed.accounts.claimCredentials(link.token, { ip: '127.0.0.1' });
-      exposed.clock.advance(31_000);
-      const res = await exposed.request({
-        method: 'POST',
-        url: '/v1/auth/login',
-        json: { username: 'sec', password: page.password, code: code(page.totpSecret, exposed) },
-      });
+      const res = await (await enrolled(exposed, 'sec'))();
       expect(res.statusCode).toBe(200);
       for (const cookie of ([] as string[]).concat(res.headers['set-cookie'] ?? []))
         expect(cookie).toMatch(/; Secure/);
@@ -331,20 +328,9 @@ describe('accounts mode on a real socket', () => {
   it('behind a trusted proxy on loopback, cookies are Secure when the client came over HTTPS', async () => {
     const h = await harness(db, { server: { trustProxy: '127.0.0.1' } });
     try {
-      const { link } = await h.accounts.createUser(
-        { username: 'tls', role: 'user' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await h.accounts.claimCredentials(link.token, { ip: '127.0.0.1' });
+      const signIn = await enrolled(h, 'tls');
       const cookies = async (headers: Record<string, string>) => {
-        h.clock.advance(31_000);
-        const res = await h.request({
-          method: 'POST',
-          url: '/v1/auth/login',
-          headers,
-          json: { username: 'tls', password: page.password, code: code(page.totpSecret, h) },
-        });
+        const res = await signIn(headers);
         expect(res.statusCode, res.body).toBe(200);
         return ([] as string[]).concat(res.headers['set-cookie'] ?? []);
       };
@@ -360,18 +346,7 @@ describe('accounts mode on a real socket', () => {
   it('pseudonymous audit stores keyed hashes instead of usernames and addresses; admins still filter by name', async () => {
     const h = await harness(db, { retention: { pseudonymousAudit: true } });
     try {
-      const { link } = await h.accounts.createUser(
-        { username: 'pia', role: 'admin' },
-        { kind: 'local' },
-        undefined,
-      );
-      const page = await h.accounts.claimCredentials(link.token, { ip: '127.0.0.1' });
-      h.clock.advance(31_000);
-      const res = await h.request({
-        method: 'POST',
-        url: '/v1/auth/login',
-        json: { username: 'pia', password: page.password, code: code(page.totpSecret, h) },
-      });
+      const res = await (await enrolled(h, 'pia', 'admin'))();
       const entries = (
         await h.request({ method: 'GET', url: '/v1/audit?actor=pia', session: sessionFrom(res) })
       ).json().entries;

@@ -141,3 +141,21 @@ export function readQr(dataUrl: string): string | undefined {
 export const secretOf = (uri: string): string => new URL(uri).searchParams.get('secret') ?? '';
 
 export const code = (secret: string, h: Harness): string => totpCode(secret, h.clock.now());
+
+/**
+ * Makes an account as the CLI would and opens its credentials page; returns its sign-in, each call
+ * a new TOTP step (a code is never accepted twice), with the headers given.
+ */
+export async function enrolled(h: Harness, username: string, role: 'admin' | 'user' = 'user') {
+  const { link } = await h.accounts.createUser({ username, role }, { kind: 'local' }, undefined);
+  const page = await h.accounts.claimCredentials(link.token, { ip: '127.0.0.1' });
+  return (headers: Record<string, string> = {}) => {
+    h.clock.advance(31_000);
+    return h.request({
+      method: 'POST',
+      url: '/v1/auth/login',
+      headers,
+      json: { username, password: page.password, code: code(page.totpSecret, h) },
+    });
+  };
+}
