@@ -353,6 +353,8 @@ export const configSchema = z
         /** The one-time credentials link works this long. */
         linkMinutes: z.number().int().min(1).max(1_440).default(15),
         sessionHours: z.number().int().min(1).max(720).default(12),
+        /** A session unused this long ends, however long `sessionHours` would let it live (ASVS 3.3.2). */
+        sessionIdleMinutes: z.number().int().min(1).max(1_440).default(30),
         /** Failed logins in a row that lock an account, and for how long. */
         lockoutFailures: z.number().int().min(1).max(100).default(5),
         lockoutMinutes: z.number().int().min(1).max(1_440).default(15),

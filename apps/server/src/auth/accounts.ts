@@ -57,9 +57,6 @@ const isUuid = (id: string) => UUID.test(id);
 const KEY_PREFIX = 'nst_';
 const KEY_SHAPE = /^nst_[A-Za-z0-9_-]{43}$/;
 const WRONG_CREDENTIALS = 'Wrong username, password or code';
-/** A session unused this long ends, however long `auth.sessionHours` would let it live (ASVS 3.3.2). */
-export const SESSION_IDLE_MINUTES = 30;
-
 export const toPublicUser = (u: UserRecord): PublicUser => ({
   id: u.id,
   username: u.username,
@@ -420,7 +417,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     const user = await repo.sessionUser(
       sessionHash,
       at,
-      new Date(at.getTime() - minutes(SESSION_IDLE_MINUTES)),
+      new Date(at.getTime() - minutes(auth.sessionIdleMinutes)),
     );
     return user && { kind: 'session', user, sessionHash };
   }

@@ -18,7 +18,8 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   beforeAll(async () => {
     if (skip) return;
     db = await openTestDatabase(name);
-    h = await harness(db, { auth: { selfService: true } });
+    // A non-default idle limit, so the sessions test shows the setting is read.
+    h = await harness(db, { auth: { selfService: true, sessionIdleMinutes: 45 } });
   });
   afterAll(async () => {
     await h?.close();
@@ -733,16 +734,16 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   );
 
   it.skipIf(skip)(
-    `a session ends after 30 minutes unused, and after auth.sessionHours however much it is used${reason}`,
+    `a session ends after auth.sessionIdleMinutes unused (45 here), and after auth.sessionHours however much it is used${reason}`,
     async () => {
       const { page } = await newAccount('jay');
       const keys = (session: Session) => h.request({ method: 'GET', url: '/v1/keys', session });
       const idle = await signIn('jay', page.password, page.totpSecret);
-      h.clock.advance(29 * 60_000);
+      h.clock.advance(44 * 60_000);
       expect((await keys(idle)).statusCode).toBe(200);
-      h.clock.advance(29 * 60_000);
+      h.clock.advance(44 * 60_000);
       expect((await keys(idle)).statusCode).toBe(200);
-      h.clock.advance(31 * 60_000);
+      h.clock.advance(46 * 60_000);
       expect((await keys(idle)).statusCode).toBe(401);
 
       const busy = await signIn('jay', page.password, page.totpSecret);
