@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConfigInput, parseConfig } from '@nestor/core';
+import { type ConfigInput, detectionConfig, parseConfig } from '@nestor/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
@@ -182,6 +182,36 @@ describe('the web app on the API port', () => {
       limits: { maxBytes: 52_428_800 },
       auth: { mode: 'local' },
     });
+  });
+
+  it('GET /v1/app-config carries the customised detection settings, and no secret or server path', async () => {
+    const customised = {
+      preset: 'thorough',
+      classes: {
+        face: {
+          minScore: 0.82,
+          weights: { 'retinaface-mnet025': 1.5 },
+          presets: { fast: { models: ['retinaface-mnet025'], minScore: 0.9 } },
+        },
+        plate: { context: null, minSize: 16 },
+      },
+      redaction: { method: 'solid', color: '#112233' },
+      limits: { maxPixels: 30_000_000 },
+    } satisfies ConfigInput;
+    const input: ConfigInput = {
+      ...customised,
+      modelsDir: '/srv/nestor/models',
+      auth: { mode: 'accounts', secretKey: 'c2VydmVyLXNlY3JldC1rZXk=' },
+      database: { url: 'postgres://nestor:hunter2@db:5432/nestor' },
+      redis: { url: 'redis://:hunter2@redis:6379' },
+    };
+    const app = await serve(input);
+    const res = await app.inject({ url: '/v1/app-config' });
+    expect(res.statusCode).toBe(200);
+    const { detection } = res.json<{ detection: unknown }>();
+    expect(detection).toMatchObject(customised);
+    expect(detection).toEqual(JSON.parse(JSON.stringify(detectionConfig(parseConfig(input)))));
+    for (const secret of ['hunter2', 'c2VydmVy', '/srv/']) expect(res.body).not.toContain(secret);
   });
 
   it('is part of buildApp, public, and leaves API 404s as they were', async () => {

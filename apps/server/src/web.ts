@@ -2,7 +2,14 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { type Config, LOCALES, type Locale, NestorError } from '@nestor/core';
+import {
+  type Config,
+  detectionConfig,
+  detectionConfigJsonSchema,
+  LOCALES,
+  type Locale,
+  NestorError,
+} from '@nestor/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Where `next build` writes the static web app (apps/web/out). */
@@ -39,6 +46,8 @@ export function appConfigBody(config: Config) {
     },
     limits: config.limits,
     auth: { mode: config.auth.mode },
+    // The on-device engine runs with these, so it finds what this server finds.
+    detection: detectionConfig(config),
   };
 }
 
@@ -97,7 +106,8 @@ export async function webApp(app: FastifyInstance, { config, root = DEFAULT_WEB_
     {
       config: PUBLIC,
       schema: {
-        summary: 'What the web app needs of this deployment: locales, features, option defaults, limits',
+        summary:
+          'What the web app needs of this deployment: locales, features, option defaults, limits, detection settings',
         tags: ['app'],
         response: { 200: appConfigSchema },
       },
@@ -199,12 +209,24 @@ async function isFile(root: string, relative: string): Promise<boolean> {
 const number = { type: 'number' } as const;
 const appConfigSchema = {
   type: 'object',
-  required: ['locales', 'features', 'defaults', 'limits', 'auth'],
+  required: ['locales', 'features', 'defaults', 'limits', 'auth', 'detection'],
   properties: {
     locales: { type: 'array', items: { type: 'string', enum: [...LOCALES] } },
     features: { type: 'object', additionalProperties: { type: 'boolean' } },
     defaults: {
       type: 'object',
+      required: [
+        'task',
+        'preset',
+        'targets',
+        'method',
+        'strength',
+        'feather',
+        'minScore',
+        'format',
+        'quality',
+        'keepMetadata',
+      ],
       properties: {
         task: { type: 'string' },
         preset: { type: 'string' },
@@ -212,7 +234,11 @@ const appConfigSchema = {
         method: { type: 'string' },
         strength: number,
         feather: number,
-        minScore: { type: 'object', properties: { face: number, plate: number } },
+        minScore: {
+          type: 'object',
+          required: ['face', 'plate'],
+          properties: { face: number, plate: number },
+        },
         format: { type: 'string' },
         quality: number,
         keepMetadata: { type: 'boolean' },
@@ -220,8 +246,18 @@ const appConfigSchema = {
     },
     limits: {
       type: 'object',
+      required: ['maxBytes', 'maxPixels', 'maxFrames', 'minSide'],
       properties: { maxBytes: number, maxPixels: number, maxFrames: number, minSide: number },
     },
-    auth: { type: 'object', properties: { mode: { type: 'string', enum: ['local', 'accounts'] } } },
+    auth: {
+      type: 'object',
+      required: ['mode'],
+      properties: { mode: { type: 'string', enum: ['local', 'accounts'] } },
+    },
+    detection: {
+      ...detectionConfigJsonSchema(),
+      description:
+        'The config keys the on-device engine runs with (preset, targets, classes, redaction, limits), as in the config file; no secret or server-only setting',
+    },
   },
 } as const;

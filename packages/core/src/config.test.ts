@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, modelsOfClass, PRESET_EFFORT, parseConfig } from './config.ts';
+import {
+  type ConfigInput,
+  defaultConfig,
+  detectionConfig,
+  detectionConfigJsonSchema,
+  modelsOfClass,
+  PRESET_EFFORT,
+  PRESETS,
+  parseConfig,
+} from './config.ts';
 import { NestorError } from './errors.ts';
 import { parseProcessOptions, resolveSettings } from './options.ts';
 
@@ -27,6 +36,84 @@ describe('config', () => {
       expect(e.message).toContain('output.quality');
       expect(e.message).toContain('extra');
     }
+  });
+});
+
+describe('detection config (what the on-device engine runs with)', () => {
+  const server: ConfigInput = {
+    modelsDir: '/srv/nestor/models',
+    preset: 'thorough',
+    targets: ['face'],
+    classes: {
+      face: { minScore: 0.9, presets: { fast: { models: ['retinaface-mnet025'], maxInputPixels: 400_000 } } },
+      plate: { iouThreshold: 0.4, minSize: 20 },
+    },
+    redaction: { method: 'solid', color: '#ff0000' },
+    output: { keepMetadata: true },
+    limits: { maxPixels: 20_000_000 },
+    engine: { threads: 12 },
+    server: { host: '10.1.2.3', trustProxy: '10.0.0.0/8' },
+    jobs: { storageDir: '/srv/nestor/jobs' },
+    redis: { url: 'redis://:hunter2@redis:6379' },
+    auth: {
+      mode: 'accounts',
+      secretKey: 'c2VjcmV0LWtleS1vZi10aGUtc2VydmVy',
+      secretKeyFile: '/etc/nestor/key',
+    },
+    database: { url: 'postgres://nestor:hunter2@db:5432/nestor', dataDir: '/srv/nestor/db' },
+  };
+
+  it('holds the detection settings only: no secret, no path on the server, no server-only setting', () => {
+    const sent = JSON.stringify(detectionConfig(parseConfig(server)));
+    expect(Object.keys(JSON.parse(sent)).sort()).toEqual([
+      'classes',
+      'limits',
+      'preset',
+      'redaction',
+      'targets',
+    ]);
+    for (const secret of [
+      'hunter2',
+      'c2VjcmV0',
+      '/srv/',
+      '/etc/',
+      '10.1.2.3',
+      'redis:',
+      'postgres:',
+      'threads',
+    ]) {
+      expect(sent).not.toContain(secret);
+    }
+  });
+
+  it.each(PRESETS)('resolves, after a JSON round trip, the settings of the server (%s)', (preset) => {
+    const config = parseConfig(server);
+    const client = parseConfig(JSON.parse(JSON.stringify(detectionConfig(config))));
+    // The page sends the output options with each run; the rest comes from the detection config.
+    const run = { preset, format: 'png', quality: 80, keepMetadata: false } as const;
+    for (const task of ['detect', 'anonymize'] as const) {
+      expect(resolveSettings(client, { ...run, task })).toEqual(resolveSettings(config, { ...run, task }));
+    }
+  });
+
+  it('documents its shape with every key that has a default required, and no default values', () => {
+    const schema = detectionConfigJsonSchema() as {
+      required: string[];
+      properties: {
+        limits: { required: string[] };
+        classes: { properties: { face: { required: string[] } } };
+      };
+    };
+    expect(schema.required).toEqual(['preset', 'targets', 'classes', 'redaction', 'limits']);
+    expect(schema.properties.limits.required.sort()).toEqual([
+      'maxBytes',
+      'maxFrames',
+      'maxPixels',
+      'minSide',
+    ]);
+    expect(schema.properties.classes.properties.face.required).toContain('minScore');
+    expect(schema.properties.classes.properties.face.required).not.toContain('minSize');
+    expect(JSON.stringify(schema)).not.toMatch(/"default"|"\$schema"/);
   });
 });
 

@@ -380,6 +380,41 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
+/**
+ * The config a client's on-device engine runs with to find and redact what this server does in a
+ * still image: every key `resolveSettings` reads for one, and nothing else. Left out on purpose:
+ * secrets and where they are kept (auth, database, redis), paths on the server's disk (modelsDir,
+ * jobs), the server's own hardware and listeners (engine, server), deployment switches, `video`
+ * (animations and videos run on the server only) and `output` (a browser writes its own formats and
+ * never metadata; the page sends format and quality with each run).
+ */
+const DETECTION_KEYS = { preset: true, targets: true, classes: true, redaction: true, limits: true } as const;
+const detectionConfigSchema = configSchema.pick(DETECTION_KEYS);
+export type DetectionConfig = z.infer<typeof detectionConfigSchema>;
+
+/**
+ * The detection settings of a parsed config, as `GET /v1/app-config` sends them to the web app.
+ * @example createWebNestor({ assetsBaseUrl, config: detectionConfig(serverConfig) })
+ */
+export function detectionConfig(config: Config): DetectionConfig {
+  const { preset, targets, classes, redaction, limits } = config;
+  return { preset, targets, classes, redaction, limits };
+}
+
+/**
+ * The JSON Schema of `detectionConfig`'s answer, from the same zod schema: every key with a default
+ * is required, the defaults themselves are left to the config documentation.
+ */
+export function detectionConfigJsonSchema(): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(detectionConfigSchema, {
+    io: 'output',
+    override: ({ jsonSchema }) => {
+      delete jsonSchema.default;
+    },
+  });
+  return schema;
+}
+
 /** Every model a class may run: its detectors (any preset's), then its verifier and context model. */
 export const modelsOfClass = (c: Config['classes'][Label]): string[] => [
   ...new Set([...c.models, ...Object.values(c.presets).flatMap((p) => p?.models ?? [])]),

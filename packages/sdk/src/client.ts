@@ -1,4 +1,5 @@
 import {
+  type DetectionConfig,
   type DetectionResult,
   type ImageFormat,
   LABELS,
@@ -92,6 +93,8 @@ export interface AppConfig {
   };
   /** `local`: no login; `accounts`: a session cookie and the CSRF header on unsafe requests. */
   readonly auth: { readonly mode: 'local' | 'accounts' };
+  /** The server's detection settings, for an on-device engine to find what the server finds. */
+  readonly detection: DetectionConfig;
 }
 
 /** `POST /v1/anonymize`: the image, with counts and timings read from its headers. */

@@ -183,7 +183,45 @@ describe("the SDK's types match apps/server/openapi.json", () => {
         defaults: 'required',
         limits: 'required',
         auth: 'required',
+        detection: 'required',
       } satisfies Presence<AppConfig>,
+    },
+    {
+      what: 'AppConfig.limits',
+      schema: property(json('/v1/app-config', 'get', '200'), 'limits'),
+      sdk: {
+        maxBytes: 'required',
+        maxPixels: 'required',
+        maxFrames: 'required',
+        minSide: 'required',
+      } satisfies Presence<AppConfig['limits']>,
+    },
+    {
+      what: 'AppConfig.defaults',
+      schema: property(json('/v1/app-config', 'get', '200'), 'defaults'),
+      sdk: {
+        task: 'required',
+        preset: 'required',
+        targets: 'required',
+        method: 'required',
+        strength: 'required',
+        feather: 'required',
+        minScore: 'required',
+        format: 'required',
+        quality: 'required',
+        keepMetadata: 'required',
+      } satisfies Presence<AppConfig['defaults']>,
+    },
+    {
+      what: 'AppConfig.detection',
+      schema: property(json('/v1/app-config', 'get', '200'), 'detection'),
+      sdk: {
+        preset: 'required',
+        targets: 'required',
+        classes: 'required',
+        redaction: 'required',
+        limits: 'required',
+      } satisfies Presence<AppConfig['detection']>,
     },
     {
       what: 'JobStatus',
@@ -217,32 +255,6 @@ describe("the SDK's types match apps/server/openapi.json", () => {
         NonNullable<JobStatus['output']>
       >,
     },
-    {
-      what: 'AppConfig.limits',
-      schema: property(json('/v1/app-config', 'get', '200'), 'limits'),
-      sdk: {
-        maxBytes: 'required',
-        maxPixels: 'required',
-        maxFrames: 'required',
-        minSide: 'required',
-      } satisfies Presence<AppConfig['limits']>,
-    },
-    {
-      what: 'AppConfig.defaults',
-      schema: property(json('/v1/app-config', 'get', '200'), 'defaults'),
-      sdk: {
-        task: 'required',
-        preset: 'required',
-        targets: 'required',
-        method: 'required',
-        strength: 'required',
-        feather: 'required',
-        minScore: 'required',
-        format: 'required',
-        quality: 'required',
-        keepMetadata: 'required',
-      } satisfies Presence<AppConfig['defaults']>,
-    },
   ])('$what: the same keys', ({ schema, sdk }) => {
     expect(Object.keys(presence(schema)).sort()).toEqual(Object.keys(sdk).sort());
   });
@@ -271,7 +283,15 @@ describe("the SDK's types match apps/server/openapi.json", () => {
     {
       what: 'image.format',
       schema: property(property(detect, 'image'), 'format'),
-      sdk: every<DetectionResult['image']['format']>()(['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif']),
+      sdk: every<DetectionResult['image']['format']>()([
+        'avif',
+        'gif',
+        'heic',
+        'jpeg',
+        'png',
+        'tiff',
+        'webp',
+      ]),
     },
   ])('$what: the same values', ({ schema, sdk }) => {
     expect([...(schema.enum ?? [])].sort()).toEqual(sdk);

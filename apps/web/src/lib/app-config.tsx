@@ -1,6 +1,6 @@
 'use client';
 
-import { defaultConfig, LOCALES } from '@nestor/core';
+import { defaultConfig, detectionConfig, LOCALES } from '@nestor/core';
 import type { AppConfig } from '@nestor/sdk';
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
 import { api } from './api.ts';
@@ -26,6 +26,7 @@ export function fallbackAppConfig(): AppConfig & { loaded: false } {
     },
     limits: { ...c.limits },
     auth: { mode: c.auth.mode },
+    detection: detectionConfig(c),
   };
 }
 
