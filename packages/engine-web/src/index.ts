@@ -15,4 +15,11 @@ export {
   threadCount,
   type WebBackend,
 } from './ort.ts';
-export { blobBytes, createWebNestor, WebNestor, type WebNestorOptions, webNestorDeps } from './web-nestor.ts';
+export {
+  blobBytes,
+  createWebNestor,
+  WebNestor,
+  type WebNestorOptions,
+  webNestorConfig,
+  webNestorDeps,
+} from './web-nestor.ts';

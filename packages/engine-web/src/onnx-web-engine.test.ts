@@ -4,13 +4,23 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareDetections, defaultConfig, Nestor, type NestorError } from '@nestor/core';
+import {
+  type Config,
+  compareDetections,
+  type DetectionConfig,
+  defaultConfig,
+  detectionConfig,
+  Nestor,
+  type NestorError,
+  parseConfig,
+} from '@nestor/core';
 import { createNodeNestor, createSharpCodec } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR, findModel, MODELS } from '@nestor/models';
 import * as ort from 'onnxruntime-web';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxWebEngine, sha256Hex } from './onnx-web-engine.ts';
+import { webNestorConfig } from './web-nestor.ts';
 
 const DEV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev/images');
 const HAS_DEV = existsSync(DEV);
@@ -22,18 +32,20 @@ const modelFile = (file: string) => readFile(path.join(DEFAULT_MODELS_DIR, file)
 // One thread, as in a browser page that is not cross-origin isolated.
 ort.env.wasm.numThreads = 1;
 const config = defaultConfig();
-const web = new Nestor({
-  engine: new OnnxWebEngine({
-    ort,
-    backend: 'wasm',
-    fetchModel: async (spec) => new Uint8Array(await modelFile(spec.file)),
-  }),
-  // The same decoder as the node pipeline: only the inference engines differ.
-  codec: createSharpCodec(),
-  models: MODELS,
-  config,
-  concurrency: 1,
-});
+const webNestor = (webConfig: Config) =>
+  new Nestor({
+    engine: new OnnxWebEngine({
+      ort,
+      backend: 'wasm',
+      fetchModel: async (spec) => new Uint8Array(await modelFile(spec.file)),
+    }),
+    // The same decoder as the node pipeline: only the inference engines differ.
+    codec: createSharpCodec(),
+    models: MODELS,
+    config: webConfig,
+    concurrency: 1,
+  });
+const web = webNestor(config);
 const node = createNodeNestor(config, DEFAULT_MODELS_DIR);
 afterAll(() => Promise.all([web.dispose(), node.dispose()]));
 
@@ -73,6 +85,37 @@ describe('OnnxWebEngine (onnxruntime-web, wasm) against onnxruntime-node', () =>
     },
   );
   if (!HAS_DEV) it.skip(`dev-set agreement: ${DEV} is absent`, () => {});
+});
+
+describe("the server's customised detection settings, on device as on the server", () => {
+  // An operator's changes: a stricter face threshold, and RetinaFace instead of the SSD in fast.
+  const server = parseConfig({
+    targets: ['face'],
+    classes: { face: { minScore: 0.92, presets: { fast: { models: ['retinaface-mnet025'] } } } },
+  });
+  /** What the web app builds its engine from: the JSON of GET /v1/app-config. */
+  const sent: DetectionConfig = JSON.parse(JSON.stringify(detectionConfig(server)));
+  const onServer = createNodeNestor(server, DEFAULT_MODELS_DIR);
+  const onDevice = webNestor(webNestorConfig(sent));
+  afterAll(() => Promise.all([onServer.dispose(), onDevice.dispose()]));
+
+  it('runs the models the server runs', () => {
+    expect(onDevice.modelIds({ preset: 'fast' })).toEqual(onServer.modelIds({ preset: 'fast' }));
+    expect(onDevice.modelIds({ preset: 'fast' }).face).toMatch(/^retinaface-mnet025@/);
+  });
+
+  it.skipIf(!HAS_DEV)(
+    "keeps the faces the server keeps at its threshold, not the defaults' (face-0003.jpg)",
+    async () => {
+      const bytes = new Uint8Array(await readFile(path.join(DEV, 'face-0003.jpg')));
+      const a = await onServer.detect(bytes, { preset: 'fast' });
+      const b = await onDevice.detect(bytes, { preset: 'fast' });
+      expect(compareDetections(a, b, { tolerancePx: 2 }).agree).toBe(true);
+      expect(b.detections.map((d) => d.score >= 0.92)).toEqual([true]);
+      // The built-in defaults (the SSD at 0.75) find both faces: the server's settings made the difference.
+      expect((await web.detect(bytes, { preset: 'fast', targets: ['face'] })).detections).toHaveLength(2);
+    },
+  );
 });
 
 describe('OnnxWebEngine model loading', () => {

@@ -1,6 +1,13 @@
-import { type Engine, NestorError, parseConfig } from '@nestor/core';
+import {
+  type DetectionConfig,
+  detectionConfig,
+  type Engine,
+  NestorError,
+  parseConfig,
+  resolveSettings,
+} from '@nestor/core';
 import { describe, expect, it } from 'vitest';
-import { createWebNestor, WebNestor, webNestorDeps } from './web-nestor.ts';
+import { createWebNestor, WebNestor, webNestorConfig, webNestorDeps } from './web-nestor.ts';
 
 /** An engine that must not be reached: these checks come before any work. */
 const unreachable: Engine = {
@@ -72,6 +79,47 @@ describe('WebNestor', () => {
       ),
     ).toBe('E_INVALID_OPTION');
   });
+});
+
+describe("webNestorConfig: the server's detection settings on device", () => {
+  const server = parseConfig({
+    classes: { face: { minScore: 0.92, presets: { fast: { models: ['retinaface-mnet025'] } } } },
+    auth: { mode: 'accounts' },
+  });
+  /** As the web app receives it: JSON from GET /v1/app-config. */
+  const sent: DetectionConfig = JSON.parse(JSON.stringify(detectionConfig(server)));
+
+  it('a customised threshold and preset model reach the on-device pipeline', () => {
+    const onDevice = new WebNestor(webNestorDeps(unreachable, webNestorConfig(sent)));
+    const face = (preset: 'fast' | 'balanced') => resolveSettings(onDevice.config, { preset }).classes.face;
+    expect(face('balanced').minScore).toBe(0.92);
+    expect(face('fast')).toMatchObject({ minScore: 0.92, models: ['retinaface-mnet025'] });
+    expect(face('fast')).toEqual(resolveSettings(server, { preset: 'fast' }).classes.face);
+  });
+
+  it.each([
+    { where: 'a class', missing: 'yolo-plates-v9', classes: { plate: { models: ['yolo-plates-v9'] } } },
+    {
+      where: 'a preset',
+      missing: 'scrfd-10g',
+      classes: { face: { presets: { thorough: { models: ['scrfd-10g'] } } } },
+    },
+    { where: 'the verifier', missing: 'ppocr-v5-rec', classes: { plate: { verifier: 'ppocr-v5-rec' } } },
+  ])(
+    'refuses a model this build lacks, named in $where, before loading anything',
+    async ({ missing, classes }) => {
+      expect(() => webNestorConfig({ classes })).toThrow(
+        expect.objectContaining({
+          code: 'E_INVALID_CONFIG',
+          message: `The configuration names models this web app does not have: ${missing}`,
+          details: { unknownModels: [missing] },
+        }),
+      );
+      expect(await code(createWebNestor({ assetsBaseUrl: 'http://127.0.0.1:1/', config: { classes } }))).toBe(
+        'E_INVALID_CONFIG',
+      );
+    },
+  );
 });
 
 /** A 2x2 GIF89a with two frames (each a 2-colour image of 4 pixels). */

@@ -1,7 +1,10 @@
 import {
   type AnonymizeResult,
+  type Config,
   type ConfigInput,
   type DetectionResult,
+  LABELS,
+  modelsOfClass,
   Nestor,
   type NestorDeps,
   NestorError,
@@ -20,7 +23,10 @@ export interface WebNestorOptions {
    * `https://nestor.example/`); relative URLs resolve against the page or worker location.
    */
   readonly assetsBaseUrl: string | URL;
-  /** Nestor's configuration (the one schema); defaults apply to what is left out. */
+  /**
+   * Nestor's configuration (the one schema); defaults apply to what is left out. Give the server's
+   * `detection` (`GET /v1/app-config`) to find what that server finds.
+   */
   readonly config?: ConfigInput;
   /** Use WebGPU when the browser has an adapter (default: WASM). */
   readonly preferWebGpu?: boolean;
@@ -63,8 +69,7 @@ export class WebNestor extends Nestor {
  * Images never leave the page.
  */
 export async function createWebNestor(options: WebNestorOptions): Promise<WebNestor> {
-  const config = parseConfig(options.config ?? {});
-  if (config.output.keepMetadata) throw keepMetadataUnsupported();
+  const config = webNestorConfig(options.config);
   const base = directoryUrl(options.assetsBaseUrl);
   const backend = await chooseBackend(options.preferWebGpu ?? false);
   const ort = await loadOrt({ ortBaseUrl: new URL('ort/', base), backend, threads: config.engine.threads });
@@ -75,6 +80,32 @@ export async function createWebNestor(options: WebNestorOptions): Promise<WebNes
       options.codec,
     ),
   );
+}
+
+/**
+ * The config a web pipeline runs with, refused before anything loads when a browser cannot honour
+ * it: keeping metadata, or a model this build's manifest lacks (a server newer than its web app):
+ * running without that model would find other things than the server does.
+ * @throws NestorError `E_INVALID_OPTION` for output.keepMetadata; `E_INVALID_CONFIG` naming the
+ * unknown models (`details.unknownModels`)
+ * @example webNestorConfig(appConfig.detection)
+ */
+export function webNestorConfig(input: ConfigInput = {}): Config {
+  const config = parseConfig(input);
+  if (config.output.keepMetadata) throw keepMetadataUnsupported();
+  const known = new Set(MODELS.map((m) => m.id));
+  // Every class, not only the targets: a run may ask for any of them.
+  const unknown = [...new Set(LABELS.flatMap((l) => modelsOfClass(config.classes[l])))].filter(
+    (id) => !known.has(id),
+  );
+  if (unknown.length > 0) {
+    throw new NestorError(
+      'E_INVALID_CONFIG',
+      `The configuration names models this web app does not have: ${unknown.join(', ')}`,
+      { details: { unknownModels: unknown } },
+    );
+  }
+  return config;
 }
 
 /** The parts a web pipeline is made of (also used by tests that bring their own engine). */

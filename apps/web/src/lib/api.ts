@@ -30,6 +30,20 @@ export function api(): NestorClient {
   return client;
 }
 
+let appConfigAnswer: Promise<AppConfig> | undefined;
+
+/**
+ * `GET /v1/app-config`, asked once per page: the pages' defaults and the on-device engine's settings
+ * come from the same answer. A failure is asked again on the next call.
+ */
+export function appConfig(): Promise<AppConfig> {
+  appConfigAnswer ??= api().appConfig();
+  appConfigAnswer.catch(() => {
+    appConfigAnswer = undefined;
+  });
+  return appConfigAnswer;
+}
+
 /** The server's own code, also when the SDK does not know it (it keeps it in `details.code`). */
 export function errorCode(error: unknown): string {
   if (!(error instanceof NestorError)) return 'E_INTERNAL';

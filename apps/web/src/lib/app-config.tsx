@@ -3,7 +3,7 @@
 import { defaultConfig, detectionConfig, LOCALES } from '@nestor/core';
 import type { AppConfig } from '@nestor/sdk';
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
-import { api } from './api.ts';
+import { appConfig } from './api.ts';
 
 /** What the page uses until the server's answer arrives: the schema's own defaults. */
 export function fallbackAppConfig(): AppConfig & { loaded: false } {
@@ -39,13 +39,11 @@ export function AppConfigProvider({ children }: { children: ReactNode }) {
   const [config, setConfig] = useState<LoadedAppConfig>(fallbackAppConfig);
   useEffect(() => {
     let live = true;
-    api()
-      .appConfig()
-      .then(
-        (answer) => live && setConfig({ ...answer, loaded: true }),
-        // The page still works on the schema defaults; the studio reports API errors where they matter.
-        (error: unknown) => console.warn('app-config unavailable', error),
-      );
+    appConfig().then(
+      (answer) => live && setConfig({ ...answer, loaded: true }),
+      // The page still works on the schema defaults; the studio reports API errors where they matter.
+      (error: unknown) => console.warn('app-config unavailable', error),
+    );
     return () => {
       live = false;
     };

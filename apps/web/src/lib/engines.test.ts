@@ -1,12 +1,28 @@
-import { NestorError } from '@nestor/core';
-import { describe, expect, it } from 'vitest';
+import { detectionConfig, NestorError, parseConfig, resolveSettings } from '@nestor/core';
+import { WebNestor } from '@nestor/engine-web';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   checkAnimatedFormat,
   DEVICE_FORMATS,
   deviceOutputFormat,
+  devicePipeline,
   requestOptions,
   type StudioOptions,
 } from './engines.ts';
+
+// onnxruntime-web does not load in Node: the on-device pipeline gets an engine that must not run.
+vi.mock('@nestor/engine-web', async (original) => {
+  const real = await original<typeof import('@nestor/engine-web')>();
+  const unreachable = {
+    name: 'unreachable',
+    loadModel: () => Promise.reject(new Error('not in these tests')),
+  };
+  return {
+    ...real,
+    createWebNestor: async (options: { config?: unknown }) =>
+      new real.WebNestor(real.webNestorDeps(unreachable, real.webNestorConfig(options.config ?? {}))),
+  };
+});
 
 describe('request options', () => {
   const form: StudioOptions = {
@@ -78,5 +94,27 @@ describe('animated input and the output format', () => {
       'E_INVALID_OPTION',
       { animatedFrames: 3 },
     ]);
+  });
+});
+
+describe('the on-device pipeline', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("runs with the server's detection settings from GET /v1/app-config, not the built-in defaults", async () => {
+    const server = parseConfig({ classes: { face: { minScore: 0.92 }, plate: { iouThreshold: 0.45 } } });
+    const asked: string[] = [];
+    vi.stubGlobal('window', { location: { origin: 'http://nestor.test' } });
+    vi.stubGlobal('fetch', async (url: string) => {
+      asked.push(url);
+      return Response.json({ detection: detectionConfig(server) });
+    });
+    const nestor = await devicePipeline();
+    expect(asked).toEqual(['http://nestor.test/v1/app-config']);
+    expect(nestor).toBeInstanceOf(WebNestor);
+    const settings = resolveSettings((nestor as WebNestor).config, { preset: 'balanced' });
+    expect(settings.classes.face.minScore).toBe(0.92);
+    expect(settings.classes.plate.iouThreshold).toBe(0.45);
   });
 });

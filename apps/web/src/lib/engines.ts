@@ -10,7 +10,7 @@ import {
   sniffImageFormat,
 } from '@nestor/core';
 import type { RequestOptions } from '@nestor/sdk';
-import { api } from './api.ts';
+import { api, appConfig } from './api.ts';
 
 /** Where the detectors run: the Nestor server (API) or this browser (onnxruntime-web). */
 export type EngineKind = 'server' | 'device';
@@ -129,12 +129,20 @@ export function checkAnimatedFormat(bytes: Uint8Array, chosen: 'same' | ImageFor
 
 let device: Promise<Pipeline> | undefined;
 
-/** The on-device pipeline, created once: onnxruntime-web and the models come from this server. */
+/**
+ * The on-device pipeline, created once with the server's detection settings (never the built-in
+ * defaults, which would find other things than the server): onnxruntime-web and the models come
+ * from this server too. A model the server names that this build lacks fails it (E_INVALID_CONFIG).
+ */
 export function devicePipeline(): Promise<Pipeline> {
-  device ??= import('@nestor/engine-web').then(({ createWebNestor }) =>
-    createWebNestor({ assetsBaseUrl: `${window.location.origin}/`, preferWebGpu: true }),
+  device ??= Promise.all([import('@nestor/engine-web'), appConfig()]).then(([{ createWebNestor }, server]) =>
+    createWebNestor({
+      assetsBaseUrl: `${window.location.origin}/`,
+      preferWebGpu: true,
+      config: server.detection,
+    }),
   );
-  // A failed start (no WebAssembly, models missing) is retried on the next run.
+  // A failed start (no WebAssembly, models missing, no app-config) is retried on the next run.
   device.catch(() => {
     device = undefined;
   });
