@@ -7,8 +7,10 @@ import {
   type Config,
   type DetectionResult,
   defaultConfig,
+  IMAGE_FORMATS,
   Nestor,
   parseConfig,
+  REDACTION_METHODS,
   type StatsReport,
 } from '@nestor/core';
 import { createNodeEngine, createNodeNestor, createSharpCodec } from '@nestor/engine-node';
@@ -72,8 +74,11 @@ const post = (url: string, payload: Buffer | string, type: string, headers: Reco
 function expectError(res: LightMyRequestResponse, status: number, code: string): string {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  const body = res.json<{ error: { code: string; message: string } }>();
-  expect(body).toEqual({ error: { code, message: expect.any(String) } });
+  const body = res.json<{ error: { code: string; message: string; details?: unknown } }>();
+  // A refused option always names itself (details.option); no other error shows its details.
+  const details =
+    code === 'E_INVALID_OPTION' ? { details: expect.objectContaining({ option: expect.any(String) }) } : {};
+  expect(body).toEqual({ error: { code, message: expect.any(String), ...details } });
   return body.error.message;
 }
 
@@ -357,6 +362,37 @@ describe('errors', () => {
     expect(
       expectError(await app.inject({ method: 'POST', url: '/v1/detect', ...form }), 400, 'E_INVALID_OPTION'),
     ).toBe('Expected a JSON array for suppress but received "[{" of type string');
+  });
+
+  it.each([
+    { url: '/v1/detect?strength=abc', details: { option: 'strength', reason: 'type' } },
+    {
+      url: '/v1/anonymize?method=smudge',
+      details: { option: 'method', reason: 'choice', allowed: [...REDACTION_METHODS] },
+    },
+    { url: '/v1/anonymize?quality=500', details: { option: 'quality', reason: 'range', maximum: 100 } },
+    { url: '/v1/detect?faceThreshold=2', details: { option: 'minScore.face', reason: 'range', maximum: 1 } },
+    {
+      url: '/v1/detect?minScore.plate=-1',
+      details: { option: 'minScore.plate', reason: 'range', minimum: 0 },
+    },
+    { url: '/v1/detect?bogus=1', details: { option: 'bogus', reason: 'unknown' } },
+    { url: '/v1/detect', form: { suppress: '[{' }, details: { option: 'suppress', reason: 'type' } },
+    {
+      url: '/v1/anonymize',
+      form: { format: 'bmp' },
+      details: { option: 'format', reason: 'choice', allowed: ['same', ...IMAGE_FORMATS] },
+    },
+  ])('a refused option names itself in details (400): $url $form', async ({ url, form, details }) => {
+    const res = form
+      ? await app.inject({
+          method: 'POST',
+          url,
+          ...(await multipart(form, { bytes: png, type: 'image/png' })),
+        })
+      : await post(url, png, 'image/png');
+    expectError(res, 400, 'E_INVALID_OPTION');
+    expect(res.json<{ error: { details: unknown } }>().error.details).toEqual(details);
   });
 
   it('E_BAD_REQUEST for a file in another multipart field or a broken multipart body (400)', async () => {

@@ -7,6 +7,7 @@ import {
   LABELS,
   modelsOfClass,
   NestorError,
+  type OptionFacts,
   type Pipeline,
   type ProcessOptions,
   toNestorError,
@@ -414,9 +415,13 @@ async function readRequest(request: FastifyRequest): Promise<{ bytes: Uint8Array
       if (part.type === 'field') {
         // busboy cuts a longer value short without a word: what is left would be misread.
         if (part.valueTruncated) {
+          const option = part.fieldname.slice(0, 40);
           throw new NestorError(
             'E_INVALID_OPTION',
-            `The field "${part.fieldname.slice(0, 40)}" is longer than ${FIELD_BYTES} bytes`,
+            `The field "${option}" is longer than ${FIELD_BYTES} bytes`,
+            {
+              details: { option, reason: 'invalid' } satisfies OptionFacts,
+            },
           );
         }
         fields.push([part.fieldname, part.value]);

@@ -107,4 +107,30 @@ describe('publicError', () => {
     const error = new NestorError('E_MODEL_LOAD', 'could not load /srv/models/x.onnx');
     expect(toHttpError(error, 10).body.error).toEqual(publicError(error));
   });
+
+  it.each([
+    {
+      what: "a refused option's facts, and nothing else of its details",
+      error: new NestorError('E_INVALID_OPTION', 'Expected a value of at most 100 for quality', {
+        details: { option: 'quality', reason: 'range', maximum: 100, received: 'x'.repeat(1000) },
+      }),
+      details: { option: 'quality', reason: 'range', maximum: 100 },
+    },
+    {
+      what: 'no details where an E_INVALID_OPTION names no option',
+      error: new NestorError('E_INVALID_OPTION', 'Missing field "name"'),
+      details: undefined,
+    },
+    {
+      what: 'no details of any other code (a renewal grant is a secret)',
+      error: new NestorError('E_CREDENTIALS_EXPIRED', 'renew', {
+        details: { option: 'x', reason: 'invalid', renewalGrant: 'u.1.mac' },
+      }),
+      details: undefined,
+    },
+  ])('shows $what', ({ error, details }) => {
+    const shown = toHttpError(error, 10).body.error;
+    expect(shown.details).toEqual(details);
+    expect(JSON.stringify(shown)).not.toMatch(/xxxx|renewalGrant/);
+  });
 });

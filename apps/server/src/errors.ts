@@ -1,4 +1,11 @@
-import { ERROR_CODES, type ErrorCode, isNestorError, NestorError } from '@nestor/core';
+import {
+  ERROR_CODES,
+  type ErrorCode,
+  isNestorError,
+  NestorError,
+  type OptionFacts,
+  optionFacts,
+} from '@nestor/core';
 
 /** The one mapping from Nestor error codes to HTTP statuses. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -95,6 +102,8 @@ export interface ErrorBody {
 export interface PublicError {
   code: ErrorCode;
   message: string;
+  /** E_INVALID_OPTION only: which option and why, for a client that words the error in its language. */
+  details?: OptionFacts;
 }
 
 export interface HttpError {
@@ -116,12 +125,22 @@ export function toHttpError(thrown: unknown, bodyLimit: number): HttpError {
 
 /**
  * What a client may see of an error, also one stored for later (a failed job's): 5xx and unknown
- * codes get the generic text of their code, since their messages may name files or hosts.
+ * codes get the generic text of their code, since their messages may name files or hosts. Of
+ * `details`, only a refused option's facts are shown: the rest may hold secrets (a renewal grant).
  */
-export function publicError(error: { readonly code: string; readonly message: string }): PublicError {
+export function publicError(error: {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: unknown;
+}): PublicError {
   if (!Object.hasOwn(HTTP_STATUS, error.code)) return { code: 'E_INTERNAL', message: ERROR_CODES.E_INTERNAL };
   const code = error.code as ErrorCode;
-  return { code, message: HTTP_STATUS[code] >= 500 ? ERROR_CODES[code] : error.message };
+  const facts = code === 'E_INVALID_OPTION' ? optionFacts(error.details) : undefined;
+  return {
+    code,
+    message: HTTP_STATUS[code] >= 500 ? ERROR_CODES[code] : error.message,
+    ...(facts ? { details: facts } : {}),
+  };
 }
 
 function classify(thrown: unknown, bodyLimit: number): NestorError {

@@ -45,6 +45,23 @@ describe('optionsFromFields', () => {
     );
   });
 
+  it.each([
+    { fields: { quality: 'high' }, details: { option: 'quality', reason: 'type' } },
+    { fields: { plateThreshold: '2' }, details: { option: 'minScore.plate', reason: 'range', maximum: 1 } },
+    { fields: { 'minScore.face': '-1' }, details: { option: 'minScore.face', reason: 'range', minimum: 0 } },
+    { fields: { addRegions: 'nope' }, details: { option: 'addRegions', reason: 'type' } },
+    {
+      fields: { preset: 'slow' },
+      details: { option: 'preset', reason: 'choice', allowed: ['fast', 'balanced', 'thorough'] },
+    },
+    { fields: { task: 'detect' }, details: { option: 'task', reason: 'unknown' } },
+    { fields: { ['y'.repeat(1000)]: '1' }, details: { option: `${'y'.repeat(40)}…`, reason: 'unknown' } },
+  ])('names the refused option in details: $fields', ({ fields, details }) => {
+    expect(() => optionsFromFields(fields)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', details }),
+    );
+  });
+
   it('refuses task on the image routes (each names its own) and takes it for jobs', () => {
     expect(() => optionsFromFields({ task: 'detect' })).toThrow(
       /^Expected a known option \(preset, .*\) for task but received "detect" of type string$/,

@@ -49,7 +49,9 @@ export function optionsFromFields(
   const minScore: [string, unknown][] = [];
   for (const [name, value] of Object.entries(fields)) {
     if (!accepted.includes(name)) {
-      throw invalidOption(shortText(name), `a known option (${accepted.join(', ')})`, shorten(value));
+      throw invalidOption(shortText(name), `a known option (${accepted.join(', ')})`, shorten(value), {
+        reason: 'unknown',
+      });
     }
     const label = MIN_SCORE_NAMES.get(name);
     if (label) minScore.push([label, toNumber(value)]);
@@ -103,6 +105,6 @@ function toJson(name: string, value: unknown): unknown {
   try {
     return JSON.parse(value) as unknown;
   } catch {
-    throw invalidOption(name, 'a JSON array', shorten(value));
+    throw invalidOption(name, 'a JSON array', shorten(value), { reason: 'type' });
   }
 }

@@ -1,4 +1,11 @@
-import { IMAGE_FORMATS, LABELS, PRESETS, REDACTION_METHODS, REGION_SHAPES } from '@nestor/core';
+import {
+  IMAGE_FORMATS,
+  LABELS,
+  OPTION_REASONS,
+  PRESETS,
+  REDACTION_METHODS,
+  REGION_SHAPES,
+} from '@nestor/core';
 
 /** JSON schemas of the routes: they document the API (OpenAPI) and shape JSON responses. */
 
@@ -148,7 +155,29 @@ export const errorSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {
+          type: 'object',
+          description: 'E_INVALID_OPTION only: which option was refused and why (`OptionFacts`).',
+          required: ['option', 'reason'],
+          properties: {
+            option: {
+              type: 'string',
+              description: 'The option as the API spells it (format, minScore.face).',
+            },
+            reason: { type: 'string', enum: [...OPTION_REASONS] },
+            allowed: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'The values accepted (choice).',
+            },
+            minimum: { type: 'number', description: 'The least value accepted (range).' },
+            maximum: { type: 'number', description: 'The greatest value accepted (range).' },
+          },
+        },
+      },
     },
   },
 } as const;

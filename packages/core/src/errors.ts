@@ -64,11 +64,65 @@ export function toNestorError(error: unknown, fallback: ErrorCode = 'E_INTERNAL'
   return new NestorError(fallback, undefined, { cause: error });
 }
 
-/** The one message format for bad options: `Expected <what> for <name> but received <value> of type <type>`. */
-export function invalidOption(name: string, expected: string, actual: unknown): NestorError {
+/** Why an option was refused: no such option, not one of `allowed`, past a bound, the wrong type, or another rule. */
+export const OPTION_REASONS = ['unknown', 'choice', 'range', 'type', 'invalid'] as const;
+
+export type OptionReason = (typeof OPTION_REASONS)[number];
+
+/**
+ * What a client needs to word a refused option in its own language (`details` of E_INVALID_OPTION):
+ * only names and bounds the API defines, never the value received.
+ */
+export type OptionFacts = {
+  /** The option as the API spells it: `format`, `minScore.face`. */
+  readonly option: string;
+  readonly reason: OptionReason;
+  /** The values accepted (reason `choice`). */
+  readonly allowed?: readonly string[];
+  /** The bound crossed (reason `range`). */
+  readonly minimum?: number;
+  readonly maximum?: number;
+};
+
+/**
+ * The one message format for bad options: `Expected <what> for <name> but received <value> of type <type>`.
+ * `details` holds `{ option: name, reason: 'invalid' }` overridden by `facts`.
+ * @example invalidOption('quality', 'a value of at most 100', 500, { reason: 'range', maximum: 100 })
+ */
+export function invalidOption(
+  name: string,
+  expected: string,
+  actual: unknown,
+  facts: Partial<OptionFacts> = {},
+): NestorError {
   const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
+  const details: OptionFacts = { option: name, reason: 'invalid', ...facts };
   return new NestorError(
     'E_INVALID_OPTION',
     `Expected ${expected} for ${name} but received ${shown} of type ${typeof actual}`,
+    { details },
   );
+}
+
+const isReason = (value: unknown): value is OptionReason => OPTION_REASONS.some((r) => r === value);
+const isBound = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * The option facts in an error's `details` (a NestorError's, or a server's JSON), keeping only the
+ * known keys of the right types; undefined when they name no option.
+ * @example optionFacts({ option: 'format', reason: 'choice', allowed: ['same', 'tiff'], status: 400 })
+ * // { option: 'format', reason: 'choice', allowed: ['same', 'tiff'] }
+ */
+export function optionFacts(details: unknown): OptionFacts | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const { option, reason, allowed, minimum, maximum } = details as Record<string, unknown>;
+  if (typeof option !== 'string' || option === '') return undefined;
+  const strings = Array.isArray(allowed) && allowed.every((v) => typeof v === 'string');
+  return {
+    option,
+    reason: isReason(reason) ? reason : 'invalid',
+    ...(strings ? { allowed: allowed as string[] } : {}),
+    ...(isBound(minimum) ? { minimum } : {}),
+    ...(isBound(maximum) ? { maximum } : {}),
+  };
 }

@@ -74,6 +74,10 @@ export {
   invalidOption,
   isNestorError,
   NestorError,
+  OPTION_REASONS,
+  type OptionFacts,
+  type OptionReason,
+  optionFacts,
   toNestorError,
 } from './errors.ts';
 /** Geometry and coordinate spaces. */

@@ -8,7 +8,7 @@ import {
   type Preset,
   type PresetEffort,
 } from './config.ts';
-import { invalidOption } from './errors.ts';
+import { invalidOption, type OptionFacts } from './errors.ts';
 import { IMAGE_FORMATS, type ImageFormat } from './image.ts';
 import { REDACTION_METHODS, REGION_SHAPES, type RedactionMethod, type RegionShape } from './redact.ts';
 import type { QuarterTurn } from './turns.ts';
@@ -49,7 +49,10 @@ export const processOptionsSchema = z
 
 export type ProcessOptions = z.infer<typeof processOptionsSchema>;
 
-/** Validates options, throwing `E_INVALID_OPTION` with the one message format. */
+/** The longest unknown option name `details.option` repeats (it is input, not a name the API defines). */
+const SHOWN_NAME_CHARS = 40;
+
+/** Validates options, throwing `E_INVALID_OPTION` with the one message format and the option's facts. */
 export function parseProcessOptions(input: unknown): ProcessOptions {
   const result = processOptionsSchema.safeParse(input ?? {});
   if (result.success) return result.data;
@@ -58,7 +61,41 @@ export function parseProcessOptions(input: unknown): ProcessOptions {
   let actual: unknown = input;
   for (const key of issue.path)
     actual = (actual as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-  throw invalidOption(name, describeExpected(issue), actual);
+  throw invalidOption(name, describeExpected(issue), actual, factsOf(issue));
+}
+
+/**
+ * The API's name of the option an issue is about (`minScore.face`, `addRegions`: the path up to a
+ * list index) and, when the issue is about the option or one of its list items, why.
+ */
+function factsOf(issue: z.core.$ZodIssue): OptionFacts {
+  const index = issue.path.findIndex((key) => typeof key !== 'string');
+  const named = (index === -1 ? issue.path : issue.path.slice(0, index)) as string[];
+  const option = named.join('.') || 'options';
+  // A field inside a list item (addRegions.3.width) is not the option: its bounds would mislead.
+  if (issue.path.slice(named.length).some((key) => typeof key === 'string')) {
+    return { option, reason: 'invalid' };
+  }
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = [...named, issue.keys[0] ?? ''].join('.');
+      return { option: key.slice(0, SHOWN_NAME_CHARS), reason: 'unknown' };
+    }
+    case 'invalid_value':
+      return { option, reason: 'choice', allowed: issue.values.map(String) };
+    case 'invalid_type':
+      return { option, reason: 'type' };
+    case 'too_small':
+      return issue.origin === 'number' && issue.inclusive !== false
+        ? { option, reason: 'range', minimum: Number(issue.minimum) }
+        : { option, reason: 'invalid' };
+    case 'too_big':
+      return issue.origin === 'number' && issue.inclusive !== false
+        ? { option, reason: 'range', maximum: Number(issue.maximum) }
+        : { option, reason: 'invalid' };
+    default:
+      return { option, reason: 'invalid' };
+  }
 }
 
 function describeExpected(issue: z.core.$ZodIssue): string {

@@ -686,7 +686,10 @@ export function outputFormat(
   const format = requested === 'same' ? (input === 'gif' && !animated ? 'png' : input) : requested;
   if (animated && !ANIMATED_FORMATS.includes(format)) {
     // Writing one frame would drop the rest of the animation without saying so.
-    throw invalidOption('format', 'one of "same", "gif", "webp" for an animated image', requested);
+    throw invalidOption('format', 'one of "same", "gif", "webp" for an animated image', requested, {
+      reason: 'choice',
+      allowed: ['same', ...ANIMATED_FORMATS],
+    });
   }
   return format;
 }
@@ -699,7 +702,10 @@ export function outputFormat(
 export function pagesFormat(requested: Settings['format']): ImageFormat {
   // Writing one page would drop the others without saying so.
   if (requested !== 'same' && requested !== 'tiff') {
-    throw invalidOption('format', 'one of "same", "tiff" for a multi-page TIFF', requested);
+    throw invalidOption('format', 'one of "same", "tiff" for a multi-page TIFF', requested, {
+      reason: 'choice',
+      allowed: ['same', 'tiff'],
+    });
   }
   return 'tiff';
 }

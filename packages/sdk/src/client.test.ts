@@ -281,12 +281,20 @@ describe('errors', () => {
     const error = await rejection(client.anonymize(jpeg, { strength: 50 }));
     expect(error.code).toBe('E_INVALID_OPTION');
     expect(error.message).toMatch(/^Expected .* for strength but received 50 of type number$/);
+    expect(error.details).toEqual({
+      option: 'strength',
+      reason: 'range',
+      maximum: 10,
+      status: 400,
+      code: 'E_INVALID_OPTION',
+    });
   });
 
   it('an option the SDK does not know goes as is, for the server to name', async () => {
     const error = await rejection(client.detect(jpeg, { blurr: 2 } as never));
     expect(error.code).toBe('E_INVALID_OPTION');
     expect(error.message).toContain('blurr');
+    expect(error.details).toMatchObject({ option: 'blurr', reason: 'unknown' });
   });
 
   it('bytes that are no image are E_UNSUPPORTED_MEDIA', async () => {

@@ -294,3 +294,28 @@ describe('timeouts and aborts', () => {
     );
   });
 });
+
+describe("the server's error details", () => {
+  const facts = { option: 'format', reason: 'choice', allowed: ['same', 'tiff'] };
+  it.each([
+    {
+      what: "a refused option's facts are kept, with the status and code",
+      details: facts,
+      want: { ...facts, status: 400, code: 'E_INVALID_OPTION' },
+    },
+    {
+      what: "the SDK's own status and code win",
+      details: { ...facts, status: 200, code: 'E_OTHER' },
+      want: { ...facts, status: 400, code: 'E_INVALID_OPTION' },
+    },
+    { what: 'a list is no details', details: ['format'], want: { status: 400, code: 'E_INVALID_OPTION' } },
+    { what: 'a string is no details', details: 'format', want: { status: 400, code: 'E_INVALID_OPTION' } },
+  ])('$what', async ({ details, want }) => {
+    const { client } = await setUp((_, response) =>
+      answer(response, 400, { error: { code: 'E_INVALID_OPTION', message: 'refused', details } }),
+    );
+    const error = (await rejection(client.detect(IMAGE))) as NestorError;
+    expect(error.code).toBe('E_INVALID_OPTION');
+    expect(error.details).toEqual(want);
+  });
+});

@@ -76,20 +76,30 @@ const PROXY_STATUS: Readonly<Record<number, ErrorCode>> = {
   504: 'E_TIMEOUT',
 };
 
-/** The `{ code, message }` of a Nestor error body (an error answer, a failed job), if it is one. */
-export function nestorError(value: unknown): { code: string; message: string } | undefined {
-  return isRecord(value) && typeof value.code === 'string' && typeof value.message === 'string'
-    ? { code: value.code, message: value.message }
-    : undefined;
+/** A Nestor error body (an error answer, a failed job): `{ code, message }` and the server's `details`, if any. */
+export interface ServerError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
 }
 
-/** A server's error `{ code, message }` as a NestorError; a code this SDK does not know becomes E_INTERNAL. */
-export function fromServer(
-  error: { code: string; message: string },
-  details: Record<string, unknown>,
-): NestorError {
+/** The `{ code, message, details? }` of a Nestor error body, if it is one. */
+export function nestorError(value: unknown): ServerError | undefined {
+  if (!isRecord(value) || typeof value.code !== 'string' || typeof value.message !== 'string')
+    return undefined;
+  const { code, message, details } = value;
+  return isRecord(details) && !Array.isArray(details) ? { code, message, details } : { code, message };
+}
+
+/**
+ * A server's error as a NestorError; a code this SDK does not know becomes E_INTERNAL. Its details
+ * are the server's (a refused option's name and why) plus `details` (status, ...) and the code.
+ */
+export function fromServer(error: ServerError, details: Record<string, unknown>): NestorError {
   const code = isErrorCode(error.code) ? error.code : 'E_INTERNAL';
-  return new NestorError(code, error.message, { details: { ...details, code: error.code } });
+  return new NestorError(code, error.message, {
+    details: { ...error.details, ...details, code: error.code },
+  });
 }
 
 /** The server's `{"error":{"code","message"}}` as a NestorError, or what a proxy's page means by its status. */

@@ -118,7 +118,10 @@ describe('GET /v1/jobs/:id/result', () => {
     }
     const id = await completed(storage, fake.statuses);
     const part = await app.inject({ method: 'GET', url: `/v1/jobs/${id}/result?part=everything` });
-    expect(errorOf(part, 400).code).toBe('E_INVALID_OPTION');
+    expect(errorOf(part, 400)).toMatchObject({
+      code: 'E_INVALID_OPTION',
+      details: { option: 'part', reason: 'choice', allowed: ['file', 'detections'] },
+    });
     expect(fake.removed).toEqual([]);
   });
 });
@@ -245,6 +248,9 @@ describe('POST /v1/jobs', () => {
     expect(res.statusCode, res.body).toBe(202);
     expect(fake.added[0]?.options).toEqual({ task: 'detect', method: 'pixelate', quality: 70 });
     const bogus = await app.inject({ method: 'POST', url: '/v1/jobs?bogus=1', ...(await upload(1)) });
-    expect(errorOf(bogus, 400).code).toBe('E_INVALID_OPTION');
+    expect(errorOf(bogus, 400)).toMatchObject({
+      code: 'E_INVALID_OPTION',
+      details: { option: 'bogus', reason: 'unknown' },
+    });
   });
 });

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { type Config, NestorError, sniffImageFormat } from '@nestor/core';
+import { type Config, NestorError, type OptionFacts, sniffImageFormat } from '@nestor/core';
 import { VIDEO_MIME_TYPES } from '@nestor/video';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_MULTIPART_FIELDS, multipartError, publicError } from '../errors.ts';
@@ -86,6 +86,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
     if (invalid && invalid.validationContext !== 'params') {
       throw new NestorError('E_INVALID_OPTION', 'Expected "file" or "detections" for part', {
         cause: invalid,
+        details: { option: 'part', reason: 'choice', allowed: ['file', 'detections'] } satisfies OptionFacts,
       });
     }
     const status = JobStorage.isId(id) ? await queue.get(id) : undefined;
