@@ -64,6 +64,91 @@ describe('error messages', () => {
     },
   );
 
+  /** A refused option as the SDK reports it: the server's English message, its facts, status and code. */
+  const refused = (facts: Record<string, unknown>) =>
+    new NestorError(
+      'E_INVALID_OPTION',
+      'Expected something for this option but received that of type string',
+      {
+        details: { ...facts, status: 400, code: 'E_INVALID_OPTION' },
+      },
+    );
+
+  it.each([
+    {
+      facts: { option: 'minScore.face', reason: 'range', maximum: 1 },
+      want: {
+        en: 'The value of “Face threshold” must be at most 1.',
+        fr: 'La valeur de « Seuil des visages » ne doit pas dépasser 1.',
+        de: 'Der Wert für „Schwelle Gesichter“ darf höchstens 1 betragen.',
+        it: 'Il valore di «Soglia volti» non può superare 1.',
+      },
+    },
+    {
+      facts: { option: 'strength', reason: 'range', minimum: 0.1 },
+      want: {
+        en: 'The value of “Strength” must be at least 0.1.',
+        fr: 'La valeur de « Intensité » doit être d’au moins 0,1.',
+        de: 'Der Wert für „Stärke“ muss mindestens 0,1 betragen.',
+        it: 'Il valore di «Intensità» deve essere almeno 0,1.',
+      },
+    },
+    {
+      facts: { option: 'format', reason: 'choice', allowed: ['same', 'tiff'] },
+      want: {
+        en: 'The value of “Output format” is not accepted: choose Same as input or TIFF.',
+        fr: 'La valeur de « Format de sortie » n’est pas acceptée : choisissez Identique à l’entrée ou TIFF.',
+        de: 'Der Wert für „Ausgabeformat“ wird nicht akzeptiert: Wählen Sie Wie die Eingabe oder TIFF.',
+        it: 'Il valore di «Formato di uscita» non è accettato: scegli Come l’originale o TIFF.',
+      },
+    },
+    {
+      facts: { option: 'method', reason: 'choice', allowed: ['gaussian', 'pixelate'] },
+      want: {
+        en: 'The value of “Method” is not accepted: choose Blur or Pixelate.',
+        fr: 'La valeur de « Méthode » n’est pas acceptée : choisissez Flou ou Pixellisation.',
+        de: 'Der Wert für „Methode“ wird nicht akzeptiert: Wählen Sie Weichzeichnen oder Verpixeln.',
+        it: 'Il valore di «Metodo» non è accettato: scegli Sfocatura o Pixelatura.',
+      },
+    },
+    {
+      facts: { option: 'keepMetadata', reason: 'type' },
+      want: {
+        en: 'The value of “Keep metadata” is not accepted.',
+        fr: 'La valeur de « Conserver les métadonnées » n’est pas acceptée.',
+        de: 'Der Wert für „Metadaten behalten“ wird nicht akzeptiert.',
+        it: 'Il valore di «Mantieni i metadati» non è accettato.',
+      },
+    },
+    {
+      facts: { option: 'feather', reason: 'type' },
+      want: {
+        en: 'The value of “feather” is not accepted.',
+        fr: 'La valeur de « feather » n’est pas acceptée.',
+        de: 'Der Wert für „feather“ wird nicht akzeptiert.',
+        it: 'Il valore di «feather» non è accettato.',
+      },
+    },
+    {
+      facts: { option: 'blurr', reason: 'unknown' },
+      want: {
+        en: 'The server does not know the option “blurr”.',
+        fr: 'Le serveur ne connaît pas l’option « blurr ».',
+        de: 'Der Server kennt die Option „blurr“ nicht.',
+        it: 'Il server non conosce l’opzione «blurr».',
+      },
+    },
+  ])(
+    'a refused $facts.option is named in the page’s language, without the server’s English',
+    ({ facts, want }) => {
+      for (const locale of LOCALES) {
+        const sentence = errorMessage(refused(facts), locale);
+        expect(sentence).toBe(want[locale]);
+        expect(sentence).not.toContain('Expected');
+      }
+    },
+  );
+
   it('any other refused option adds what the server said of it to the sentence', () => {
     const server = new NestorError(
       'E_INVALID_OPTION',

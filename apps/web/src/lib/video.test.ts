@@ -104,6 +104,12 @@ describe('video page helpers', () => {
       'big',
       { status: 413, code: 'E_INPUT_TOO_LARGE' },
     ]);
+    const facts = { option: 'quality', reason: 'range', maximum: 100 };
+    const option = errorFromAnswer(
+      400,
+      JSON.stringify({ error: { code: 'E_INVALID_OPTION', message: 'm', details: { ...facts, secret: 1 } } }),
+    );
+    expect(option.details).toEqual({ ...facts, status: 400, code: 'E_INVALID_OPTION' });
     const future = errorFromAnswer(400, JSON.stringify({ error: { code: 'E_NEW', message: 'new' } }));
     expect([future.code, future.details?.code]).toEqual(['E_INTERNAL', 'E_NEW']);
     expect(errorFromAnswer(502, '<h1>Bad gateway</h1>').code).toBe('E_INTERNAL');

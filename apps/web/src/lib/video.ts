@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode, LABELS, type Label, NestorError } from '@nestor/core';
+import { ERROR_CODES, type ErrorCode, LABELS, type Label, NestorError, optionFacts } from '@nestor/core';
 import type { JobStatus, VideoDetections } from '@nestor/sdk';
 
 /** The containers the server reads (packages/video); the picker offers these. */
@@ -69,7 +69,10 @@ export function percentOf(fraction: number): number {
 
 const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
 
-/** An error answer (`{"error":{"code","message"}}`) as the SDK reports it: unknown codes kept in details. */
+/**
+ * An error answer (`{"error":{"code","message","details"?}}`) as the SDK reports it: unknown codes
+ * kept in details, with a refused option's facts.
+ */
 export function errorFromAnswer(status: number, body: string): NestorError {
   let parsed: unknown;
   try {
@@ -77,10 +80,12 @@ export function errorFromAnswer(status: number, body: string): NestorError {
   } catch {
     parsed = undefined;
   }
-  const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+    ?.error;
   if (typeof error?.code === 'string' && typeof error.message === 'string') {
     const code = isErrorCode(error.code) ? error.code : 'E_INTERNAL';
-    return new NestorError(code, error.message, { details: { status, code: error.code } });
+    const facts = optionFacts(error.details);
+    return new NestorError(code, error.message, { details: { ...facts, status, code: error.code } });
   }
   return new NestorError('E_INTERNAL', `The server answered ${status} without a Nestor error body`, {
     details: { status },
