@@ -9,6 +9,7 @@ import {
   defaultConfig,
   IMAGE_FORMATS,
   Nestor,
+  type ProcessOptions,
   parseConfig,
   REDACTION_METHODS,
   type StatsReport,
@@ -518,6 +519,81 @@ describe('load shedding', () => {
     });
     expect(r.statusCode).toBe(503);
     expect(r.json<{ error: { code: string } }>().error.code).toBe('E_TIMEOUT');
+  });
+
+  /**
+   * A fake pipeline: a 3-byte image keeps it busy until its request's signal aborts (counted in
+   * `stopped`), or until `release` when it ignores the signal; any other image is answered at once.
+   */
+  function slowPipeline(options: { ignoresSignal?: boolean } = {}) {
+    const fake = fakePipeline();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const state = { calls: 0, stopped: 0, release };
+    const detect = async (bytes: Uint8Array, processOptions?: ProcessOptions, signal?: AbortSignal) => {
+      state.calls++;
+      if (bytes.length !== 3) return fake.detect(bytes, processOptions);
+      if (options.ignoresSignal) {
+        await held;
+        return fake.detect(bytes, processOptions);
+      }
+      return new Promise<never>((_, reject) =>
+        signal?.addEventListener('abort', () => {
+          state.stopped++;
+          reject(signal.reason);
+        }),
+      );
+    };
+    return { nestor: { ...fake, detect }, state };
+  }
+
+  async function slowApp(nestor: ReturnType<typeof slowPipeline>['nestor'], config: Config) {
+    const built = buildApp({ nestor, config });
+    extraApps.push(built);
+    await built.ready();
+    const detect = (bytes: number) =>
+      built.inject({
+        method: 'POST',
+        url: '/v1/detect',
+        payload: Buffer.alloc(bytes, 1),
+        headers: { 'content-type': 'image/png' },
+      });
+    return detect;
+  }
+
+  it('stops the work of a request past server.timeoutMs, frees its slot, and sends no Retry-After', async () => {
+    const { nestor, state } = slowPipeline();
+    const detect = await slowApp(
+      nestor,
+      parseConfig({ server: { concurrency: 1, queue: 0, timeoutMs: 100 } }),
+    );
+    const timedOut = await detect(3);
+    expectError(timedOut, 503, 'E_TIMEOUT');
+    // The same image would time out again: no invitation to retry it.
+    expect(timedOut.headers['retry-after']).toBeUndefined();
+    expect(state.stopped).toBe(1);
+    // With no queue, a slot still held would refuse this one with E_BUSY.
+    expect((await detect(2)).statusCode).toBe(200);
+  });
+
+  it('a request still queued at its deadline leaves with 503 E_BUSY and Retry-After, its work never started', async () => {
+    const { nestor, state } = slowPipeline({ ignoresSignal: true });
+    const detect = await slowApp(
+      nestor,
+      parseConfig({ server: { concurrency: 1, queue: 1, timeoutMs: 100 } }),
+    );
+    const first = detect(3);
+    await expect.poll(() => state.calls).toBe(1);
+    const queued = await detect(2);
+    expectError(queued, 503, 'E_BUSY');
+    expect(queued.headers['retry-after']).toBe('2');
+    expect(state.calls).toBe(1);
+    state.release();
+    // Finished after its deadline: the answer is still the timeout.
+    expectError(await first, 503, 'E_TIMEOUT');
+    expect((await detect(2)).statusCode).toBe(200);
   });
 });
 

@@ -8,7 +8,6 @@ import {
   modelsOfClass,
   NestorError,
   type OptionFacts,
-  type Pipeline,
   type ProcessOptions,
   toNestorError,
 } from '@nestor/core';
@@ -31,6 +30,7 @@ import { createJobs, type Jobs, jobRoutes } from './jobs/index.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { optionsFromFields } from './options.ts';
+import type { CancellablePipeline } from './pool.ts';
 import {
   anonymizeJsonSchema,
   detectionResultSchema,
@@ -45,7 +45,7 @@ import { memoryStatsStore, recordResult, type StatsStore, statsPlugin } from './
 import { webApp } from './web.ts';
 
 export interface AppOptions {
-  readonly nestor: Pipeline;
+  readonly nestor: CancellablePipeline;
   readonly config: Config;
   /** fastify's logger settings; silent when absent. */
   readonly logger?: FastifyServerOptions['logger'];
@@ -108,9 +108,9 @@ export function buildApp({
     concurrency: processingSlots(config.server.concurrency),
     queue: config.server.queue,
   });
-  /** Heavy work goes through the limiter and the deadline. */
-  const limited = <T>(work: () => Promise<T>): Promise<T> =>
-    withDeadline(limiter.run(work), config.server.timeoutMs);
+  /** Heavy work goes through the limiter under the deadline, which stops it (and then frees its slot). */
+  const limited = <T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> =>
+    withDeadline(config.server.timeoutMs, (signal) => limiter.run(() => work(signal), signal));
   const started = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
@@ -193,8 +193,8 @@ export function buildApp({
   app.setErrorHandler((thrown, request, reply) => {
     const { status, body, error } = toHttpError(thrown, request.routeOptions.bodyLimit);
     metrics.error(error.code);
-    // A retry is worth it once some of the queue has drained.
-    if (error.code === 'E_BUSY' || error.code === 'E_TIMEOUT') reply.header('retry-after', '2');
+    // A retry is worth it once some of the queue has drained; not after E_TIMEOUT, which it would meet again.
+    if (error.code === 'E_BUSY') reply.header('retry-after', '2');
     const retryAfter = error.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     if (status >= 500) request.log.error({ err: error }, error.code);
@@ -302,7 +302,7 @@ export function buildApp({
     };
     const detectHandler = async (request: FastifyRequest): Promise<DetectionResult> => {
       const { bytes, options } = await readRequest(request);
-      const result = await limited(() => nestor.detect(bytes, options));
+      const result = await limited((signal) => nestor.detect(bytes, options, signal));
       metrics.result(result);
       recordCounts(request, result);
       recordResult(request, result);
@@ -338,7 +338,7 @@ export function buildApp({
     };
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
-      const out = await limited(() => nestor.anonymize(bytes, options));
+      const out = await limited((signal) => nestor.anonymize(bytes, options, signal));
       const { result } = out;
       metrics.result(result);
       recordCounts(request, result);

@@ -41,13 +41,58 @@ describe('createLimiter', () => {
     await expect(limiter.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await limiter.run(async () => 'next')).toBe('next');
   });
+
+  it('a request whose signal aborts while it waits leaves the queue with E_BUSY, and its work never runs', async () => {
+    const limiter = createLimiter({ concurrency: 1, queue: 2 });
+    const gate = deferred();
+    const first = limiter.run(() => gate.promise);
+    const controller = new AbortController();
+    let ran = false;
+    const queued = limiter
+      .run(async () => {
+        ran = true;
+      }, controller.signal)
+      .catch((e: unknown) => e);
+    expect(limiter.waiting).toBe(1);
+    controller.abort();
+    expect((await queued) as NestorError).toMatchObject({ code: 'E_BUSY' });
+    expect(limiter.waiting).toBe(0);
+    gate.resolve();
+    await first;
+    expect(ran).toBe(false);
+    expect([limiter.active, limiter.waiting]).toEqual([0, 0]);
+  });
 });
 
 describe('withDeadline', () => {
-  it('passes results through and times out slow work with E_TIMEOUT', async () => {
-    expect(await withDeadline(Promise.resolve(1), 100)).toBe(1);
-    const slow = new Promise((r) => setTimeout(r, 200));
-    const error = await withDeadline(slow, 10).catch((e: unknown) => e);
-    expect((error as NestorError).code).toBe('E_TIMEOUT');
+  it('passes results through', async () => {
+    expect(await withDeadline(100, async () => 1)).toBe(1);
+  });
+
+  it('aborts the work at the deadline and rejects with E_TIMEOUT once the work has stopped', async () => {
+    const limiter = createLimiter({ concurrency: 1, queue: 0 });
+    let stopped = false;
+    const error = await withDeadline(10, (signal) =>
+      limiter.run(
+        () =>
+          new Promise<never>((_, reject) =>
+            signal.addEventListener('abort', () => {
+              stopped = true;
+              reject(signal.reason);
+            }),
+          ),
+        signal,
+      ),
+    ).catch((e: unknown) => e);
+    expect(error as NestorError).toMatchObject({ code: 'E_TIMEOUT' });
+    expect(stopped).toBe(true);
+    // The slot is already free: the next request runs instead of being refused.
+    expect(limiter.active).toBe(0);
+    expect(await limiter.run(async () => 'next')).toBe('next');
+  });
+
+  it('answers E_TIMEOUT for work that ignored the abort and finished late', async () => {
+    const late = withDeadline(10, () => new Promise((r) => setTimeout(() => r('late'), 50)));
+    await expect(late).rejects.toMatchObject({ code: 'E_TIMEOUT' });
   });
 });

@@ -40,7 +40,12 @@ export function createLimiter(options: LimiterOptions) {
       const head = waiting[0];
       return head ? performance.now() - head.since : 0;
     },
-    async run<T>(work: () => Promise<T>): Promise<T> {
+    /**
+     * Runs `work` once a slot is free, holding the slot until `work` settles. A `signal` that aborts
+     * while the request still waits takes it out of the queue: E_BUSY, its work never starts.
+     */
+    async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      signal?.throwIfAborted();
       if (active >= options.concurrency) {
         if (waiting.length >= options.queue) {
           throw new NestorError(
@@ -48,7 +53,21 @@ export function createLimiter(options: LimiterOptions) {
             `The server is busy (${active} processing, ${waiting.length} waiting)`,
           );
         }
-        await new Promise<void>((resume) => waiting.push({ resume, since: performance.now() }));
+        await new Promise<void>((resume, reject) => {
+          const leave = () => {
+            waiting.splice(waiting.indexOf(entry), 1);
+            reject(new NestorError('E_BUSY', `No processing slot came free in time (${active} processing)`));
+          };
+          const entry = {
+            resume: () => {
+              signal?.removeEventListener('abort', leave);
+              resume();
+            },
+            since: performance.now(),
+          };
+          signal?.addEventListener('abort', leave, { once: true });
+          waiting.push(entry);
+        });
       } else {
         active++;
       }
@@ -61,14 +80,23 @@ export function createLimiter(options: LimiterOptions) {
   };
 }
 
-/** Rejects with E_TIMEOUT when `work` takes longer than `ms` (the work itself goes on and ends). */
-export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new NestorError('E_TIMEOUT', `Processing took longer than ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+/**
+ * Runs `work` with a signal that aborts with E_TIMEOUT after `ms`. `work` stops when it aborts and
+ * settles only once it has, so whatever it held (a processing slot) is free when this rejects.
+ * @example await withDeadline(60_000, (signal) => limiter.run(() => pool.detect(bytes, {}, signal), signal))
+ */
+export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new NestorError('E_TIMEOUT', `Processing took longer than ${ms} ms`)),
+    ms,
+  );
+  try {
+    const result = await work(controller.signal);
+    // Past the deadline the answer is E_TIMEOUT, even from work that finished instead of stopping.
+    controller.signal.throwIfAborted();
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,17 +1,31 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ProcessOptions, parseConfig, toNestorError } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
+import { cancellable, runCancellable } from './cancellable.ts';
 import type { PoolRequest, PoolResponse } from './pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('pool-worker must run in a worker thread');
 const { config, modelsDir } = workerData as { config: unknown; modelsDir: string };
-const nestor = createNodeNestor(parseConfig(config), modelsDir);
+const nestor = createNodeNestor(parseConfig(config), modelsDir, cancellable);
+/** The requests being worked on, to cancel them by id. */
+const running = new Map<number, AbortController>();
 
 port.on('message', (request: PoolRequest) => {
-  handle(request).then(
-    ({ response, transfer }) => port.postMessage(response, transfer),
+  if (request.task === 'cancel') {
+    // The pool rejects the request with its own reason: the worker's answer only says it stopped.
+    running.get(request.id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  running.set(request.id, controller);
+  runCancellable(controller.signal, () => handle(request)).then(
+    ({ response, transfer }) => {
+      running.delete(request.id);
+      port.postMessage(response, transfer);
+    },
     (error: unknown) => {
+      running.delete(request.id);
       const e = toNestorError(error);
       port.postMessage({
         id: request.id,
@@ -23,7 +37,9 @@ port.on('message', (request: PoolRequest) => {
   );
 });
 
-async function handle(request: PoolRequest): Promise<{ response: PoolResponse; transfer: ArrayBuffer[] }> {
+async function handle(
+  request: Exclude<PoolRequest, { task: 'cancel' }>,
+): Promise<{ response: PoolResponse; transfer: ArrayBuffer[] }> {
   const options = request.options as ProcessOptions;
   switch (request.task) {
     case 'warmUp':

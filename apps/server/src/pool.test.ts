@@ -69,19 +69,24 @@ describe('withThreadShare', () => {
   });
 });
 
+/** A pool of pool-test-worker.mjs threads, with the exits it reports. */
+function testPool(size: number, config = defaultConfig()) {
+  const exits: WorkerExit[] = [];
+  const pool = createPipelinePool({
+    size,
+    config,
+    modelsDir: '',
+    workerUrl: new URL('./pool-test-worker.mjs', import.meta.url),
+    onWorkerExit: (exit) => exits.push(exit),
+  });
+  return { pool, exits };
+}
+
 describe('pipeline pool: a worker thread that stops', () => {
-  const workerUrl = new URL('./pool-test-worker.mjs', import.meta.url);
   const threadOf = async (result: Promise<unknown>) => ((await result) as { threadId: number }).threadId;
 
   it('fails only its own request, and is replaced: later requests are answered', async () => {
-    const exits: WorkerExit[] = [];
-    const crashing = createPipelinePool({
-      size: 2,
-      config: defaultConfig(),
-      modelsDir: '',
-      workerUrl,
-      onWorkerExit: (exit) => exits.push(exit),
-    });
+    const { pool: crashing, exits } = testPool(2);
     try {
       // The slow request keeps one worker busy, so the crash goes to the other.
       const slow = threadOf(crashing.detect(new Uint8Array(3)));
@@ -105,14 +110,10 @@ describe('pipeline pool: a worker thread that stops', () => {
   });
 
   it('a worker that cannot start is retried, and requests meanwhile fail at once instead of waiting', async () => {
-    const exits: WorkerExit[] = [];
-    const broken = createPipelinePool({
-      size: 1,
-      config: { ...defaultConfig(), dieAtStart: true } as ReturnType<typeof defaultConfig>,
-      modelsDir: '',
-      workerUrl,
-      onWorkerExit: (exit) => exits.push(exit),
-    });
+    const { pool: broken, exits } = testPool(1, {
+      ...defaultConfig(),
+      dieAtStart: true,
+    } as ReturnType<typeof defaultConfig>);
     try {
       const first = await broken.detect(new Uint8Array(2)).catch((error: unknown) => error);
       expect(first).toBeInstanceOf(NestorError);
@@ -123,5 +124,48 @@ describe('pipeline pool: a worker thread that stops', () => {
     } finally {
       await broken.dispose();
     }
+  });
+});
+
+describe('pipeline pool: a cancelled request', () => {
+  it('is stopped inside its worker, and rejects with its reason only once it has stopped', async () => {
+    const { pool, exits } = testPool(1);
+    try {
+      const controller = new AbortController();
+      // The test worker works on a 4-byte image until it is told to stop.
+      const endless = pool.detect(new Uint8Array(4), {}, controller.signal).catch((error: unknown) => error);
+      const reason = new NestorError('E_TIMEOUT');
+      controller.abort(reason);
+      expect(await endless).toBe(reason);
+      // The same thread, with nothing of the cancelled request left running when the next one came.
+      expect(await pool.detect(new Uint8Array(2))).toMatchObject({ running: 0 });
+      expect(exits).toEqual([]);
+    } finally {
+      await pool.dispose();
+    }
+  });
+
+  it('is not sent when its signal has already aborted', async () => {
+    const { pool } = testPool(1);
+    try {
+      const reason = new NestorError('E_TIMEOUT');
+      await expect(pool.detect(new Uint8Array(4), {}, AbortSignal.abort(reason))).rejects.toBe(reason);
+      expect(await pool.detect(new Uint8Array(2))).toMatchObject({ running: 0 });
+    } finally {
+      await pool.dispose();
+    }
+  });
+});
+
+describe('pipeline pool (worker threads): cancelling real work', () => {
+  it('stops an anonymization between its steps: the request rejects instead of answering', async () => {
+    const big = await photoLike(3000, 2000);
+    const controller = new AbortController();
+    const reason = new NestorError('E_TIMEOUT');
+    const work = pool.anonymize(big, { preset: 'thorough' }, controller.signal).catch((e: unknown) => e);
+    controller.abort(reason);
+    expect(await work).toBe(reason);
+    // The worker goes on serving.
+    expect((await pool.detect(await photoLike(320, 240))).image.width).toBe(320);
   });
 });

@@ -22,6 +22,13 @@ export type PoolRequest =
       readonly task: 'warmUp' | 'dispose';
       readonly bytes?: undefined;
       readonly options?: undefined;
+    }
+  /** Stop request `id` (it is answered once it has stopped); this message itself gets no answer. */
+  | {
+      readonly id: number;
+      readonly task: 'cancel';
+      readonly bytes?: undefined;
+      readonly options?: undefined;
     };
 
 export type PoolResponse =
@@ -29,6 +36,15 @@ export type PoolResponse =
   | { readonly id: number; readonly ok: true; readonly task: 'anonymize'; readonly output: AnonymizeResult }
   | { readonly id: number; readonly ok: true; readonly task: 'warmUp' | 'dispose' }
   | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/**
+ * A pipeline whose work stops when `signal` aborts: it then rejects with the signal's reason, and
+ * only once the work has stopped. A plain `Pipeline` (tests) ignores the signal.
+ */
+export interface CancellablePipeline extends Pipeline {
+  detect(bytes: Uint8Array, options?: ProcessOptions, signal?: AbortSignal): Promise<DetectionResult>;
+  anonymize(bytes: Uint8Array, options?: ProcessOptions, signal?: AbortSignal): Promise<AnonymizeResult>;
+}
 
 interface Member {
   readonly worker: Worker;
@@ -61,9 +77,11 @@ const MAX_RESTART_DELAY_MS = 30_000;
  * A pool of worker threads, each with its own pipeline: decoding, tiling, redaction and encoding
  * all happen off the event loop, which only parses requests and writes answers. Work goes to the
  * least busy worker. A worker that stops (a crash, out of memory) fails only its own requests and
- * is replaced, so later requests never wait on a dead thread.
+ * is replaced, so later requests never wait on a dead thread. A cancelled request is stopped inside
+ * its worker, between inference runs: terminating the thread instead would abort the whole process
+ * (onnxruntime-node throws a C++ exception when its thread dies mid-run).
  */
-export function createPipelinePool(options: PipelinePoolOptions): Pipeline {
+export function createPipelinePool(options: PipelinePoolOptions): CancellablePipeline {
   let nextId = 0;
   let disposing = false;
   const size = Math.max(1, options.size);
@@ -101,13 +119,20 @@ export function createPipelinePool(options: PipelinePoolOptions): Pipeline {
   };
   const members: Member[] = Array.from({ length: size }, (_, index) => spawn(index));
 
-  const send = async (request: Omit<PoolRequest, 'id'>, member?: Member): Promise<PoolResponse> => {
+  const send = async (
+    request: Omit<PoolRequest, 'id'>,
+    member?: Member,
+    signal?: AbortSignal,
+  ): Promise<PoolResponse> => {
+    signal?.throwIfAborted();
     const alive = members.filter((m) => m.alive);
     const target =
       member ?? alive.reduce<Member | undefined>((a, b) => (!a || b.busy < a.busy ? b : a), undefined);
     if (!target?.alive) throw new NestorError('E_BUSY', 'No pipeline worker is running; try again shortly');
     const id = nextId++;
     target.busy++;
+    const cancel = () => target.worker.postMessage({ id, task: 'cancel' } satisfies PoolRequest);
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       const response = await new Promise<PoolResponse>((resolve, reject) => {
         target.pending.set(id, { resolve, reject });
@@ -116,21 +141,23 @@ export function createPipelinePool(options: PipelinePoolOptions): Pipeline {
         const bytes = transfer[0] ? new Uint8Array(transfer[0]) : undefined;
         target.worker.postMessage({ ...request, id, ...(bytes ? { bytes } : {}) }, transfer);
       });
-      if (!response.ok) throw new NestorError(response.code, response.message);
+      if (!response.ok)
+        throw signal?.aborted ? signal.reason : new NestorError(response.code, response.message);
       return response;
     } finally {
+      signal?.removeEventListener('abort', cancel);
       target.busy--;
     }
   };
 
   return {
-    async detect(bytes, processOptions = {}) {
-      const r = await send({ task: 'detect', bytes, options: processOptions });
+    async detect(bytes, processOptions = {}, signal) {
+      const r = await send({ task: 'detect', bytes, options: processOptions }, undefined, signal);
       if (r.ok && r.task === 'detect') return r.result;
       throw new NestorError('E_INTERNAL');
     },
-    async anonymize(bytes, processOptions = {}) {
-      const r = await send({ task: 'anonymize', bytes, options: processOptions });
+    async anonymize(bytes, processOptions = {}, signal) {
+      const r = await send({ task: 'anonymize', bytes, options: processOptions }, undefined, signal);
       if (r.ok && r.task === 'anonymize') return r.output;
       throw new NestorError('E_INTERNAL');
     },

@@ -223,7 +223,7 @@ export const configSchema = z
         concurrency: z.number().int().min(0).max(64).default(0),
         /** Requests that may wait for a slot; more are refused with 503 and Retry-After. */
         queue: z.number().int().min(0).max(10_000).default(32),
-        /** A request still processing after this answers 503 (the work finishes in the background). */
+        /** A request still processing after this is stopped (503 E_TIMEOUT); one still queued gets 503 E_BUSY. */
         timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
         /** In accounts mode /metrics leaves the public port for this internal listener (0 = any free port). */
         metricsHost: z.string().min(1).default('127.0.0.1'),

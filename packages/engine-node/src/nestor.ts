@@ -1,15 +1,30 @@
 import os from 'node:os';
-import { type Config, Nestor } from '@nestor/core';
+import { type Config, type Engine, type ImageCodec, Nestor } from '@nestor/core';
 import { MODELS } from '@nestor/models';
 import { createNodeEngine } from './onnx-engine.ts';
 import { createSharpCodec } from './sharp-codec.ts';
 
-/** The pipeline wired to onnxruntime-node and sharp, models read from `modelsDir`. */
-export function createNodeNestor(config: Config, modelsDir: string): Nestor {
+/** The engine and codec a pipeline runs on. */
+export interface PipelineParts {
+  readonly engine: Engine;
+  readonly codec: ImageCodec;
+}
+
+/**
+ * The pipeline wired to onnxruntime-node and sharp, models read from `modelsDir`. `adapt` may wrap
+ * the engine and codec (the server's pool makes their steps cancellable).
+ */
+export function createNodeNestor(
+  config: Config,
+  modelsDir: string,
+  adapt: (parts: PipelineParts) => PipelineParts = (parts) => parts,
+): Nestor {
   const cores = Math.max(1, os.availableParallelism());
   return new Nestor({
-    engine: createNodeEngine({ modelsDir, threads: config.engine.threads || cores }),
-    codec: createSharpCodec(),
+    ...adapt({
+      engine: createNodeEngine({ modelsDir, threads: config.engine.threads || cores }),
+      codec: createSharpCodec(),
+    }),
     models: MODELS,
     config,
     // Two views in flight per model: one sampled while the worker runs the other.
