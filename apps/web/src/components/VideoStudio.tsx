@@ -3,7 +3,7 @@
 import { LABELS } from '@nestor/core';
 import type { JobStatus, VideoDetections } from '@nestor/sdk';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { api, errorCode, redirectIfUnauthenticated } from '../lib/api.ts';
+import { ABORTED, api, errorCode, redirectIfUnauthenticated } from '../lib/api.ts';
 import { useAppConfig } from '../lib/app-config.tsx';
 import { errorMessage, formatBytes } from '../lib/errors.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
@@ -178,7 +178,7 @@ export function VideoStudio() {
       upload.current = undefined;
       if (!live()) return;
       if (redirectIfUnauthenticated(error, locale)) return;
-      setPhase({ step: 'error', error });
+      setPhase(errorCode(error) === ABORTED ? { step: 'cancelled' } : { step: 'error', error });
     }
   }
 

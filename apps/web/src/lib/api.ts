@@ -1,4 +1,4 @@
-import { type AppConfig, createClient, type NestorClient, NestorError } from '@nestor/sdk';
+import { type AppConfig, createClient, isAbortError, type NestorClient, NestorError } from '@nestor/sdk';
 
 /** The CSRF cookie the server sets in accounts mode; unsafe requests echo it in `x-csrf-token`. */
 export const CSRF_COOKIE = 'nestor_csrf';
@@ -44,8 +44,16 @@ export function appConfig(): Promise<AppConfig> {
   return appConfigAnswer;
 }
 
-/** The server's own code, also when the SDK does not know it (it keeps it in `details.code`). */
+/** `errorCode` of a request the page or the person cancelled: not a failure to show. */
+export const ABORTED = 'aborted';
+
+/**
+ * The server's own code, also when the SDK does not know it (it keeps it in `details.code`), and
+ * `ABORTED` for a cancelled request, whatever else it is.
+ * @example errorCode(new DOMException('The upload was cancelled', 'AbortError')) // 'aborted'
+ */
 export function errorCode(error: unknown): string {
+  if (isAbortError(error)) return ABORTED;
   if (!(error instanceof NestorError)) return 'E_INTERNAL';
   const original = error.details?.code;
   return typeof original === 'string' ? original : error.code;
