@@ -2,7 +2,13 @@
 
 import { IMAGE_FORMATS, LABELS, type Label, PRESETS, type Preset } from '@nestor/core';
 import { useId } from 'react';
-import { DEVICE_FORMATS, type EngineKind, type StudioOptions, type Task } from '../lib/engines.ts';
+import {
+  DEVICE_FORMATS,
+  deviceSingleThreaded,
+  type EngineKind,
+  type StudioOptions,
+  type Task,
+} from '../lib/engines.ts';
 import { useT } from '../lib/i18n.tsx';
 import { fieldClass as field, MethodSelect, Radios, Range, TargetsField } from './option-fields.tsx';
 
@@ -57,6 +63,11 @@ export function OptionsPanel({ options, engine, onChange, onEngine, onReset, dev
       {deviceNote ? (
         <p className="mt-1 text-sm font-medium text-slate-800" role="status" data-testid="device-status">
           {deviceNote}
+        </p>
+      ) : null}
+      {engine === 'device' && deviceSingleThreaded() ? (
+        <p className="mt-1 text-sm text-amber-900" data-testid="device-single-thread">
+          {t('deviceSingleThread')}
         </p>
       ) : null}
 

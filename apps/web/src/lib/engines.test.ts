@@ -6,6 +6,7 @@ import {
   DEVICE_FORMATS,
   deviceOutputFormat,
   devicePipeline,
+  deviceSingleThreaded,
   requestOptions,
   type StudioOptions,
 } from './engines.ts';
@@ -116,5 +117,20 @@ describe('the on-device pipeline', () => {
     const settings = resolveSettings((nestor as WebNestor).config, { preset: 'balanced' });
     expect(settings.classes.face.minScore).toBe(0.92);
     expect(settings.classes.plate.iouThreshold).toBe(0.45);
+  });
+});
+
+describe('on-device threads', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it.each([
+    { isolated: true, single: false },
+    { isolated: false, single: true },
+    { isolated: undefined, single: true },
+  ])('crossOriginIsolated $isolated: one thread only $single', ({ isolated, single }) => {
+    vi.stubGlobal('crossOriginIsolated', isolated);
+    expect(deviceSingleThreaded()).toBe(single);
   });
 });

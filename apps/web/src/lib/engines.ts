@@ -149,6 +149,15 @@ export function devicePipeline(): Promise<Pipeline> {
   return device;
 }
 
+/**
+ * Whether on-device inference is limited to one WebAssembly thread (slow): threads need a
+ * cross-origin-isolated page, which the Nestor server's COOP/COEP headers make; a proxy that drops
+ * them, or a page from another server, leaves it not isolated.
+ */
+export function deviceSingleThreaded(): boolean {
+  return globalThis.crossOriginIsolated !== true;
+}
+
 /** One run in this browser: nothing of the image is sent anywhere. */
 export async function runOnDevice(file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
   const start = performance.now();

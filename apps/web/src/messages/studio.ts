@@ -121,6 +121,8 @@ export const studio = defineMessages({
     reviewStillOnly: 'Review works on still images only: an animation’s regions move from frame to frame.',
     download: 'Download',
     downloadJson: 'Download detections (JSON)',
+    deviceSingleThread:
+      'Slower here: this page cannot use several processor threads, so the models run on one.',
   },
   fr: {
     deviceLoading: 'Chargement des modèles dans ce navigateur…',
@@ -246,6 +248,8 @@ export const studio = defineMessages({
       'La vérification ne fonctionne que sur les images fixes : les zones d’une animation bougent d’une image à l’autre.',
     download: 'Télécharger',
     downloadJson: 'Télécharger les détections (JSON)',
+    deviceSingleThread:
+      'Plus lent ici : cette page ne peut pas utiliser plusieurs fils d’exécution du processeur, les modèles n’en utilisent donc qu’un.',
   },
   de: {
     deviceLoading: 'Die Modelle werden in diesen Browser geladen…',
@@ -369,6 +373,8 @@ export const studio = defineMessages({
       'Die Prüfung funktioniert nur bei Standbildern: Die Bereiche einer Animation wandern von Bild zu Bild.',
     download: 'Herunterladen',
     downloadJson: 'Erkennungen herunterladen (JSON)',
+    deviceSingleThread:
+      'Hier langsamer: Diese Seite kann nicht mehrere Prozessor-Threads nutzen, die Modelle laufen daher auf einem.',
   },
   it: {
     deviceLoading: 'Caricamento dei modelli in questo browser…',
@@ -494,5 +500,7 @@ export const studio = defineMessages({
       'Il controllo funziona solo sulle immagini fisse: le aree di un’animazione si spostano da un fotogramma all’altro.',
     download: 'Scarica',
     downloadJson: 'Scarica i rilevamenti (JSON)',
+    deviceSingleThread:
+      'Più lento qui: questa pagina non può usare più thread del processore, quindi i modelli ne usano uno solo.',
   },
 });
