@@ -6,7 +6,18 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import { VIDEO_FILE_EXTENSIONS } from './video.ts';
 
 /** Extensions considered images when walking folders (content is still sniffed, never trusted). */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif'];
+export const IMAGE_EXTENSIONS = [
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.tif',
+  '.tiff',
+  '.gif',
+];
 
 const MEDIA_EXTENSIONS = new Set([...IMAGE_EXTENSIONS, ...VIDEO_FILE_EXTENSIONS]);
 

@@ -1,5 +1,6 @@
 import {
   IMAGE_FORMATS,
+  INPUT_FORMATS,
   LABELS,
   OPTION_REASONS,
   PRESETS,
@@ -40,7 +41,11 @@ const detectionResultProperties = {
     properties: {
       width: { type: 'number' },
       height: { type: 'number' },
-      format: { type: 'string', enum: [...IMAGE_FORMATS] },
+      format: {
+        type: 'string',
+        enum: [...INPUT_FORMATS],
+        description: "The input's format; an HEIC photo is written as JPEG unless `format` asks for another.",
+      },
       frames: {
         type: 'number',
         description: 'Animated GIF or WebP, or multi-page TIFF, only: its frame or page count.',

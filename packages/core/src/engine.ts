@@ -2,7 +2,7 @@ import type { Label } from './config.ts';
 import type { AnchorLayer } from './decoders/blazeface.ts';
 import type { CtcCharsetName } from './decoders/ctc.ts';
 import type { RetinaFaceLevel } from './decoders/retinaface.ts';
-import type { ImageFormat, RawImage } from './image.ts';
+import type { ImageFormat, InputFormat, RawImage } from './image.ts';
 import type { InputSpec } from './sampling.ts';
 
 /** A float32 tensor as plain data, the same on every engine. */
@@ -46,7 +46,7 @@ export interface DecodedImage {
   readonly animation?: AnimatedImage;
   /** Set only for a TIFF of two or more pages; `pages[0]` is `image`. */
   readonly paged?: PagedImage;
-  readonly format: ImageFormat;
+  readonly format: InputFormat;
   readonly source: Uint8Array;
   /** Reduced copies the codec made cheaply (level k = each side >> k), for the detectors' coarse views. */
   readonly reductions?: readonly { readonly level: number; readonly image: RawImage }[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFrames, isAvifSequence, sniffImageFormat } from './image.ts';
+import { countFrames, isImageSequence, sniffImageFormat } from './image.ts';
 
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
@@ -19,12 +19,19 @@ describe('sniffImageFormat', () => {
       input: bytes([0, 0, 0, 0x18], 'ftypmif1', [0, 0, 0, 0], 'miafavif'),
       want: 'avif',
     },
-    { name: 'heic is not supported', input: bytes([0, 0, 0, 0x1c], 'ftypheic'), want: undefined },
+    { name: 'heic', input: bytes([0, 0, 0, 0x1c], 'ftypheic'), want: 'heic' },
     {
-      name: 'heic with mif1 is not avif',
+      name: 'heic named only among the compatible brands (mif1 major) is not avif',
       input: bytes([0, 0, 0, 0x18], 'ftypmif1', [0, 0, 0, 0], 'heicmiaf'),
+      want: 'heic',
+    },
+    { name: 'heix (10-bit HEVC)', input: bytes([0, 0, 0, 0x14], 'ftypheix', [0, 0, 0, 0]), want: 'heic' },
+    {
+      name: 'mif1 without a codec brand',
+      input: bytes([0, 0, 0, 0x14], 'ftypmif1', [0, 0, 0, 0], 'miaf'),
       want: undefined,
     },
+    { name: 'mp4 video', input: bytes([0, 0, 0, 0x18], 'ftypisom', [0, 0, 0, 0], 'mp41'), want: undefined },
     { name: 'riff but not webp', input: bytes('RIFF', [0, 0, 0, 0], 'WAVE'), want: undefined },
     { name: 'text', input: bytes('hello world'), want: undefined },
     { name: 'empty', input: new Uint8Array(0), want: undefined },
@@ -106,7 +113,7 @@ describe('countFrames', () => {
   });
 });
 
-describe('isAvifSequence', () => {
+describe('isImageSequence', () => {
   const u32be = (n: number) => [n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
   /** An ftyp box: major brand, minor version 0, compatible brands; then `after`. */
   const ftyp = (major: string, compatible: string[], after = '') =>
@@ -118,7 +125,15 @@ describe('isAvifSequence', () => {
     { name: 'avis after the ftyp box', input: ftyp('avif', ['mif1'], 'avis'), want: false },
     { name: 'truncated ftyp', input: bytes(u32be(40), 'ftypavif'), want: false },
     { name: 'not an AVIF', input: bytes('GIF89a', 'avis'), want: false },
+    {
+      name: 'still HEIC (an iPhone photo)',
+      input: ftyp('heic', ['mif1', 'MiHE', 'miaf', 'heic']),
+      want: false,
+    },
+    { name: 'HEVC sequence major brand', input: ftyp('hevc', ['msf1', 'iso8']), want: true },
+    { name: 'HEIC with a sequence among its brands', input: ftyp('heic', ['mif1', 'msf1']), want: true },
+    { name: 'mp4 video naming hevc is no image', input: ftyp('isom', ['iso2', 'mp41']), want: false },
   ])('$name: $want', ({ input, want }) => {
-    expect(isAvifSequence(input)).toBe(want);
+    expect(isImageSequence(input)).toBe(want);
   });
 });

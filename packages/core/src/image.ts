@@ -11,10 +11,18 @@ export interface RawImage {
 /**
  * Image formats Nestor reads and writes. GIF and WebP may be animated: every frame is read and
  * anonymized (see `countFrames`); a still GIF is written back as PNG (lossless, no new palette).
- * Every page of a multi-page TIFF is anonymized; an animated AVIF is refused (`isAvifSequence`).
+ * Every page of a multi-page TIFF is anonymized; an image sequence (animated AVIF or HEIC) is
+ * refused (`isImageSequence`).
  */
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+/**
+ * Formats read but not written: HEIC (the iPhone's HEVC-coded HEIF), whose encoder no codec
+ * Nestor runs has, is written as JPEG unless another format is asked for.
+ */
+export const INPUT_FORMATS = [...IMAGE_FORMATS, 'heic'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'image/jpeg',
@@ -34,11 +42,16 @@ export const FILE_EXTENSIONS: Readonly<Record<ImageFormat, string>> = {
   gif: '.gif',
 };
 
+/** HEIF brands of HEVC-coded images (ISO/IEC 23008-12 Annex B): stills, then sequences. */
+const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs']);
+/** Brands that announce an image sequence (an animation): AVIF's, HEIF's and HEVC's. */
+const SEQUENCE_BRANDS = new Set(['avis', 'msf1', 'hevc', 'hevx', 'hevm', 'hevs']);
+
 /**
  * Identifies an image format from its first bytes, never from a file name or declared type.
  * Returns undefined for anything else.
  */
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
+export function sniffImageFormat(bytes: Uint8Array): InputFormat | undefined {
   const b = (i: number) => bytes[i] ?? -1;
   const ascii = (from: number, text: string) => [...text].every((c, i) => b(from + i) === c.charCodeAt(0));
   if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
@@ -46,8 +59,11 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
   if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'gif';
   if (ascii(0, 'II*\0') || ascii(0, 'MM\0*')) return 'tiff';
-  if (ascii(4, 'ftyp') && ftypBrands(bytes).some((brand) => brand === 'avif' || brand === 'avis'))
-    return 'avif';
+  if (ascii(4, 'ftyp')) {
+    const brands = ftypBrands(bytes);
+    if (brands.some((brand) => brand === 'avif' || brand === 'avis')) return 'avif';
+    if (brands.some((brand) => HEIC_BRANDS.has(brand))) return 'heic';
+  }
   return undefined;
 }
 
@@ -80,20 +96,26 @@ export function countFrames(bytes: Uint8Array): number {
 }
 
 /**
- * Whether an AVIF holds an image sequence (an animated AVIF): its ftyp box names the `avis` brand,
- * as major or compatible brand (ISO/IEC 23000-22 §7.2). False for every other input.
- * @example isAvifSequence(animatedAvifBytes) // true
+ * Whether an AVIF or HEIC holds an image sequence (an animation): its ftyp box names a sequence
+ * brand (`avis`, `msf1`, `hevc`...), as major or compatible brand (ISO/IEC 23000-22 §7.2,
+ * ISO/IEC 23008-12 Annex B). False for every other input.
+ * @example isImageSequence(animatedAvifBytes) // true
  */
-export function isAvifSequence(bytes: Uint8Array): boolean {
-  return sniffImageFormat(bytes) === 'avif' && ftypBrands(bytes).includes('avis');
+export function isImageSequence(bytes: Uint8Array): boolean {
+  const format = sniffImageFormat(bytes);
+  return (format === 'avif' || format === 'heic') && ftypBrands(bytes).some((b) => SEQUENCE_BRANDS.has(b));
 }
 
-/** Raised for an animated AVIF: no codec Nestor runs reads its frames, and frame 1 alone would drop the rest. */
-export function avifSequenceUnsupported(): NestorError {
+/**
+ * Raised for an animated AVIF or HEIC: no codec Nestor runs reads its frames, and frame 1 alone
+ * would drop the rest.
+ */
+export function imageSequenceUnsupported(format: 'avif' | 'heic'): NestorError {
+  const name = format === 'avif' ? 'AVIF' : 'HEIC';
   return new NestorError(
     'E_UNSUPPORTED_MEDIA',
-    'The input is an animated AVIF (an image sequence), which cannot be read frame by frame; convert it to an animated WebP or GIF, or a video',
-    { details: { format: 'avif', sequence: true } },
+    `The input is an animated ${name} (an image sequence), which cannot be read frame by frame; convert it to an animated WebP or GIF, or a video`,
+    { details: { format, sequence: true } },
   );
 }
 

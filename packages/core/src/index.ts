@@ -84,12 +84,14 @@ export {
 export * from './geometry.ts';
 /** Images: raw pixels, formats, sniffing. */
 export {
-  avifSequenceUnsupported,
   countFrames,
   FILE_EXTENSIONS,
   IMAGE_FORMATS,
   type ImageFormat,
-  isAvifSequence,
+  INPUT_FORMATS,
+  type InputFormat,
+  imageSequenceUnsupported,
+  isImageSequence,
   MIME_TYPES,
   type RawImage,
   sniffImageFormat,

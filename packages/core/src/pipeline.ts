@@ -31,7 +31,7 @@ import {
   roundOut,
   scaleAboutCentre,
 } from './geometry.ts';
-import { type ImageFormat, MIME_TYPES, type RawImage } from './image.ts';
+import { type ImageFormat, type InputFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
 import { type ClassSettings, type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
@@ -76,7 +76,8 @@ export interface DetectionResult {
   image: {
     width: number;
     height: number;
-    format: ImageFormat;
+    /** The input's format (an HEIC photo is written as JPEG: see `outputFormat`). */
+    format: InputFormat;
     /** Animated images only: frame count, each frame's delay (ms) and loop count (0 = forever). */
     frames?: number;
     delaysMs?: number[];
@@ -674,16 +675,17 @@ const SHORT_ANIMATION_FRAMES = 30;
 
 /**
  * The format a result is written in. A still GIF becomes PNG (a new palette would be lossy); an
- * animated image stays animated, so only GIF and WebP are accepted for it.
+ * HEIC photo becomes JPEG (no HEVC encoder, and JPEG is what a phone exports); an animated image
+ * stays animated, so only GIF and WebP are accepted for it.
  * @throws NestorError `E_INVALID_OPTION` for an animated input and a format that cannot animate
  * @example outputFormat('same', 'gif', true) // 'gif'
  */
 export function outputFormat(
   requested: Settings['format'],
-  input: ImageFormat,
+  input: InputFormat,
   animated = false,
 ): ImageFormat {
-  const format = requested === 'same' ? (input === 'gif' && !animated ? 'png' : input) : requested;
+  const format = requested === 'same' ? sameFormat(input, animated) : requested;
   if (animated && !ANIMATED_FORMATS.includes(format)) {
     // Writing one frame would drop the rest of the animation without saying so.
     throw invalidOption('format', 'one of "same", "gif", "webp" for an animated image', requested, {
@@ -692,6 +694,11 @@ export function outputFormat(
     });
   }
   return format;
+}
+
+function sameFormat(input: InputFormat, animated: boolean): ImageFormat {
+  if (input === 'heic') return 'jpeg';
+  return input === 'gif' && !animated ? 'png' : input;
 }
 
 /**

@@ -132,6 +132,19 @@ describe('pipeline (onnxruntime-node + sharp)', () => {
     expect((await sharp(webp.bytes).metadata()).format).toBe('webp');
   });
 
+  it('reads an HEIC photo upright and writes it as JPEG unless asked otherwise', async () => {
+    const heic = new Uint8Array(readFileSync(new URL('../fixtures/blocks-irot90.heic', import.meta.url)));
+    const region = { label: 'plate' as const, x: 8, y: 8, width: 40, height: 30 };
+    const out = await nestor.anonymize(heic, { addRegions: [region], feather: 0 });
+    expect([out.format, out.mimeType]).toEqual(['jpeg', 'image/jpeg']);
+    expect(out.result.image).toEqual({ width: 64, height: 96, format: 'heic' });
+    const meta = await sharp(out.bytes).metadata();
+    expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(['jpeg', 64, 96, undefined]);
+    const png = await nestor.anonymize(heic, { format: 'png' });
+    expect((await sharp(png.bytes).metadata()).format).toBe('png');
+    expect((await nestor.detect(heic)).image.format).toBe('heic');
+  });
+
   it('refuses more bytes than limits.maxBytes before decoding', async () => {
     const small = createNodeNestor(parseConfig({ limits: { maxBytes: 1000 } }), DEFAULT_MODELS_DIR);
     const error = await small.detect(await noisyPng()).catch((e: unknown) => e);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { countFrames, type DecodedImage, defaultConfig, type ImageFormat, NestorError } from '@nestor/core';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -567,5 +568,111 @@ describe('animated AVIF', () => {
     expect(error).toBeInstanceOf(NestorError);
     expect((error as NestorError).code).toBe('E_UNSUPPORTED_MEDIA');
     expect((error as NestorError).message).toMatch(/animated AVIF/);
+  });
+});
+
+describe('HEIC', () => {
+  const fixture = (name: string) =>
+    new Uint8Array(readFileSync(new URL(`../fixtures/${name}.heic`, import.meta.url)));
+  /** The fixtures' six 32x32 colour blocks (fixtures/make-heic.mjs), row by row. */
+  const BLOCKS = [
+    [200, 40, 40],
+    [40, 180, 60],
+    [50, 70, 210],
+    [230, 220, 60],
+    [30, 30, 30],
+    [240, 240, 240],
+  ];
+  const at = (image: DecodedImage['image'], x: number, y: number) =>
+    Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
+  const near = (got: number[], want: number[]) => got.every((v, i) => Math.abs(v - want[i]!) <= 6);
+
+  it('reads an HEIC photo (HEVC, which sharp cannot decode) to sRGB pixels', async () => {
+    const decoded = await codec.decode(fixture('blocks'), limits);
+    expect(decoded.format).toBe('heic');
+    expect([decoded.image.width, decoded.image.height, decoded.image.channels]).toEqual([96, 64, 3]);
+    BLOCKS.forEach((colour, i) => {
+      const centre = at(decoded.image, 16 + 32 * (i % 3), 16 + 32 * Math.floor(i / 3));
+      expect(near(centre, colour), `block ${i}: ${centre}`).toBe(true);
+    });
+  });
+
+  it('converts Display P3 colours (an iPhone profile) to sRGB', async () => {
+    const decoded = await codec.decode(fixture('blocks-p3'), limits);
+    BLOCKS.forEach((colour, i) => {
+      const centre = at(decoded.image, 16 + 32 * (i % 3), 16 + 32 * Math.floor(i / 3));
+      expect(near(centre, colour), `block ${i}: ${centre}`).toBe(true);
+    });
+  });
+
+  it('turns the photo upright by its irot transform, as a portrait iPhone photo is stored', async () => {
+    const decoded = await codec.decode(fixture('blocks-irot90'), limits);
+    expect([decoded.image.width, decoded.image.height]).toEqual([64, 96]);
+    // 90° anticlockwise: the right column (blue over white) is now the top row.
+    expect(near(at(decoded.image, 16, 16), BLOCKS[2]!)).toBe(true);
+    expect(near(at(decoded.image, 48, 16), BLOCKS[5]!)).toBe(true);
+    expect(near(at(decoded.image, 16, 80), BLOCKS[0]!)).toBe(true);
+  });
+
+  it('makes the quarter-size copy of a large photo', async () => {
+    const decoded = await codec.decode(fixture('blocks-large'), limits);
+    expect([decoded.image.width, decoded.image.height]).toEqual([2496, 1664]);
+    const quarter = decoded.reductions?.[0];
+    expect(quarter?.level).toBe(2);
+    expect([quarter?.image.width, quarter?.image.height]).toEqual([624, 416]);
+    expect(near(at(quarter!.image, 520, 100), BLOCKS[2]!)).toBe(true);
+  });
+
+  it.each([
+    {
+      name: 'a truncated file',
+      bytes: () => fixture('blocks').subarray(0, 500),
+      limit: {},
+      code: 'E_DECODE',
+    },
+    {
+      name: 'a file cut inside its header',
+      bytes: () => fixture('blocks').subarray(0, 200),
+      limit: {},
+      code: 'E_DECODE',
+    },
+    {
+      name: 'more pixels than the limit',
+      bytes: () => fixture('blocks'),
+      limit: { maxPixels: 96 * 63 },
+      code: 'E_TOO_MANY_PIXELS',
+    },
+    {
+      name: 'a side under the minimum',
+      bytes: () => fixture('blocks'),
+      limit: { minSide: 65 },
+      code: 'E_IMAGE_TOO_SMALL',
+    },
+  ])('refuses $name with $code', async ({ bytes, limit, code }) => {
+    const error = await codec.decode(bytes(), { ...limits, ...limit }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NestorError);
+    expect((error as NestorError).code).toBe(code);
+  });
+
+  it('refuses an HEIC image sequence instead of reading one image of it', async () => {
+    const bytes = Buffer.from(fixture('blocks'));
+    bytes.write('msf1', 16, 'latin1');
+    const error = await codec.decode(new Uint8Array(bytes), limits).catch((e: unknown) => e);
+    expect((error as NestorError).code).toBe('E_UNSUPPORTED_MEDIA');
+    expect((error as NestorError).message).toMatch(/animated HEIC/);
+  });
+
+  it('keeps the EXIF tags on request, written into the JPEG with Orientation 1', async () => {
+    const decoded = await codec.decode(fixture('blocks-irot90'), limits);
+    const encode = (keepMetadata: boolean) =>
+      codec.encode(decoded.image, { format: 'jpeg', quality: 90, keepMetadata }, decoded);
+    const [plain, kept] = [
+      await sharp(await encode(false)).metadata(),
+      await sharp(await encode(true)).metadata(),
+    ];
+    expect(plain.exif).toBeUndefined();
+    expect(kept.exif?.toString('latin1')).toContain('Nestor fixture');
+    expect(kept.orientation ?? 1).toBe(1);
+    expect([kept.width, kept.height]).toEqual([64, 96]);
   });
 });

@@ -1,19 +1,20 @@
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import {
   type AnimatedImage,
-  avifSequenceUnsupported,
   type DecodedImage,
   type DecodeLimits,
   type EncodeOptions,
   type ImageCodec,
   type ImageFormat,
-  isAvifSequence,
+  imageSequenceUnsupported,
+  isImageSequence,
   NestorError,
   type PagedImage,
   type RawImage,
   sniffImageFormat,
 } from '@nestor/core';
 import sharp, { type Metadata, type Sharp } from 'sharp';
+import { decodeHeic } from './heic.ts';
 
 sharp.cache(false);
 
@@ -28,10 +29,12 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
   if (!format)
     throw new NestorError(
       'E_UNSUPPORTED_MEDIA',
-      'The input is not a JPEG, PNG, WebP, AVIF, TIFF or GIF image',
+      'The input is not a JPEG, PNG, WebP, AVIF, HEIC, TIFF or GIF image',
     );
   // libheif reads only the still item of a sequence (or nothing): frame 1 alone would drop the rest.
-  if (isAvifSequence(bytes)) throw avifSequenceUnsupported();
+  if ((format === 'avif' || format === 'heic') && isImageSequence(bytes))
+    throw imageSequenceUnsupported(format);
+  if (format === 'heic') return decodeHeicPhoto(bytes, limits);
   const input = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
   let meta: Metadata;
   try {
@@ -78,6 +81,50 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
   } catch (error) {
     throw decodeError(error);
   }
+}
+
+/**
+ * An HEIC photo: libheif (WebAssembly) decodes it upright, then its colour profile, which sharp
+ * reads from the header (an iPhone's is Display P3), converts the pixels to sRGB as for any input.
+ */
+async function decodeHeicPhoto(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage> {
+  let icc: Buffer | undefined;
+  try {
+    ({ icc } = await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels }).metadata());
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const decoded = await decodeHeic(bytes, limits);
+  const image = icc ? raw(await rawSrgb(await withInputProfile(decoded, icc), decoded.channels)) : decoded;
+  const quarter =
+    image.width * image.height >= QUARTER_FROM
+      ? raw(
+          await rawPixels(image)
+            .resize(image.width >> 2, image.height >> 2, { fit: 'fill' })
+            .raw()
+            .toBuffer({ resolveWithObject: true }),
+        )
+      : undefined;
+  return {
+    image,
+    format: 'heic',
+    source: bytes,
+    ...(quarter ? { reductions: [{ level: 2, image: quarter }] } : {}),
+  };
+}
+
+/**
+ * Raw pixels tagged with the colour profile they are in, for libvips to convert: sharp takes a
+ * profile only from its input, so it travels in the iCCP chunk of a lossless PNG of the pixels.
+ */
+async function withInputProfile(image: RawImage, icc: Buffer): Promise<Sharp> {
+  const png = await rawPixels(image).png({ compressionLevel: 0, adaptiveFiltering: false }).toBuffer();
+  // iCCP: profile name, its null terminator, compression method 0 (zlib), the compressed profile.
+  const payload = Buffer.concat([Buffer.from('icc\0\0', 'latin1'), deflateSync(icc)]);
+  return sharp(withPngChunk(png, 'iCCP', payload), {
+    failOn: 'error',
+    limitInputPixels: image.width * image.height,
+  });
 }
 
 function checkSides(w: number, h: number, minSide: number): void {
@@ -354,16 +401,23 @@ async function withOriginalMetadata(image: RawImage, original: DecodedImage): Pr
  */
 async function exifCarrier(image: RawImage, tiff: Buffer): Promise<Sharp> {
   const png = await rawPixels(image).png({ compressionLevel: 0, adaptiveFiltering: false }).toBuffer();
-  const chunk = Buffer.alloc(12 + tiff.length);
-  chunk.writeUInt32BE(tiff.length, 0);
-  chunk.write('eXIf', 4, 'latin1');
-  tiff.copy(chunk, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + tiff.length)), 8 + tiff.length);
-  const carrier = Buffer.concat([png.subarray(0, PNG_IHDR_END), chunk, png.subarray(PNG_IHDR_END)]);
-  return sharp(carrier, { failOn: 'error', limitInputPixels: image.width * image.height }).keepExif();
+  return sharp(withPngChunk(png, 'eXIf', tiff), {
+    failOn: 'error',
+    limitInputPixels: image.width * image.height,
+  }).keepExif();
 }
 
-/** The PNG signature and IHDR chunk: eXIf goes right after them, before the pixel data. */
+/** A PNG with one more chunk right after its IHDR, where eXIf and iCCP must come (before the pixels). */
+function withPngChunk(png: Buffer, type: 'eXIf' | 'iCCP', payload: Buffer): Buffer {
+  const chunk = Buffer.alloc(12 + payload.length);
+  chunk.writeUInt32BE(payload.length, 0);
+  chunk.write(type, 4, 'latin1');
+  payload.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + payload.length)), 8 + payload.length);
+  return Buffer.concat([png.subarray(0, PNG_IHDR_END), chunk, png.subarray(PNG_IHDR_END)]);
+}
+
+/** The PNG signature and IHDR chunk. */
 const PNG_IHDR_END = 8 + 25;
 
 /**

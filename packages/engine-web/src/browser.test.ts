@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,9 +9,12 @@ import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, CHROMIUM, HAS_CHROMIUM, openBrowserSession } from '../bin/browser-session.ts';
+import { readImageSize } from './image-size.ts';
 
 const DEV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev/images');
 const HAS_DEV = existsSync(DEV);
+/** An iPhone-style HEIC (HEVC), 96x64: made by engine-node's fixtures/make-heic.mjs. */
+const HEIC = new Uint8Array(readFileSync(new URL('../../engine-node/fixtures/blocks.heic', import.meta.url)));
 /** A small photo with 3 faces, a plate photo, and a 4.7 MP photo with 6 faces (both codecs add a quarter copy). */
 // plate-0228: a plate only the vehicle search finds (CenterNet in the browser too).
 const DEV_PHOTOS = ['face-0003.jpg', 'plate-0002.jpg', 'plate-0228.jpg', 'face-0438.jpg'];
@@ -108,6 +111,8 @@ describe.skipIf(!HAS_CHROMIUM)('createWebNestor in Chromium (onnxruntime-web + C
   });
 
   it('encodes JPEG and WebP, and refuses what it cannot do with typed errors', async () => {
+    // Its size is read from the header and passes the limits; only the browser's decode refuses it.
+    expect(readImageSize(HEIC, 'heic')).toEqual({ width: 96, height: 64 });
     const png = await noisyPng(64, 48);
     expect((await session.detectBlob(png)).image).toEqual({ width: 64, height: 48, format: 'png' });
     for (const format of ['jpeg', 'webp'] as const) {
@@ -122,6 +127,8 @@ describe.skipIf(!HAS_CHROMIUM)('createWebNestor in Chromium (onnxruntime-web + C
       { bytes: hugePngHeader(), options: {}, want: 'E_TOO_MANY_PIXELS' },
       { bytes: png, options: { keepMetadata: true }, want: 'E_INVALID_OPTION' },
       { bytes: png, options: { format: 'avif' as const }, want: 'E_ENCODE' },
+      // Chromium has no HEVC image decoder (Safari has): the server reads HEIC instead.
+      { bytes: HEIC, options: {}, want: 'E_UNSUPPORTED_MEDIA' },
     ];
     for (const c of cases)
       expect(await session.errorCode('anonymize', c.bytes, c.options), c.want).toBe(c.want);

@@ -1,14 +1,15 @@
 import {
   type AnimatedImage,
-  avifSequenceUnsupported,
   countFrames,
   type DecodedImage,
   type DecodeLimits,
   type EncodeOptions,
   type ImageCodec,
   type ImageFormat,
+  type InputFormat,
+  imageSequenceUnsupported,
   invalidOption,
-  isAvifSequence,
+  isImageSequence,
   MIME_TYPES,
   NestorError,
   type RawImage,
@@ -28,6 +29,9 @@ export interface CanvasCodecOptions {
 
 /** From this many pixels up the node codec decodes a quarter-size copy too (sharp-codec.ts). */
 const QUARTER_FROM = 4_000_000;
+
+/** Safari decodes HEIC itself; other browsers refuse it (`E_UNSUPPORTED_MEDIA`). */
+const inputMimeType = (format: InputFormat) => (format === 'heic' ? 'image/heic' : MIME_TYPES[format]);
 
 /** The formats whose encoders every current browser has (convertToBlob falls back to PNG otherwise). */
 const BROWSER_ENCODABLE: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
@@ -63,13 +67,14 @@ export class CanvasCodec implements ImageCodec {
     if (!format) {
       throw new NestorError(
         'E_UNSUPPORTED_MEDIA',
-        'The input is not a JPEG, PNG, WebP, AVIF, TIFF or GIF image',
+        'The input is not a JPEG, PNG, WebP, AVIF, HEIC, TIFF or GIF image',
       );
     }
     // The browser decodes only the first frame: anonymizing that alone would leak the others.
     const frames = countFrames(bytes);
     if (frames > 1) throw animatedUnsupported(frames);
-    if (isAvifSequence(bytes)) throw avifSequenceUnsupported();
+    if ((format === 'avif' || format === 'heic') && isImageSequence(bytes))
+      throw imageSequenceUnsupported(format);
     const size = readImageSize(bytes, format);
     if (!size) {
       throw new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated');
@@ -78,7 +83,7 @@ export class CanvasCodec implements ImageCodec {
     let bitmap: ImageBitmap;
     try {
       bitmap = await createImageBitmap(
-        new Blob([bytes as Uint8Array<ArrayBuffer>], { type: MIME_TYPES[format] }),
+        new Blob([bytes as Uint8Array<ArrayBuffer>], { type: inputMimeType(format) }),
         {
           imageOrientation: 'from-image',
           premultiplyAlpha: 'none',
@@ -86,13 +91,12 @@ export class CanvasCodec implements ImageCodec {
         },
       );
     } catch (error) {
-      throw format === 'tiff'
+      throw format === 'tiff' || format === 'heic'
         ? new NestorError(
             'E_UNSUPPORTED_MEDIA',
-            'This browser cannot decode TIFF images; use the server instead',
-            {
-              cause: error,
-            },
+            `This browser cannot decode ${format.toUpperCase()} images; use the server instead`,
+            // details.heic: the web app says how to get a JPEG out of an iPhone.
+            { cause: error, ...(format === 'heic' ? { details: { heic: true } } : {}) },
           )
         : new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated', {
             cause: error,

@@ -1,4 +1,4 @@
-import type { ImageFormat } from '@nestor/core';
+import type { InputFormat } from '@nestor/core';
 
 /** Stored width and height (before EXIF orientation). */
 export interface ImageSize {
@@ -10,7 +10,7 @@ export interface ImageSize {
  * Reads an image's stored size from its header, so the pixel limit is enforced before the browser
  * decodes (and allocates) anything. Returns undefined when the header is missing or truncated.
  */
-export function readImageSize(bytes: Uint8Array, format: ImageFormat): ImageSize | undefined {
+export function readImageSize(bytes: Uint8Array, format: InputFormat): ImageSize | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = (width: number, height: number): ImageSize | undefined =>
     width > 0 && height > 0 ? { width, height } : undefined;
@@ -28,7 +28,8 @@ export function readImageSize(bytes: Uint8Array, format: ImageFormat): ImageSize
     case 'tiff':
       return tiffSize(view, fits, size);
     case 'avif':
-      return avifSize(bytes, view, fits);
+    case 'heic':
+      return heifSize(bytes, view, fits);
   }
 }
 
@@ -98,10 +99,10 @@ function tiffSize(view: DataView, fits: Fits, size: Size): ImageSize | undefined
 }
 
 /**
- * AVIF (HEIF): the `ispe` properties in meta/iprp/ipco. A file may hold several (a grid and its
+ * AVIF and HEIC (both HEIF): the `ispe` properties in meta/iprp/ipco. A file may hold several (a grid and its
  * tiles, a thumbnail): the largest counts, which errs towards refusing.
  */
-function avifSize(bytes: Uint8Array, view: DataView, fits: Fits): ImageSize | undefined {
+function heifSize(bytes: Uint8Array, view: DataView, fits: Fits): ImageSize | undefined {
   let best: ImageSize | undefined;
   const walk = (start: number, end: number, path: readonly string[]) => {
     let i = start;

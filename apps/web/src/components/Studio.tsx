@@ -155,7 +155,7 @@ export function Studio() {
           item.reviewed && size
             ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
             : undefined;
-        await preflight(item.file, appConfig.limits);
+        preflight(item.file, appConfig.limits);
         const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed));
         // Removed (or cleared) while it ran: its result has no place to show, and no URL to leak.
         if (!itemsNow.current.some((i) => i.id === item.id)) return;
@@ -233,7 +233,7 @@ export function Studio() {
     setAnnouncement(t('compareRunning'));
     try {
       const opts = requestOptions({ ...options, task: 'detect' });
-      await preflight(item.file, appConfig.limits);
+      preflight(item.file, appConfig.limits);
       const server = await runOnServer(item.file, 'detect', opts);
       const device = await runOnDevice(item.file, 'detect', opts);
       const comparison = compareDetections(server.result, device.result, { tolerancePx: 2 });

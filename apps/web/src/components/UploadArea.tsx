@@ -3,7 +3,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useT } from '../lib/i18n.tsx';
 
-const ACCEPT = 'image/jpeg,image/png,image/webp,image/avif,image/tiff,image/gif';
+// File pickers show only these: HEIC is read by the server (and by Safari on device).
+const ACCEPT =
+  'image/jpeg,image/png,image/webp,image/avif,image/heic,image/heif,.heic,.heif,image/tiff,image/gif';
 
 /** Files from a drop, a paste anywhere on the page, or the picker (several at once). */
 export function UploadArea({ onFiles, compact }: { onFiles: (files: File[]) => void; compact: boolean }) {

@@ -57,6 +57,8 @@ describe('on-device output format', () => {
     ['same', 'avif', 'webp'],
     ['same', 'gif', 'png'],
     ['same', 'tiff', 'png'],
+    ['same', 'heic', 'same'],
+    ['png', 'heic', 'png'],
     ['same', undefined, 'same'],
     ['jpeg', 'avif', 'jpeg'],
   ] as const)('chosen %s, input %s → %s', (chosen, input, expected) => {

@@ -2,6 +2,7 @@ import {
   countFrames,
   type DetectionResult,
   type ImageFormat,
+  type InputFormat,
   type Label,
   NestorError,
   type Pipeline,
@@ -186,12 +187,14 @@ export const DEVICE_FORMATS: readonly ('same' | ImageFormat)[] = ['same', 'jpeg'
 
 /**
  * The format asked of the on-device engine: "same as input" for an input the browser cannot write
- * (AVIF, TIFF, GIF) becomes WebP for AVIF (a lossy photo format) and PNG otherwise (lossless).
+ * (AVIF, TIFF, GIF) becomes WebP for AVIF (a lossy photo format) and PNG otherwise (lossless). An
+ * HEIC photo is written as JPEG by the pipeline, which the browser writes.
  */
 export function deviceOutputFormat(
   chosen: 'same' | ImageFormat,
-  input: ImageFormat | undefined,
+  input: InputFormat | undefined,
 ): 'same' | ImageFormat {
-  if (chosen !== 'same' || input === undefined || DEVICE_FORMATS.includes(input)) return chosen;
+  if (chosen !== 'same' || input === undefined || input === 'heic' || DEVICE_FORMATS.includes(input))
+    return chosen;
   return input === 'avif' ? 'webp' : 'png';
 }
