@@ -2,35 +2,36 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Calls `handler` once for every request, with its final status: after the answer is written
- * (onResponse), or, when the client left before that, once the status of its abort (400
- * E_BAD_REQUEST) is set — onResponse never runs for such a request. Register it before the routes.
+ * (onResponse), or, when the client left before that, once the status of its answer or of its
+ * abort (400 E_BAD_REQUEST) is set — onResponse never runs for such a request; `clientLeft` then
+ * says that the answer did not reach the client. Register it before the routes.
  * @example onSettled(app, (request, reply) => metrics.request(request.method, reply.statusCode))
  */
 export function onSettled(
   app: FastifyInstance,
-  handler: (request: FastifyRequest, reply: FastifyReply) => void,
+  handler: (request: FastifyRequest, reply: FastifyReply, clientLeft: boolean) => void,
 ): void {
   /** Requests whose status is final (onSend ran), those whose client left first, and those reported. */
   const answered = new WeakSet<FastifyRequest>();
   const abandoned = new WeakSet<FastifyRequest>();
   const reported = new WeakSet<FastifyRequest>();
-  const report = (request: FastifyRequest, reply: FastifyReply) => {
+  const report = (request: FastifyRequest, reply: FastifyReply, clientLeft: boolean) => {
     if (reported.has(request)) return;
     reported.add(request);
-    handler(request, reply);
+    handler(request, reply, clientLeft);
   };
   app.addHook('onRequest', async (request, reply) => {
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished) return;
       // The client left: an answer on its way is final; otherwise the abort's status comes later.
-      if (answered.has(request)) report(request, reply);
+      if (answered.has(request)) report(request, reply, true);
       else abandoned.add(request);
     });
   });
   app.addHook('onSend', async (request, reply, payload) => {
     answered.add(request);
-    if (abandoned.has(request)) report(request, reply);
+    if (abandoned.has(request)) report(request, reply, true);
     return payload;
   });
-  app.addHook('onResponse', async (request, reply) => report(request, reply));
+  app.addHook('onResponse', async (request, reply) => report(request, reply, false));
 }

@@ -1,6 +1,8 @@
 import type { Row, Sql } from './database.ts';
 
-export type AuditOutcome = 'ok' | 'refused' | 'failed';
+/** `abandoned`: the client left before the answer reached it. */
+export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed', 'abandoned'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /** Counts and codes only: a detail never holds image data or a secret. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean>>;

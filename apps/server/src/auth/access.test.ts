@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { parseConfig } from '@nestor/core';
 import type { Database } from '@nestor/db';
 import { openTestDatabase } from '@nestor/db/testing';
@@ -5,12 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import { fakePipeline } from '../fake-pipeline.ts';
 import { startServer } from '../main.ts';
+import { CSRF_HEADER } from './access.ts';
 import { checkExposure } from './mode.ts';
 import {
   code,
   enrolled,
   type Harness,
   harness,
+  manualClock,
   type Session,
   secretOf,
   sessionFrom,
@@ -252,6 +255,70 @@ describe('accounts mode on a real socket', () => {
         expect(cookie).toMatch(/; Secure/);
     } finally {
       await exposed.close();
+    }
+  });
+
+  it('a processing request whose client leaves before the answer is audited as abandoned, without its address', async () => {
+    const fake = fakePipeline();
+    let arrived = () => {};
+    const working = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let finish = () => {};
+    const held = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const h = await harness(db, {}, manualClock(), {
+      ...fake,
+      detect: async (bytes, options) => {
+        arrived();
+        await held;
+        return fake.detect(bytes, options);
+      },
+    });
+    try {
+      const session = sessionFrom(await (await enrolled(h, 'leaver'))());
+      const { port } = new URL(await h.app.listen({ host: '127.0.0.1', port: 0 }));
+      const image = Buffer.from('IMAGE-BYTES-NEVER-AUDITED');
+      /** Sends the head and `body`, and closes the socket once `when` resolves. */
+      const leave = (url: string, body: Buffer, length: number, when: Promise<unknown>) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(
+              `POST ${url} HTTP/1.1\r\nHost: x\r\nCookie: ${session.cookie}\r\n${CSRF_HEADER}: ${session.csrf}\r\n` +
+                `Content-Type: image/png\r\nContent-Length: ${length}\r\n\r\n`,
+            );
+            socket.write(body);
+            void when.then(() => socket.destroy());
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', reject);
+        });
+      const connections = () =>
+        new Promise<number>((resolve) => h.app.server.getConnections((_, n) => resolve(n)));
+
+      // Mid-work: the pipeline has the image when the client goes; its answer then reaches nobody.
+      await leave('/v1/detect', image, image.length, working);
+      await expect.poll(connections).toBe(0);
+      finish();
+      // Mid-upload: the body never comes whole.
+      const started = new Promise((resolve) => h.app.server.once('request', resolve));
+      await leave('/v1/anonymize', image, image.length * 10, started);
+
+      const abandoned = () => h.accounts.listAudit({ actor: 'leaver', outcome: 'abandoned', limit: 10 });
+      await expect.poll(async () => (await abandoned()).length).toBe(2);
+      const entries = await abandoned();
+      expect(entries.map((e) => [e.action, e.detail.route, e.detail.status]).sort()).toEqual([
+        ['anonymize', '/v1/anonymize', 400],
+        ['detect', '/v1/detect', 200],
+      ]);
+      for (const e of entries) {
+        expect(e).toMatchObject({ actor: 'leaver', ip: null, detail: { via: 'session' } });
+        expect(JSON.stringify(e)).not.toContain('IMAGE-BYTES');
+      }
+    } finally {
+      finish();
+      await h.close();
     }
   });
 

@@ -1,5 +1,6 @@
 import { type DetectionResult, LABELS, NestorError } from '@nestor/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { onSettled } from '../settled.ts';
 import type { Accounts, ApiKeyScope, Principal } from './accounts.ts';
 import { parseCookies } from './cookies.ts';
 import { sameString } from './secrets.ts';
@@ -98,6 +99,31 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
   const { accounts } = options;
   const limiter = createWindowLimiter({ perMinute: options.processingPerMinute, now: accounts.now });
 
+  // Processing requests are audited with their counts, never the image; a client gone first, as abandoned.
+  // Registered before the access check: a client leaving while that check awaits the database is seen.
+  onSettled(app, (request, reply, clientLeft) => {
+    if (!isProcessing(request)) return;
+    const scope = request.routeOptions.config.scope as 'detect' | 'anonymize';
+    const principal = principals.get(request);
+    if (!principal || principal.kind === 'local') return;
+    const status = reply.statusCode;
+    const found = counts.get(request);
+    const outcome = clientLeft ? 'abandoned' : status < 400 ? 'ok' : status < 500 ? 'refused' : 'failed';
+    accounts
+      .audit(scope, outcome, {
+        actor: principal.user.username,
+        // Data minimisation: a client that left got nothing, so its address is not kept.
+        ip: clientLeft ? null : request.ip,
+        detail: {
+          route: request.routeOptions.url ?? '',
+          status,
+          via: principal.kind === 'key' ? `key ${principal.key.prefix}` : 'session',
+          ...(found ? Object.fromEntries(LABELS.map((l) => [l, found[l]])) : {}),
+        },
+      })
+      .catch((error: unknown) => request.log.error({ err: error }, 'audit entry not written'));
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     const { role, scope } = request.routeOptions.config;
     if (role === undefined) {
@@ -169,26 +195,6 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
       }
     }
     await accounts.recordKeyUse(principal);
-  });
-
-  // Processing requests are audited with their outcome and counts, never anything of the image.
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isProcessing(request)) return;
-    const scope = request.routeOptions.config.scope as 'detect' | 'anonymize';
-    const principal = principals.get(request);
-    if (!principal || principal.kind === 'local') return;
-    const status = reply.statusCode;
-    const found = counts.get(request);
-    await accounts.audit(scope, status < 400 ? 'ok' : status < 500 ? 'refused' : 'failed', {
-      actor: principal.user.username,
-      ip: request.ip,
-      detail: {
-        route: request.routeOptions.url ?? '',
-        status,
-        via: principal.kind === 'key' ? `key ${principal.key.prefix}` : 'session',
-        ...(found ? Object.fromEntries(LABELS.map((l) => [l, found[l]])) : {}),
-      },
-    });
   });
 
   return { principalOf };

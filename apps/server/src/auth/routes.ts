@@ -1,5 +1,5 @@
 import { type Config, isNestorError, NestorError } from '@nestor/core';
-import type { AuditFilter, AuditOutcome } from '@nestor/db';
+import { AUDIT_OUTCOMES, type AuditFilter } from '@nestor/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorSchema } from '../schemas.ts';
 import { chooseLocale, LOCALE_COOKIE } from '../web.ts';
@@ -505,13 +505,11 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
   );
 }
 
-const OUTCOMES: readonly AuditOutcome[] = ['ok', 'refused', 'failed'];
-
 function auditFilter(query: unknown): AuditFilter {
   const q = readFields(query, {
     actor: str(64, false),
     action: str(64, false),
-    outcome: oneOf(OUTCOMES, false),
+    outcome: oneOf(AUDIT_OUTCOMES, false),
     since: str(40, false),
     until: str(40, false),
     before: str(20, false),

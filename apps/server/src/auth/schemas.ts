@@ -1,3 +1,5 @@
+import { AUDIT_OUTCOMES } from '@nestor/db';
+
 /** JSON schemas of the account routes (OpenAPI documentation and response serialisation). */
 const string = { type: 'string' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
@@ -103,7 +105,7 @@ export const auditEntrySchema = {
     actor: nullableString,
     ip: nullableString,
     action: string,
-    outcome: { type: 'string', enum: ['ok', 'refused', 'failed'] },
+    outcome: { type: 'string', enum: [...AUDIT_OUTCOMES] },
     target: nullableString,
     detail: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
   },
@@ -115,7 +117,7 @@ export const auditQuerySchema = {
   properties: {
     actor: string,
     action: string,
-    outcome: { type: 'string', enum: ['ok', 'refused', 'failed'] },
+    outcome: { type: 'string', enum: [...AUDIT_OUTCOMES] },
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
     before: { type: 'integer', description: 'Entries older than this id (next page)' },

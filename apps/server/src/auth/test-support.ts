@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { type ConfigInput, parseConfig } from '@nestor/core';
+import { type ConfigInput, type Pipeline, parseConfig } from '@nestor/core';
 import type { Database } from '@nestor/db';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import jsQRModule from 'jsqr';
@@ -53,11 +53,12 @@ export interface Session {
   readonly csrf: string;
 }
 
-/** An accounts-mode app over `db` with a fake pipeline, a manual clock and a captured log. */
+/** An accounts-mode app over `db` with a fake pipeline (or `nestor`), a manual clock and a captured log. */
 export async function harness(
   db: Database,
   config: ConfigInput = {},
   clock = manualClock(),
+  nestor: Pipeline = fakePipeline(),
 ): Promise<Harness> {
   const parsed = parseConfig({
     ...config,
@@ -73,7 +74,7 @@ export async function harness(
     },
   });
   const app = buildApp({
-    nestor: fakePipeline(),
+    nestor,
     config: parsed,
     accounts,
     logger: { level: 'trace', stream },

@@ -31,7 +31,8 @@ export interface AuditEntry {
   readonly actor: string | null;
   readonly ip: string | null;
   readonly action: string;
-  readonly outcome: 'ok' | 'refused' | 'failed';
+  /** abandoned: the client left before the answer reached it. */
+  readonly outcome: 'ok' | 'refused' | 'failed' | 'abandoned';
   readonly target: string | null;
   readonly detail: Readonly<Record<string, string | number | boolean>>;
 }

@@ -8,7 +8,7 @@ import { useLocale, useT } from '../../lib/i18n.tsx';
 import { Alert, buttonClass, formatDate, inputClass, secondaryButtonClass } from './session.tsx';
 
 const PAGE = 50;
-const OUTCOMES = ['ok', 'refused', 'failed'] as const;
+const OUTCOMES = ['ok', 'refused', 'failed', 'abandoned'] as const;
 
 /** Admins: the audit log, newest first, filtered by who, action and outcome, 50 at a time. */
 export function AuditLog() {
