@@ -344,6 +344,23 @@ describe('nestor anonymize: animated GIF', () => {
   });
 });
 
+describe('nestor anonymize: HEIC', () => {
+  it('finds .heic files in a folder and writes each as a JPEG beside the others', async () => {
+    const dir = tmp();
+    mkdirSync(path.join(dir, 'phone'));
+    copyFileSync(
+      new URL('../../../packages/engine-node/fixtures/blocks-irot90.heic', import.meta.url),
+      path.join(dir, 'phone/IMG_0001.HEIC'),
+    );
+    await photoLike(path.join(dir, 'phone/IMG_0002.jpg'));
+    const io = captureIo(dir);
+    expect(await main(['anonymize', 'phone', '-o', 'out', '-q'], io)).toBe(EXIT.ok);
+    expect(walk(path.join(dir, 'out')).sort()).toEqual(['IMG_0001.jpg', 'IMG_0002.jpg']);
+    const meta = await sharp(path.join(dir, 'out/IMG_0001.jpg')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 64, 96]);
+  });
+});
+
 describe('nestor --server URL', () => {
   it('sends images to a Nestor server through the SDK and writes the same outputs', async () => {
     const { buildApp } = await import('@nestor/server');

@@ -1,4 +1,6 @@
-import sharp from 'sharp';
+import { sniffImageFormat } from '@nestor/core';
+import sharp, { type Sharp } from 'sharp';
+import { decodeHeic } from './heic.ts';
 
 /** A JPEG of `width` x `height` made from a real photo (cover-resized), for benchmarks at set sizes. */
 export async function resizedJpeg(
@@ -7,8 +9,7 @@ export async function resizedJpeg(
   height: number,
   quality = 90,
 ): Promise<Uint8Array> {
-  const out = await sharp(photo)
-    .rotate()
+  const out = await (await upright(photo))
     .resize(width, height, { fit: 'cover' })
     .jpeg({ quality })
     .toBuffer();
@@ -28,4 +29,15 @@ export async function timeDecodeEncode(
     .jpeg({ quality })
     .toBuffer();
   return { decodeMs, encodeMs: performance.now() - t };
+}
+
+/** The photo upright, as sharp reads it or, for HEIC (which sharp cannot decode), as libheif does. */
+async function upright(photo: Uint8Array): Promise<Sharp> {
+  if (sniffImageFormat(photo) !== 'heic') return sharp(photo).rotate();
+  const { width, height, channels, data } = await decodeHeic(photo, {
+    maxPixels: Number.MAX_SAFE_INTEGER,
+    minSide: 1,
+    maxFrames: 1,
+  });
+  return sharp(data, { raw: { width, height, channels } });
 }
