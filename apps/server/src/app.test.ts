@@ -306,6 +306,19 @@ describe('POST /v1/anonymize', () => {
     );
   });
 
+  it('anonymizes an HEIC photo (image/heic, as an iPhone uploads it) into a JPEG', async () => {
+    const heic = readFileSync(
+      new URL('../../../packages/engine-node/fixtures/blocks-irot90.heic', import.meta.url),
+    );
+    const res = await post('/v1/anonymize', heic, 'image/heic');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('image/jpeg');
+    const meta = await sharp(res.rawPayload).metadata();
+    expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(['jpeg', 64, 96, undefined]);
+    const detected = await post('/v1/detect', heic, 'application/octet-stream');
+    expect(detected.json<DetectionResult>().image).toEqual({ width: 64, height: 96, format: 'heic' });
+  });
+
   it('POST /predict is an alias', async () => {
     const res = await post('/predict', jpeg, 'image/jpeg');
     expect(res.statusCode).toBe(200);
