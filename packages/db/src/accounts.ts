@@ -56,6 +56,12 @@ export interface ApiKeyRecord {
   readonly revokedAt: Date | null;
 }
 
+/** A device token that has not expired: whose it is, and its failed sign-ins so far. */
+export interface DeviceTokenRecord {
+  readonly userId: string;
+  readonly failedLogins: number;
+}
+
 export interface NewApiKey {
   readonly id: string;
   readonly userId: string;
@@ -163,11 +169,14 @@ export function accountsRepository(db: Sql) {
       return role === 'admin' ? outcome(await set(db)) : unlessLastAdmin(id, set);
     },
 
-    /** Disabling ends every session: re-enabling must not revive one opened before. */
+    /** Disabling ends every session and device token: re-enabling must not revive one issued before. */
     async setDisabled(id: string, at: Date | null): Promise<AccountChange> {
       const set = async (tx: Sql) => {
         const rows = await tx.query('UPDATE users SET disabled_at = $2 WHERE id = $1 RETURNING id', [id, at]);
-        if (at !== null) await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+        if (at !== null) {
+          await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+          await tx.query('DELETE FROM device_tokens WHERE user_id = $1', [id]);
+        }
         return rows.length > 0;
       };
       return at === null ? outcome(await set(db)) : unlessLastAdmin(id, set);
@@ -245,7 +254,7 @@ export function accountsRepository(db: Sql) {
     },
 
     /**
-     * New password and TOTP secret: the old ones stop working, and so do every session and link. The
+     * New password and TOTP secret: the old ones stop working, and so do every session, device token and link. The
      * TOTP step resets: the new secret's codes have never been used.
      */
     async replaceCredentials(id: string, credentials: NewCredentials): Promise<void> {
@@ -258,6 +267,7 @@ export function accountsRepository(db: Sql) {
           [id, credentials.passwordHash, credentials.totpSecret, credentials.issuedAt, credentials.expireAt],
         );
         await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+        await tx.query('DELETE FROM device_tokens WHERE user_id = $1', [id]);
         await tx.query('DELETE FROM credential_links WHERE user_id = $1', [id]);
       });
     },
@@ -313,6 +323,49 @@ export function accountsRepository(db: Sql) {
 
     async deleteSession(idHash: string): Promise<void> {
       await db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+    },
+
+    async insertDeviceToken(
+      tokenHash: string,
+      userId: string,
+      createdAt: Date,
+      expiresAt: Date,
+    ): Promise<void> {
+      await db.query(
+        'INSERT INTO device_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+        [tokenHash, userId, createdAt, expiresAt],
+      );
+    },
+
+    /** The device token with this hash if it has not expired; nothing is written. */
+    async liveDeviceToken(tokenHash: string, now: Date): Promise<DeviceTokenRecord | undefined> {
+      const [row] = await db.query(
+        'SELECT user_id, failed_logins FROM device_tokens WHERE token_hash = $1 AND expires_at > $2',
+        [tokenHash, now],
+      );
+      return row && { userId: row.user_id as string, failedLogins: Number(row.failed_logins) };
+    },
+
+    /** One more failed sign-in on a device; at `maxFailures` its token is revoked (deleted). */
+    async recordDeviceFailure(
+      tokenHash: string,
+      maxFailures: number,
+    ): Promise<{ failedLogins: number; revoked: boolean }> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.query(
+          'UPDATE device_tokens SET failed_logins = failed_logins + 1 WHERE token_hash = $1 RETURNING failed_logins',
+          [tokenHash],
+        );
+        // Gone meanwhile (revoked by a concurrent failure, a renewal or a disable): revoked all the same.
+        const failedLogins = row ? Number(row.failed_logins) : maxFailures;
+        const revoked = failedLogins >= maxFailures;
+        if (revoked) await tx.query('DELETE FROM device_tokens WHERE token_hash = $1', [tokenHash]);
+        return { failedLogins, revoked };
+      });
+    },
+
+    async deleteDeviceToken(tokenHash: string): Promise<void> {
+      await db.query('DELETE FROM device_tokens WHERE token_hash = $1', [tokenHash]);
     },
 
     async insertApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
@@ -393,9 +446,10 @@ export function accountsRepository(db: Sql) {
       });
     },
 
-    /** Drops expired sessions and links, and unknown names' failures a day old and no longer locked. */
+    /** Drops expired sessions, device tokens and links, and unknown names' failures a day old and no longer locked. */
     async pruneExpired(now: Date): Promise<void> {
       await db.query('DELETE FROM sessions WHERE expires_at <= $1', [now]);
+      await db.query('DELETE FROM device_tokens WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM credential_links WHERE expires_at <= $1', [now]);
       await db.query(
         `DELETE FROM unknown_logins WHERE updated_at <= $1::timestamptz - interval '1 day'

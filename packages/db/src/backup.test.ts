@@ -73,6 +73,10 @@ async function fill(db: Database): Promise<void> {
     );
   }
   await db.query(
+    'INSERT INTO device_tokens (token_hash, user_id, created_at, expires_at, failed_logins) VALUES ($1, $2, $3, $3, 1)',
+    ['d1', user, t0],
+  );
+  await db.query(
     'INSERT INTO unknown_logins (name_mac, failed_logins, locked_until, updated_at) VALUES ($1, 5, $2, $2)',
     ['mac1', t0],
   );

@@ -157,6 +157,47 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
   });
 
   it.skipIf(skip)(
+    'device tokens: live until they expire, revoked by failures, new credentials, a disable or a deletion',
+    async () => {
+      const accounts = accountsRepository(db);
+      const fred = await accounts.insertUser(newUser('fred'));
+      await accounts.insertDeviceToken('d1', fred.id, t0, later(1000));
+      expect(await accounts.liveDeviceToken('d1', later(999))).toEqual({ userId: fred.id, failedLogins: 0 });
+      expect(await accounts.liveDeviceToken('d1', later(1000))).toBeUndefined();
+      expect(await accounts.liveDeviceToken('d1x', t0)).toBeUndefined();
+      expect(await accounts.recordDeviceFailure('d1', 2)).toEqual({ failedLogins: 1, revoked: false });
+      expect(await accounts.liveDeviceToken('d1', t0)).toEqual({ userId: fred.id, failedLogins: 1 });
+      expect(await accounts.recordDeviceFailure('d1', 2)).toEqual({ failedLogins: 2, revoked: true });
+      expect(await accounts.liveDeviceToken('d1', t0)).toBeUndefined();
+      expect(await accounts.recordDeviceFailure('d1', 2)).toMatchObject({ revoked: true });
+
+      const live = async (hash: string) => (await accounts.liveDeviceToken(hash, t0)) !== undefined;
+      for (const hash of ['d2', 'd3', 'd4']) await accounts.insertDeviceToken(hash, fred.id, t0, later(1000));
+      await accounts.deleteDeviceToken('d2');
+      expect([await live('d2'), await live('d3')]).toEqual([false, true]);
+      await accounts.pruneExpired(later(999));
+      expect(await live('d3')).toBe(true);
+      await accounts.pruneExpired(later(1000));
+      expect(await db.query("SELECT token_hash FROM device_tokens WHERE token_hash IN ('d3', 'd4')")).toEqual(
+        [],
+      );
+
+      const renew = { passwordHash: 'new', totpSecret: 'enc:new', issuedAt: t0, expireAt: later(10_000) };
+      await accounts.insertDeviceToken('d5', fred.id, t0, later(1000));
+      await accounts.replaceCredentials(fred.id, renew);
+      expect(await live('d5')).toBe(false);
+      await accounts.insertDeviceToken('d6', fred.id, t0, later(1000));
+      await accounts.setDisabled(fred.id, null);
+      expect(await live('d6')).toBe(true);
+      await accounts.setDisabled(fred.id, later(1));
+      expect(await live('d6')).toBe(false);
+      await accounts.insertDeviceToken('d7', fred.id, t0, later(1000));
+      await accounts.deleteUser(fred.id);
+      expect(await live('d7')).toBe(false);
+    },
+  );
+
+  it.skipIf(skip)(
     'unknown names: failures counted and locked like an account, pruned a day later',
     async () => {
       const accounts = accountsRepository(db);
