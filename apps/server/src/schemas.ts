@@ -110,7 +110,7 @@ const detectionResultProperties = {
       },
     },
   },
-  counts: perLabel('number'),
+  counts: { ...perLabel('number'), required: [...LABELS] },
   timings: {
     type: 'object',
     required: ['decodeMs', 'detectMs', 'redactMs', 'encodeMs', 'totalMs'],
@@ -123,7 +123,7 @@ const detectionResultProperties = {
     },
   },
   engine: { type: 'string' },
-  models: { ...perLabel('string'), description: '`model-id@sha256:…` per class.' },
+  models: { ...perLabel('string'), description: '`model-id@sha256:…` per class run (those targeted).' },
 } as const;
 
 /** Every key but those only an animated image's result has. */
@@ -256,6 +256,7 @@ export const modelsSchema = {
           source: {
             type: 'object',
             description: 'The npm package the model comes from.',
+            required: ['package', 'version', 'path', 'license'],
             properties: {
               package: { type: 'string' },
               version: { type: 'string' },
@@ -263,6 +264,8 @@ export const modelsSchema = {
               license: { type: 'string' },
               exportedFrom: {
                 type: 'object',
+                description: 'Only for a model our exporter converted to ONNX: what it was converted from.',
+                required: ['format', 'sha256'],
                 properties: { format: { type: 'string' }, sha256: { type: 'string' } },
               },
             },

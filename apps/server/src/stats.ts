@@ -427,6 +427,7 @@ export function statsPlugin(
                 },
                 latency: {
                   type: 'object',
+                  required: [...ROUTE_KINDS],
                   properties: Object.fromEntries(
                     ROUTE_KINDS.map((k) => [
                       k,
@@ -445,6 +446,7 @@ export function statsPlugin(
                 },
                 confidence: {
                   type: 'object',
+                  required: [...LABELS],
                   properties: Object.fromEntries(LABELS.map((l) => [l, histogram])),
                 },
               },

@@ -3,6 +3,7 @@ import {
   type FrameDetections,
   type Label,
   NestorError,
+  type OptionFacts,
   type TrackSummary,
 } from '@nestor/core';
 import { checkMs } from './retry.ts';
@@ -18,8 +19,8 @@ export interface JobStatus {
   readonly etaSeconds?: number;
   /** Runs so far (a retried job counts each). */
   readonly attempts: number;
-  /** Why a failed job failed (`code` is the server's, as in error answers). */
-  readonly error?: { readonly code: string; readonly message: string };
+  /** Why a failed job failed (`code` is the server's, as in error answers; `details` for a refused option). */
+  readonly error?: { readonly code: string; readonly message: string; readonly details?: OptionFacts };
   /** The result file, once completed (`detections.json` for a `detect` job). */
   readonly output?: { readonly fileName: string; readonly mimeType: string; readonly bytes: number };
 }

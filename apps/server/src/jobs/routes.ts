@@ -48,6 +48,8 @@ export const jobStatusSchema = {
     error: errorSchema.properties.error,
     output: {
       type: 'object',
+      description: 'A completed job only: the file GET /v1/jobs/{id}/result sends.',
+      required: ['fileName', 'mimeType', 'bytes'],
       properties: { fileName: { type: 'string' }, mimeType: { type: 'string' }, bytes: { type: 'integer' } },
     },
   },
