@@ -26,6 +26,8 @@ export const SESSION_COOKIE = 'nestor_session';
 export const CSRF_COOKIE = 'nestor_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 export const RENEWAL_COOKIE = 'nestor_renewal';
+/** Sent to the sign-in route only: this browser signed in to that account before (see `login`). */
+export const DEVICE_COOKIE = 'nestor_device';
 
 /** Routes added by plugins, which cannot declare a role themselves: the API documentation. */
 const ROLE_OF_PLUGIN_ROUTE: readonly {
@@ -112,8 +114,7 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions) {
     accounts
       .audit(scope, outcome, {
         actor: principal.user.username,
-        // Data minimisation: a client that left got nothing, so its address is not kept.
-        ip: clientLeft ? null : request.ip,
+        ip: request.ip,
         detail: {
           route: request.routeOptions.url ?? '',
           status,
