@@ -591,6 +591,29 @@ describe('load shedding', () => {
     expect((await detect(2)).statusCode).toBe(200);
   });
 
+  it('stops the work of a request whose client left, and frees its slot for the next one', async () => {
+    const { nestor, state } = slowPipeline();
+    const built = buildApp({ nestor, config: parseConfig({ server: { concurrency: 1, queue: 0 } }) });
+    extraApps.push(built);
+    const { port } = new URL(await built.listen({ host: '127.0.0.1', port: 0 }));
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(
+        'POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 3\r\n\r\nabc',
+      );
+    });
+    await expect.poll(() => state.calls).toBe(1);
+    socket.destroy();
+    await expect.poll(() => state.stopped).toBe(1);
+    // With no queue, a slot still held would refuse this one with E_BUSY.
+    const next = await built.inject({
+      method: 'POST',
+      url: '/v1/detect',
+      payload: Buffer.alloc(2, 1),
+      headers: { 'content-type': 'image/png' },
+    });
+    expect(next.statusCode).toBe(200);
+  });
+
   it('a request still queued at its deadline leaves with 503 E_BUSY and Retry-After, its work never started', async () => {
     const { nestor, state } = slowPipeline({ ignoresSignal: true });
     const detect = await slowApp(

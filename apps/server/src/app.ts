@@ -108,9 +108,16 @@ export function buildApp({
     concurrency: processingSlots(config.server.concurrency),
     queue: config.server.queue,
   });
-  /** Heavy work goes through the limiter under the deadline, which stops it (and then frees its slot). */
-  const limited = <T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> =>
-    withDeadline(config.server.timeoutMs, (signal) => limiter.run(() => work(signal), signal));
+  /**
+   * Heavy work goes through the limiter under the deadline, which stops it (and then frees its
+   * slot); so does its client leaving, since nobody would receive the answer.
+   */
+  const limited = <T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T> =>
+    withDeadline(
+      config.server.timeoutMs,
+      (signal) => limiter.run(() => work(signal), signal),
+      clientGone(reply),
+    );
   const started = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
@@ -300,9 +307,9 @@ export function buildApp({
         response: { 200: detectionResultSchema, ...errorResponses },
       },
     };
-    const detectHandler = async (request: FastifyRequest): Promise<DetectionResult> => {
+    const detectHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<DetectionResult> => {
       const { bytes, options } = await readRequest(request);
-      const result = await limited((signal) => nestor.detect(bytes, options, signal));
+      const result = await limited(reply, (signal) => nestor.detect(bytes, options, signal));
       metrics.result(result);
       recordCounts(request, result);
       recordResult(request, result);
@@ -338,7 +345,7 @@ export function buildApp({
     };
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
-      const out = await limited((signal) => nestor.anonymize(bytes, options, signal));
+      const out = await limited(reply, (signal) => nestor.anonymize(bytes, options, signal));
       const { result } = out;
       metrics.result(result);
       recordCounts(request, result);
@@ -455,4 +462,17 @@ function serverTiming({ timings: t }: DetectionResult): string {
 
 function countsHeader({ counts }: DetectionResult): string {
   return LABELS.map((l) => `${l}=${counts[l]}`).join(', ');
+}
+
+/** A signal that aborts when the client closes the connection before its answer is written. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) {
+      controller.abort(
+        new NestorError('E_BAD_REQUEST', 'The client closed the connection before the answer'),
+      );
+    }
+  });
+  return controller.signal;
 }

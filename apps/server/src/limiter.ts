@@ -81,20 +81,26 @@ export function createLimiter(options: LimiterOptions) {
 }
 
 /**
- * Runs `work` with a signal that aborts with E_TIMEOUT after `ms`. `work` stops when it aborts and
- * settles only once it has, so whatever it held (a processing slot) is free when this rejects.
+ * Runs `work` with a signal that aborts with E_TIMEOUT after `ms`, or as `stop` does (a client
+ * gone). `work` stops when it aborts and settles only once it has, so whatever it held (a
+ * processing slot) is free when this rejects.
  * @example await withDeadline(60_000, (signal) => limiter.run(() => pool.detect(bytes, {}, signal), signal))
  */
-export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  stop?: AbortSignal,
+): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new NestorError('E_TIMEOUT', `Processing took longer than ${ms} ms`)),
     ms,
   );
+  const signal = stop ? AbortSignal.any([controller.signal, stop]) : controller.signal;
   try {
-    const result = await work(controller.signal);
+    const result = await work(signal);
     // Past the deadline the answer is E_TIMEOUT, even from work that finished instead of stopping.
-    controller.signal.throwIfAborted();
+    signal.throwIfAborted();
     return result;
   } finally {
     clearTimeout(timer);
