@@ -7,7 +7,6 @@ import {
   LABELS,
   modelsOfClass,
   NestorError,
-  type OptionFacts,
   type ProcessOptions,
   toNestorError,
 } from '@nestor/core';
@@ -29,7 +28,7 @@ import { enforceFeatures } from './features.ts';
 import { createJobs, type Jobs, jobRoutes } from './jobs/index.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
-import { optionsFromFields } from './options.ts';
+import { FIELD_BYTES, fieldValue, optionsFromFields } from './options.ts';
 import type { CancellablePipeline } from './pool.ts';
 import {
   anonymizeJsonSchema,
@@ -84,7 +83,6 @@ const documentOnly = () => () => true;
  */
 const SMALL_BODY_LIMIT = 16 * 1024;
 /** A multipart field holds up to 1 MiB: room for the JSON of the 1000 regions addRegions/suppress allow. */
-const FIELD_BYTES = 1024 * 1024;
 
 /** The REST API as a fastify instance that is not listening (tests use `inject`). */
 export function buildApp({
@@ -420,18 +418,7 @@ async function readRequest(request: FastifyRequest): Promise<{ bytes: Uint8Array
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
-        // busboy cuts a longer value short without a word: what is left would be misread.
-        if (part.valueTruncated) {
-          const option = part.fieldname.slice(0, 40);
-          throw new NestorError(
-            'E_INVALID_OPTION',
-            `The field "${option}" is longer than ${FIELD_BYTES} bytes`,
-            {
-              details: { option, reason: 'invalid' } satisfies OptionFacts,
-            },
-          );
-        }
-        fields.push([part.fieldname, part.value]);
+        fields.push([part.fieldname, fieldValue(part)]);
       } else if (part.fieldname === 'file') {
         bytes = await part.toBuffer();
       } else {

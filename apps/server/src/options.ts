@@ -1,4 +1,10 @@
-import { invalidOption, type ProcessOptions, parseProcessOptions } from '@nestor/core';
+import {
+  invalidOption,
+  NestorError,
+  type OptionFacts,
+  type ProcessOptions,
+  parseProcessOptions,
+} from '@nestor/core';
 
 const NUMBER_OPTIONS = new Set(['strength', 'quality', 'feather', 'iouThreshold']);
 const JSON_OPTIONS = new Set(['addRegions', 'suppress']);
@@ -9,6 +15,22 @@ const MIN_SCORE_NAMES: ReadonlyMap<string, 'face' | 'plate'> = new Map([
   ['minScore.plate', 'plate'],
   ['plateThreshold', 'plate'],
 ]);
+
+/** The most a multipart text field may hold (the multipart plugin's `fieldSize`). */
+export const FIELD_BYTES = 1024 * 1024;
+
+/**
+ * A multipart text field's value, refused when busboy cut it at `FIELD_BYTES`: it does so without
+ * a word, and what is left would be misread.
+ * @throws NestorError `E_INVALID_OPTION` naming the field
+ */
+export function fieldValue(part: { fieldname: string; value: unknown; valueTruncated: boolean }): unknown {
+  if (!part.valueTruncated) return part.value;
+  const option = part.fieldname.slice(0, 40);
+  throw new NestorError('E_INVALID_OPTION', `The field "${option}" is longer than ${FIELD_BYTES} bytes`, {
+    details: { option, reason: 'invalid' } satisfies OptionFacts,
+  });
+}
 
 /** Every option name /v1/detect and /v1/anonymize accept, as documented in OpenAPI (`optionsProperties`). */
 export const OPTION_NAMES = [

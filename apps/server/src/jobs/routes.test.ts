@@ -203,6 +203,20 @@ describe('POST /v1/jobs', () => {
     expect(fake.added).toEqual([]);
   });
 
+  it('a field cut short at the field size limit is refused, naming it, instead of misread', async () => {
+    const storage = JobStorage.fromConfig(parseConfig({}));
+    const fake = fakeQueue(storage);
+    const app = await appWith(fake.queue, storage);
+    const huge = { addRegions: `[${'{"x":0},'.repeat(140_000)}]` };
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs', ...(await upload(1, huge)) });
+    expect(errorOf(res, 400)).toMatchObject({
+      code: 'E_INVALID_OPTION',
+      message: 'The field "addRegions" is longer than 1048576 bytes',
+      details: { option: 'addRegions', reason: 'invalid' },
+    });
+    expect(fake.added).toEqual([]);
+  });
+
   it('a file over jobs.maxUploadBytes answers 413 naming that limit', async () => {
     const storage = JobStorage.fromConfig(parseConfig({}));
     const fake = fakeQueue(storage);

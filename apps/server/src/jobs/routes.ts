@@ -7,7 +7,7 @@ import { VIDEO_MIME_TYPES } from '@nestor/video';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_MULTIPART_FIELDS, multipartError, publicError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import { JOB_OPTION_NAMES, optionsFromFields } from '../options.ts';
+import { fieldValue, JOB_OPTION_NAMES, optionsFromFields } from '../options.ts';
 import { errorSchema, jobOptionsProperties, jobOptionsQuerySchema } from '../schemas.ts';
 import { DETECTIONS_FILE } from './process.ts';
 import { HEAD_BYTES, sniffVideo } from './sniff.ts';
@@ -158,7 +158,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
         try {
           for await (const part of parts) {
             if (part.type === 'field') {
-              fields[part.fieldname] = part.value;
+              fields[part.fieldname] = fieldValue(part);
               continue;
             }
             if (part.fieldname !== 'file') {
