@@ -358,6 +358,8 @@ export const configSchema = z
         /** Failed logins in a row that lock an account, and for how long. */
         lockoutFailures: z.number().int().min(1).max(100).default(5),
         lockoutMinutes: z.number().int().min(1).max(1_440).default(15),
+        /** A browser that signed in gets a device cookie this long: there it escapes the lockout others cause. */
+        deviceCookieDays: z.number().int().min(1).max(730).default(180),
         /** Requests per minute, per IP address and per account. */
         loginPerMinute: z.number().int().min(1).max(10_000).default(10),
         processingPerMinute: z.number().int().min(1).max(1_000_000).default(120),

@@ -402,7 +402,7 @@ describe('accounts mode on a real socket', () => {
         return ([] as string[]).concat(res.headers['set-cookie'] ?? []);
       };
       const https = await cookies({ 'x-forwarded-proto': 'https' });
-      expect(https).toHaveLength(2);
+      expect(https).toHaveLength(3);
       expect(https.every((c) => c.includes('; Secure'))).toBe(true);
       expect((await cookies({})).some((c) => c.includes('Secure'))).toBe(false);
     } finally {

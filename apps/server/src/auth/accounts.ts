@@ -44,6 +44,8 @@ export interface LoginResult {
   readonly sessionId: string;
   readonly sessionExpiresAt: Date;
   readonly csrfToken: string;
+  /** A new device cookie for this browser (the one it presented, if any, is revoked). */
+  readonly deviceToken: string;
 }
 
 /** Where a request comes from, for the audit log and the limits. */
@@ -54,6 +56,8 @@ export interface RequestOrigin {
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const isUuid = (id: string) => UUID.test(id);
+/** What `randomToken` makes: session ids, link and device tokens. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const KEY_PREFIX = 'nst_';
 const KEY_SHAPE = /^nst_[A-Za-z0-9_-]{43}$/;
 const WRONG_CREDENTIALS = 'Wrong username, password or code';
@@ -216,9 +220,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
   }
 
   async function claimCredentials(token: string, origin: RequestOrigin): Promise<IssuedCredentials> {
-    const link = /^[A-Za-z0-9_-]{43}$/.test(token)
-      ? await repo.claimLink(hashToken(token), now())
-      : undefined;
+    const link = TOKEN.test(token) ? await repo.claimLink(hashToken(token), now()) : undefined;
     if (!link) {
       await audit('credentials.open', 'refused', { actor: null, ip: origin.ip });
       throw new NestorError(
@@ -297,22 +299,53 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     throw new NestorError('E_UNAUTHENTICATED', WRONG_CREDENTIALS);
   }
 
+  const wrongCredentials = (reason: string) =>
+    new NestorError(
+      'E_UNAUTHENTICATED',
+      reason === 'code replayed' ? 'This code was already used: wait for the next one' : WRONG_CREDENTIALS,
+    );
+
+  /**
+   * Signs in with password and TOTP code. `deviceToken` is the browser's device cookie: when it is
+   * this account's (OWASP's device cookies), the attempt counts on that device's failures, which
+   * revoke it at `lockoutFailures`, and the account's lockout, which anyone knowing the name can
+   * cause, does not refuse it. Without one (or with a forged, expired or other account's), nothing
+   * changes.
+   */
   async function login(
     input: { username: string; password: string; code: string },
     origin: RequestOrigin,
+    deviceToken?: string,
   ): Promise<LoginResult> {
     const at = now();
+    // Looked up before the name and whatever the name: a device cookie must not tell known names apart.
+    const deviceHash =
+      deviceToken !== undefined && TOKEN.test(deviceToken) ? hashToken(deviceToken) : undefined;
+    const device = deviceHash === undefined ? undefined : await repo.liveDeviceToken(deviceHash, at);
     const user = USERNAME.test(input.username) ? await repo.userByName(input.username) : undefined;
     if (!user) return refuseUnknown(input, origin, at);
-    if (user.lockedUntil && user.lockedUntil > at) {
+    const knownDevice = device?.userId === user.id ? deviceHash : undefined;
+    const accountLocked = user.lockedUntil && user.lockedUntil > at ? user.lockedUntil : undefined;
+    if (accountLocked && !knownDevice) {
       await audit('login', 'refused', { actor: user.username, ip: origin.ip, detail: { code: 'E_LOCKED' } });
-      throw lockedError(user.lockedUntil);
+      throw lockedError(accountLocked);
     }
     const passwordOk = await verifyPassword(user.passwordHash, input.password);
     const step = passwordOk ? totpStep(key.decrypt(user.totpSecret), input.code, at) : undefined;
     const fresh = step !== undefined && (await repo.consumeTotpStep(user.id, step));
     if (!fresh) {
       const reason = !passwordOk ? 'password' : step === undefined ? 'code' : 'code replayed';
+      if (knownDevice) {
+        const failed = await repo.recordDeviceFailure(knownDevice, auth.lockoutFailures);
+        await audit('login', 'refused', {
+          actor: user.username,
+          ip: origin.ip,
+          detail: { reason, via: 'device', failures: failed.failedLogins, revoked: failed.revoked },
+        });
+        // Revoked: from now on this browser is any other, and the account's lockout holds it too.
+        if (failed.revoked && accountLocked) throw lockedError(accountLocked);
+        throw wrongCredentials(reason);
+      }
       const after = await repo.recordFailure(
         user.id,
         auth.lockoutFailures,
@@ -325,12 +358,10 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
         detail: { reason, failures: after?.failedLogins ?? 0, locked: locked !== undefined },
       });
       if (locked) throw lockedError(locked);
-      throw new NestorError(
-        'E_UNAUTHENTICATED',
-        reason === 'code replayed' ? 'This code was already used: wait for the next one' : WRONG_CREDENTIALS,
-      );
+      throw wrongCredentials(reason);
     }
-    await repo.clearFailures(user.id);
+    // The account's failures are strangers' as much as the owner's: a sign-in on a known device keeps them.
+    if (!knownDevice) await repo.clearFailures(user.id);
     if (needsRehash(user.passwordHash))
       await repo.rehashPassword(user.id, user.passwordHash, await hashPassword(input.password));
     if (user.disabledAt) {
@@ -365,8 +396,23 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
     const sessionHash = hashToken(sessionId);
     const sessionExpiresAt = new Date(at.getTime() + auth.sessionHours * 3_600_000);
     await repo.insertSession(sessionHash, user.id, at, sessionExpiresAt);
-    await audit('login', 'ok', { actor: user.username, ip: origin.ip });
-    return { user: toPublicUser(user), sessionId, sessionExpiresAt, csrfToken: csrfToken(sessionHash) };
+    // A new device token at each sign-in: the browser keeps one cookie, so the one it sent is dropped.
+    if (device && deviceHash) await repo.deleteDeviceToken(deviceHash);
+    const newDeviceToken = randomToken();
+    const deviceExpiresAt = new Date(at.getTime() + auth.deviceCookieDays * 86_400_000);
+    await repo.insertDeviceToken(hashToken(newDeviceToken), user.id, at, deviceExpiresAt);
+    await audit('login', 'ok', {
+      actor: user.username,
+      ip: origin.ip,
+      detail: knownDevice ? { via: 'device', ...(accountLocked ? { accountLocked: true } : {}) } : {},
+    });
+    return {
+      user: toPublicUser(user),
+      sessionId,
+      sessionExpiresAt,
+      csrfToken: csrfToken(sessionHash),
+      deviceToken: newDeviceToken,
+    };
   }
 
   /** Replaces expired credentials: the old ones stop working at once; the new ones are shown once. */
@@ -411,7 +457,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
   }
 
   async function sessionPrincipal(sessionId: string): Promise<Principal | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined;
+    if (!TOKEN.test(sessionId)) return undefined;
     const sessionHash = hashToken(sessionId);
     const at = now();
     const user = await repo.sessionUser(

@@ -1,6 +1,7 @@
 import type { Database } from '@nestor/db';
 import { openTestDatabase, TEST_DATABASES } from '@nestor/db/testing';
 import { hash } from '@node-rs/argon2';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from './access.ts';
 import { code, type Harness, harness, readQr, type Session, secretOf, sessionFrom } from './test-support.ts';
@@ -18,8 +19,8 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
   beforeAll(async () => {
     if (skip) return;
     db = await openTestDatabase(name);
-    // A non-default idle limit, so the sessions test shows the setting is read.
-    h = await harness(db, { auth: { selfService: true, sessionIdleMinutes: 45 } });
+    // Non-default idle and device cookie limits, so the sessions and device tests show they are read.
+    h = await harness(db, { auth: { selfService: true, sessionIdleMinutes: 45, deviceCookieDays: 2 } });
   });
   afterAll(async () => {
     await h?.close();
@@ -39,13 +40,30 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
     return page as { username: string; password: string; totpSecret: string; otpauthUri: string };
   }
 
-  async function login(username: string, password: string, secret: string) {
+  /** A sign-in with a new TOTP step, sending `cookie` (a device cookie) when given. */
+  async function login(username: string, password: string, secret: string, cookie?: string) {
     h.clock.advance(31_000); // a new TOTP step: a code is never accepted twice
     return h.request({
       method: 'POST',
       url: '/v1/auth/login',
       json: { username, password, code: code(secret, h) },
+      ...(cookie ? { headers: { cookie } } : {}),
     });
+  }
+
+  /** The device cookie a sign-in set: its Set-Cookie header. */
+  const setDevice = (res: LightMyRequestResponse): string =>
+    ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('nestor_device='))!;
+  /** The device cookie a sign-in set, as a Cookie header. */
+  const deviceCookie = (res: LightMyRequestResponse): string => setDevice(res).split(';')[0]!;
+
+  /** A stranger fails sign-ins under the name until the account is locked (5 failures in a row). */
+  async function strangerLocks(username: string) {
+    let status = 0;
+    // The stranger's own authenticator: a code, but not this account's.
+    for (let i = 0; i < 5 && status !== 429; i++)
+      status = (await login(username, 'guess', 'JBSWY3DPEHPK3PXP')).statusCode;
+    expect(status).toBe(429);
   }
 
   async function signIn(username: string, password: string, secret: string): Promise<Session> {
@@ -490,9 +508,12 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
         'SELECT password_hash, totp_secret FROM users',
       );
       const keyHashes = await db.query<{ key_hash: string }>('SELECT key_hash FROM api_keys');
+      const deviceHashes = await db.query<{ token_hash: string }>('SELECT token_hash FROM device_tokens');
+      expect(deviceHashes.length).toBeGreaterThan(0);
       const forbidden = [
         ...rows.flatMap((r) => [r.password_hash, r.totp_secret]),
         ...keyHashes.map((k) => k.key_hash),
+        ...deviceHashes.map((d) => d.token_hash),
         '$argon2id$',
       ];
       for (const { url, text } of h.seen) for (const f of forbidden) expect(text, url).not.toContain(f);
@@ -765,6 +786,150 @@ describe.each(TEST_DATABASES)('accounts on $name', ({ name, skip }) => {
     const renewed = await h.request({ method: 'POST', url: '/v1/auth/renew', headers: { cookie } });
     expect(renewed.statusCode).toBe(401);
     expect(renewed.body).not.toMatch(/token/);
+  });
+
+  it.skipIf(skip)(
+    `a stranger's failures lock the account for browsers without its device cookie; its owner's browser still signs in, audited as such${reason}`,
+    async () => {
+      const { page } = await newAccount('lea');
+      const first = await login('lea', page.password, page.totpSecret);
+      const set = setDevice(first);
+      expect(set).toMatch(/; HttpOnly/);
+      expect(set).toMatch(/SameSite=Strict/);
+      expect(set).toMatch(/Path=\/v1\/auth\/login(;|$)/);
+      expect(set).toMatch(/Max-Age=172800(;|$)/);
+      const device = deviceCookie(first);
+
+      await strangerLocks('lea');
+      const elsewhere = await login('lea', page.password, page.totpSecret);
+      expect(elsewhere.statusCode).toBe(429);
+      expect(elsewhere.json().error.code).toBe('E_LOCKED');
+      const owner = await login('lea', page.password, page.totpSecret, device);
+      expect(owner.statusCode, owner.body).toBe(200);
+      const me = await h.request({ method: 'GET', url: '/v1/auth/session', session: sessionFrom(owner) });
+      expect(me.json().user.username).toBe('lea');
+      // The owner's sign-in does not lift the strangers' lockout, and the device cookie is a new one.
+      expect((await login('lea', page.password, page.totpSecret)).statusCode).toBe(429);
+      const next = deviceCookie(owner);
+      expect(next).not.toBe(device);
+      expect((await login('lea', page.password, page.totpSecret, device)).statusCode).toBe(429);
+      expect((await login('lea', page.password, page.totpSecret, next)).statusCode).toBe(200);
+
+      const entries = await h.accounts.listAudit({ action: 'login', actor: 'lea', limit: 50 });
+      const ok = entries.filter((e) => e.outcome === 'ok');
+      expect(ok.map((e) => e.detail)).toEqual([
+        { via: 'device', accountLocked: true },
+        { via: 'device', accountLocked: true },
+        {},
+      ]);
+      const hashes = await db.query<{ token_hash: string }>('SELECT token_hash FROM device_tokens');
+      const text = JSON.stringify(entries);
+      for (const secret of [device, next, ...hashes.map((r) => r.token_hash)])
+        expect(text).not.toContain(secret.replace(/^nestor_device=/, ''));
+    },
+  );
+
+  it.skipIf(skip)(
+    `failures with a device cookie count on that device alone and revoke it; the account's other devices still sign in${reason}`,
+    async () => {
+      const { page } = await newAccount('max');
+      const laptop = deviceCookie(await login('max', page.password, page.totpSecret));
+      const phone = deviceCookie(await login('max', page.password, page.totpSecret));
+      await strangerLocks('max');
+      const answers: [number, string][] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await login('max', `${page.password}x`, page.totpSecret, laptop);
+        answers.push([res.statusCode, res.json().error.code]);
+      }
+      // Four refusals of the device itself; the fifth revokes it, and the account's lockout holds it.
+      expect(answers).toEqual([
+        ...Array.from({ length: 4 }, () => [401, 'E_UNAUTHENTICATED']),
+        [429, 'E_LOCKED'],
+      ]);
+      expect((await login('max', page.password, page.totpSecret, laptop)).statusCode).toBe(429);
+      expect((await login('max', page.password, page.totpSecret, phone)).statusCode).toBe(200);
+      // The device's failures were not the account's: the strangers' five stand as they were.
+      expect(await db.query("SELECT failed_logins FROM users WHERE username = 'max'")).toEqual([
+        { failed_logins: 5 },
+      ]);
+      const refused = await h.accounts.listAudit({
+        action: 'login',
+        actor: 'max',
+        outcome: 'refused',
+        limit: 50,
+      });
+      const onDevice = refused.filter((e) => e.detail.via === 'device').map((e) => e.detail);
+      expect(onDevice.map((d) => [d.failures, d.revoked])).toEqual([
+        [5, true],
+        [4, false],
+        [3, false],
+        [2, false],
+        [1, false],
+      ]);
+    },
+  );
+
+  it.skipIf(skip)(
+    `a forged, expired or other account's device cookie counts as none, and tells known names from unknown ones no more than none${reason}`,
+    async () => {
+      const { page } = await newAccount('ned');
+      const ola = await newAccount('ola');
+      const olas = deviceCookie(await login('ola', ola.page.password, ola.page.totpSecret));
+      const neds = deviceCookie(await login('ned', page.password, page.totpSecret));
+      const answers = async (username: string) => {
+        const seen: unknown[] = [];
+        for (let i = 0; i < 6; i++) {
+          const res = await login(username, `${page.password}x`, page.totpSecret, olas);
+          seen.push([res.statusCode, res.json().error.code, res.headers['retry-after']]);
+        }
+        return seen;
+      };
+      const known = await answers('ned');
+      expect(known.at(-1)).toEqual([429, 'E_LOCKED', expect.any(String)]);
+      expect(await answers('ned-who-is-not-there')).toEqual(known);
+      const forged = `nestor_device=${'A'.repeat(43)}`;
+      for (const cookie of [
+        forged,
+        olas,
+        'nestor_device=%zz',
+        neds.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      ]) {
+        expect((await login('ned', page.password, page.totpSecret, cookie)).statusCode, cookie).toBe(429);
+      }
+      // Another account's cookie was left alone: it still opens its own account.
+      expect((await login('ola', ola.page.password, ola.page.totpSecret, olas)).statusCode).toBe(200);
+      const owner = await login('ned', page.password, page.totpSecret, neds);
+      expect(owner.statusCode, owner.body).toBe(200);
+
+      // auth.deviceCookieDays is 2 here: past it the cookie is none, and a new lockout holds it.
+      h.clock.advance(2 * DAY);
+      await strangerLocks('ned');
+      expect((await login('ned', page.password, page.totpSecret, deviceCookie(owner))).statusCode).toBe(429);
+    },
+  );
+
+  it.skipIf(skip)(`renewed credentials and a disable end the account's device cookies${reason}`, async () => {
+    const { user, page } = await newAccount('pat');
+    const old = deviceCookie(await login('pat', page.password, page.totpSecret));
+    h.clock.advance(new Date(user.credentialsExpireAt).getTime() - h.clock.now().getTime());
+    const expired = await login('pat', page.password, page.totpSecret, old);
+    expect(expired.json().error.code).toBe('E_CREDENTIALS_EXPIRED');
+    const renewed = await h.request({
+      method: 'POST',
+      url: '/v1/auth/renew',
+      headers: { cookie: sessionFrom(expired).cookie },
+    });
+    const fresh = await enrol(renewed.json().token);
+    await strangerLocks('pat');
+    expect((await login('pat', fresh.password, fresh.totpSecret, old)).statusCode).toBe(429);
+
+    h.clock.advance(15 * 60_000);
+    const device = deviceCookie(await login('pat', fresh.password, fresh.totpSecret));
+    const local = { kind: 'local' } as const;
+    await h.accounts.updateUser(local, user.id, { disabled: true }, { ip: '127.0.0.1' });
+    await h.accounts.updateUser(local, user.id, { disabled: false }, { ip: '127.0.0.1' });
+    await strangerLocks('pat');
+    expect((await login('pat', fresh.password, fresh.totpSecret, device)).statusCode).toBe(429);
   });
 });
 

@@ -3,7 +3,7 @@ import { AUDIT_OUTCOMES, type AuditFilter } from '@nestor/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorSchema } from '../schemas.ts';
 import { chooseLocale, LOCALE_COOKIE } from '../web.ts';
-import { CSRF_COOKIE, RENEWAL_COOKIE, readCookies, SESSION_COOKIE } from './access.ts';
+import { CSRF_COOKIE, DEVICE_COOKIE, RENEWAL_COOKIE, readCookies, SESSION_COOKIE } from './access.ts';
 import { type Accounts, API_KEY_SCOPES, type Principal, ROLES } from './accounts.ts';
 import { bool, oneOf, readFields, someOf, str } from './body.ts';
 import { serializeCookie } from './cookies.ts';
@@ -34,6 +34,7 @@ export interface AccountRoutesOptions {
 const documentOnly = () => () => true;
 const errors = { '4xx': errorSchema } as const;
 const tags = ['accounts'];
+const LOGIN_PATH = '/v1/auth/login';
 
 /**
  * The account API: sign-in with password + TOTP, one-time credential pages, renewal, API keys,
@@ -133,7 +134,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
   });
 
   app.post(
-    '/v1/auth/login',
+    LOGIN_PATH,
     {
       config: { role: 'public' },
       validatorCompiler: documentOnly,
@@ -156,11 +157,19 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
       limit([`login-ip:${request.ip}`, `login-user:${body.username}`], reply);
       noStore(reply);
       try {
-        const result = await service.login(body, origin(request));
+        const result = await service.login(body, origin(request), readCookies(request)[DEVICE_COOKIE]);
         const maxAge = auth.sessionHours * 3600;
         reply.header('set-cookie', [
           cookie(request, SESSION_COOKIE, result.sessionId, true, maxAge),
           cookie(request, CSRF_COOKIE, result.csrfToken, false, maxAge),
+          cookie(
+            request,
+            DEVICE_COOKIE,
+            result.deviceToken,
+            true,
+            auth.deviceCookieDays * 86_400,
+            LOGIN_PATH,
+          ),
         ]);
         return {
           user: result.user,
