@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invalidOption, type OptionFacts, optionFacts } from './errors.ts';
+import { invalidOption, NestorError, type OptionFacts, optionFacts } from './errors.ts';
 
 describe('invalidOption', () => {
   it.each([
@@ -68,5 +68,28 @@ describe('optionFacts', () => {
     },
   ])('$details → $want', ({ details, want }) => {
     expect(optionFacts(details)).toEqual(want);
+  });
+});
+
+describe('NestorError as JSON (threads and queues)', () => {
+  it.each([
+    {
+      name: 'a refused option keeps its facts',
+      error: invalidOption('format', 'one of "same", "tiff"', 'jpeg', {
+        reason: 'choice',
+        allowed: ['same', 'tiff'],
+      }),
+      details: { option: 'format', reason: 'choice', allowed: ['same', 'tiff'] },
+    },
+    {
+      name: 'other details stay behind',
+      error: new NestorError('E_UNSUPPORTED_MEDIA', 'animated', { details: { animatedFrames: 3 } }),
+      details: undefined,
+    },
+  ])('$name', ({ error, details }) => {
+    const json = JSON.parse(JSON.stringify(error)) as ReturnType<NestorError['toJSON']>;
+    expect(json).toEqual({ code: error.code, message: error.message, ...(details ? { details } : {}) });
+    const back = NestorError.fromJSON(json);
+    expect([back.code, back.message, back.details]).toEqual([error.code, error.message, details]);
   });
 });

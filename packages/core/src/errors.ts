@@ -35,6 +35,13 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** A NestorError as plain data (`toJSON`): what job threads and queues carry. */
+export interface NestorErrorJson {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: OptionFacts;
+}
+
 /** The one error type Nestor throws on purpose: a stable `code`, a human message, an optional cause. */
 export class NestorError extends Error {
   override readonly name = 'NestorError';
@@ -51,8 +58,19 @@ export class NestorError extends Error {
     this.details = options?.details;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  /** Plain data that crosses threads and queues; a refused option keeps its facts, nothing else its details. */
+  toJSON(): NestorErrorJson {
+    const facts = this.code === 'E_INVALID_OPTION' ? optionFacts(this.details) : undefined;
+    return { code: this.code, message: this.message, ...(facts ? { details: facts } : {}) };
+  }
+
+  /** The error `toJSON` wrote, back as a NestorError. */
+  static fromJSON(json: NestorErrorJson): NestorError {
+    return new NestorError(
+      json.code,
+      json.message,
+      json.details ? { details: { ...json.details } } : undefined,
+    );
   }
 }
 

@@ -74,6 +74,7 @@ export {
   invalidOption,
   isNestorError,
   NestorError,
+  type NestorErrorJson,
   OPTION_REASONS,
   type OptionFacts,
   type OptionReason,

@@ -5,7 +5,14 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Config, ERROR_CODES, NestorError, parseConfig, parseProcessOptions } from '@nestor/core';
+import {
+  type Config,
+  ERROR_CODES,
+  invalidOption,
+  NestorError,
+  parseConfig,
+  parseProcessOptions,
+} from '@nestor/core';
 import { HAS_FFMPEG, movingBoxClip, probeStreams } from '@nestor/video/test-clips';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -201,6 +208,11 @@ function stubRunner(storage: () => JobStorage) {
           throw new NestorError('E_MODEL_INTEGRITY', 'Checksum mismatch: /srv/nestor/models/face.onnx');
         case 'decode.bin':
           throw new NestorError('E_DECODE', 'Frame 3 of the video is corrupt');
+        case 'option.bin':
+          throw invalidOption('format', 'one of "same", "tiff"', 'jpeg', {
+            reason: 'choice',
+            allowed: ['same', 'tiff'],
+          });
         case 'vanish.bin':
           // Retried, as the reviewer's cancelled job was: the last attempt fails for good on no folder.
           await storage().remove(spec.id);
@@ -316,7 +328,7 @@ describe.skipIf(!HAS_REDIS)('the BullMQ queue and worker, with a stand-in job ru
     expect(unhandled).toEqual([]);
   });
 
-  it('a failed job shows the message of a 4xx code, and only the generic text of a 5xx one', async () => {
+  it('a failed job shows the message of a 4xx code (an option refused with its facts), and only the generic text of a 5xx one', async () => {
     const internal = await addJob(queue!, storage, 'integrity.bin');
     const input = await addJob(queue!, storage, 'decode.bin');
     const failed = async (id: string) => {
@@ -328,6 +340,12 @@ describe.skipIf(!HAS_REDIS)('the BullMQ queue and worker, with a stand-in job ru
       message: ERROR_CODES.E_MODEL_INTEGRITY,
     });
     expect(await failed(input.id)).toEqual({ code: 'E_DECODE', message: 'Frame 3 of the video is corrupt' });
+    // A refused option keeps its facts through Redis, for the client to name it in its own language.
+    const option = await addJob(queue!, storage, 'option.bin');
+    expect(await failed(option.id)).toMatchObject({
+      code: 'E_INVALID_OPTION',
+      details: { option: 'format', reason: 'choice', allowed: ['same', 'tiff'] },
+    });
     // Failed for good, with or without retries: their files are swept after retention.
     await until(async () => existsSync(path.join(storage.dir(input.id), 'done')), 2000, 'the done mark');
     await until(async () => existsSync(path.join(storage.dir(internal.id), 'done')), 2000, 'the done mark');

@@ -65,13 +65,17 @@ function parseReason(reason: string | undefined): unknown {
 }
 
 /**
- * A job's failure as clients see it. The worker stores the Nestor code and message as JSON;
+ * A job's failure as clients see it. The worker stores the Nestor error as JSON (`toJSON`);
  * `publicError` keeps only the generic text of a 5xx code, and anything else is an internal error.
  */
 function publicFailure(reason: string | undefined): PublicError {
-  const { code, message } = (parseReason(reason) ?? {}) as { code?: unknown; message?: unknown };
+  const { code, message, details } = (parseReason(reason) ?? {}) as {
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+  };
   return typeof code === 'string' && typeof message === 'string'
-    ? publicError({ code, message })
+    ? publicError({ code, message, details })
     : publicError({ code: 'E_INTERNAL', message: '' });
 }
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { type Config, type ErrorCode, NestorError } from '@nestor/core';
+import { type Config, NestorError, type NestorErrorJson } from '@nestor/core';
 import type { JobOutput, JobProgress, JobSpec } from './types.ts';
 
 /** Messages between the server and the job thread. */
@@ -11,8 +11,8 @@ export type JobThreadRequest =
 export type JobThreadResponse =
   | { readonly type: 'progress'; readonly id: string; readonly progress: JobProgress }
   | { readonly type: 'done'; readonly id: string; readonly output: JobOutput }
-  | { readonly type: 'failed'; readonly id: string; readonly error: { code: ErrorCode; message: string } }
-  | { readonly type: 'disposed'; readonly error?: { code: ErrorCode; message: string } };
+  | { readonly type: 'failed'; readonly id: string; readonly error: NestorErrorJson }
+  | { readonly type: 'disposed'; readonly error?: NestorErrorJson };
 
 export type RunJob = (
   spec: JobSpec,
@@ -49,14 +49,14 @@ export function createJobThread(options: { config: Config; modelsDir: string; st
     });
     w.on('message', (message: JobThreadResponse) => {
       if (message.type === 'disposed') {
-        return disposed?.(message.error && new NestorError(message.error.code, message.error.message));
+        return disposed?.(message.error && NestorError.fromJSON(message.error));
       }
       const r = running.get(message.id);
       if (!r) return;
       if (message.type === 'progress') return r.onProgress(message.progress);
       running.delete(message.id);
       if (message.type === 'done') r.resolve(message.output);
-      else r.reject(new NestorError(message.error.code, message.error.message));
+      else r.reject(NestorError.fromJSON(message.error));
     });
     w.on('error', (error) => {
       failAll(new NestorError('E_INTERNAL', 'The job thread failed', { cause: error }));

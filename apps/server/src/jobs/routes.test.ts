@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ConfigInput, ERROR_CODES, NestorError, parseConfig } from '@nestor/core';
+import { type ConfigInput, ERROR_CODES, invalidOption, NestorError, parseConfig } from '@nestor/core';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
@@ -184,6 +184,35 @@ describe('GET /v1/jobs/:id of a failed job', () => {
       error: { code: 'E_MODEL_INTEGRITY', message: ERROR_CODES.E_MODEL_INTEGRITY },
     });
     expect(JSON.stringify(status)).not.toContain('/srv/');
+  });
+
+  it('the in-process queue: a job refusing an option keeps its facts (details.option)', async () => {
+    const storage = JobStorage.fromConfig(parseConfig({}));
+    const queue = createInProcessQueue({
+      config: parseConfig({}),
+      storage,
+      run: async () => {
+        throw invalidOption('format', 'one of "same", "tiff"', 'jpeg', {
+          reason: 'choice',
+          allowed: ['same', 'tiff'],
+        });
+      },
+      closeRunner: async () => {},
+      log: recordingLog().log,
+    });
+    const app = await appWith(queue, storage);
+    const { id } = (await app.inject({ method: 'POST', url: '/v1/jobs', ...(await upload(1)) })).json<{
+      id: string;
+    }>();
+    let status: JobStatus | undefined;
+    for (let i = 0; i < 100 && status?.state !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      status = (await app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<JobStatus>();
+    }
+    expect(status?.error).toMatchObject({
+      code: 'E_INVALID_OPTION',
+      details: { option: 'format', reason: 'choice', allowed: ['same', 'tiff'] },
+    });
   });
 });
 

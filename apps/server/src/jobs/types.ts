@@ -1,4 +1,4 @@
-import type { ErrorCode, ProcessOptions } from '@nestor/core';
+import type { NestorErrorJson, ProcessOptions } from '@nestor/core';
 
 export const JOB_KINDS = ['video', 'images'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -30,7 +30,7 @@ export interface JobStatus {
   readonly progress: number;
   /** Seconds left, estimated from the speed so far; absent until known. */
   readonly etaSeconds?: number;
-  readonly error?: { readonly code: ErrorCode; readonly message: string };
+  readonly error?: NestorErrorJson;
   readonly output?: JobOutput;
   readonly owner?: string;
   readonly attempts: number;
