@@ -39,7 +39,13 @@ import { isVehicleFace, isWornText, SCENE_MIN_SCORE, VEHICLE_CONTEXT } from './p
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 import { lowLightCurve } from './tone.ts';
-import { type FrameDetections, Tracker, type TrackSummary, trackerOptions } from './tracking.ts';
+import {
+  type FrameDetection,
+  type FrameDetections,
+  Tracker,
+  type TrackSummary,
+  trackerOptions,
+} from './tracking.ts';
 import { turnImage, unturnBox } from './turns.ts';
 
 /** Integer pixel rectangle as it appears in the detections schema. */
@@ -215,8 +221,8 @@ export class Nestor {
     start: number,
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
     const { decoded, decodeMs } = input;
-    if (decoded.animation) return this.processAnimation(input, decoded.animation, settings, start);
-    if (decoded.paged) return this.processPages(input, decoded.paged, settings, start);
+    const sequence = decoded.animation ?? decoded.paged;
+    if (sequence) return this.processFrames(input, sequence, settings, start);
     const { image } = decoded;
     let t = now();
     const candidates = await this.detectAll(
@@ -273,116 +279,72 @@ export class Nestor {
   }
 
   /**
-   * An animated image: the detector runs on every frame of a short animation, and on every
-   * `video.detectEvery`-th frame (and the last) of a longer one; the video tracker joins the runs
-   * and carries regions to every frame, so a face one run misses stays covered. Manual regions
-   * cover every frame.
+   * An animated image or a multi-page TIFF: every frame (page) is redacted and all are encoded
+   * together; manual regions cover each one. An animation is tracked: the detector runs on every
+   * frame of a short one, and on every `video.detectEvery`-th frame (and the last) of a longer one;
+   * the video tracker joins the runs and carries regions to every frame, so a face one run misses
+   * stays covered. Pages are separate images: the detector runs on each page alone, no tracker joins
+   * them, and the result has no timing: every `timeMs` 0, no track.
    */
-  private async processAnimation(
+  private async processFrames(
     input: { decoded: DecodedImage; decodeMs: number },
-    animation: AnimatedImage,
+    sequence: AnimatedImage | PagedImage,
     settings: Settings,
     start: number,
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
-    const { decoded } = input;
-    // Refused before any detection runs: a format that cannot hold the animation.
+    const { decoded, decodeMs } = input;
+    const animation = 'frames' in sequence ? sequence : undefined;
+    const frames = 'frames' in sequence ? sequence.frames : sequence.pages;
+    // Refused before any detection runs: a format that cannot hold every frame (page).
     const format =
-      settings.task === 'anonymize' ? outputFormat(settings.format, decoded.format, true) : undefined;
-    const { frames, delays, loop } = animation;
+      settings.task !== 'anonymize'
+        ? undefined
+        : animation
+          ? outputFormat(settings.format, decoded.format, true)
+          : pagesFormat(settings.format);
     const { width, height } = decoded.image;
     const { video } = this.deps.config;
-    const every = frames.length <= SHORT_ANIMATION_FRAMES ? 1 : video.detectEvery;
-    const tracker = new Tracker(trackerOptions(video.tracking, every, width, height));
-    const t = now();
+    // The switch: an animation's runs are joined by the tracker; pages are each detected alone.
+    const every = animation && frames.length > SHORT_ANIMATION_FRAMES ? video.detectEvery : 1;
+    const tracker = animation && new Tracker(trackerOptions(video.tracking, every, width, height));
+    let t = now();
     const modelOnly = { ...settings, addRegions: [] };
+    const perPage: Detection[][] = [];
     for (const [index, frame] of frames.entries()) {
       if (index % every !== 0 && index !== frames.length - 1) continue;
       const candidates = await this.detectAll(new MipChain(frame, [], lowLightCurve(frame)), settings);
-      tracker.observe(index, this.toDetections(candidates, modelOnly, width, height));
+      const detections = this.toDetections(candidates, modelOnly, width, height);
+      if (tracker) tracker.observe(index, detections);
+      else perPage.push(detections);
     }
     const detectMs = ms(t);
+    const found: FrameDetection[][] = tracker ? frames.map((_, index) => tracker.at(index)) : perPage;
+    const tracks = tracker?.summaries() ?? [];
     const manual = this.toDetections([], settings, width, height);
+    const counts = { face: 0, plate: 0 } as Record<Label, number>;
+    // A tracked object counts once, however many frames show it; a page's finds each count.
+    for (const d of [...(tracker ? tracks : perPage.flat()), ...manual]) counts[d.label]++;
+    const delays = animation?.delays ?? [];
     const perFrame: FrameDetections[] = [];
     let timeMs = 0;
-    for (const [index, delay] of delays.entries()) {
-      const detections = [...tracker.at(index), ...manual];
-      if (detections.length > 0) perFrame.push({ index, timeMs, detections });
-      timeMs += delay;
+    for (const [index, detections] of found.entries()) {
+      const all = [...detections, ...manual];
+      if (all.length > 0) perFrame.push({ index, timeMs, detections: all });
+      timeMs += delays[index] ?? 0;
     }
-    const tracks = tracker.summaries();
-    const counts = { face: 0, plate: 0 } as Record<Label, number>;
-    for (const d of [...tracks, ...manual]) counts[d.label]++;
-    const image = {
-      width,
-      height,
-      format: decoded.format,
-      frames: frames.length,
-      delaysMs: [...delays],
-      loop,
-    };
-    const found = { image, frames: perFrame, tracks, counts, detectMs };
-    return this.finishFrames(input, animation, found, format, settings, start);
-  }
-
-  /**
-   * A multi-page TIFF: its pages are separate images, so the detector runs on each page alone and
-   * no tracker joins them. Manual regions cover every page. The result has the animated shape with
-   * no timing: `image.frames` is the page count, every `timeMs` 0, no track.
-   */
-  private async processPages(
-    input: { decoded: DecodedImage; decodeMs: number },
-    paged: PagedImage,
-    settings: Settings,
-    start: number,
-  ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
-    const { decoded } = input;
-    // Refused before any detection runs: a format that cannot hold the pages.
-    const format = settings.task === 'anonymize' ? pagesFormat(settings.format) : undefined;
-    const { pages } = paged;
-    const { width, height } = decoded.image;
-    const t = now();
-    const modelOnly = { ...settings, addRegions: [] };
-    const manual = this.toDetections([], settings, width, height);
-    const counts = { face: 0, plate: 0 } as Record<Label, number>;
-    for (const d of manual) counts[d.label]++;
-    const perFrame: FrameDetections[] = [];
-    for (const [index, page] of pages.entries()) {
-      const candidates = await this.detectAll(new MipChain(page, [], lowLightCurve(page)), settings);
-      const detections = this.toDetections(candidates, modelOnly, width, height);
-      for (const d of detections) counts[d.label]++;
-      if (detections.length + manual.length > 0) {
-        perFrame.push({ index, timeMs: 0, detections: [...detections, ...manual] });
-      }
-    }
-    const image = { width, height, format: decoded.format, frames: pages.length };
-    const found = { image, frames: perFrame, tracks: [], counts, detectMs: ms(t) };
-    return this.finishFrames(input, paged, found, format, settings, start);
-  }
-
-  /**
-   * The result of an animation or pages; for anonymize, every frame (page) with regions redacted
-   * and all of them encoded.
-   */
-  private async finishFrames(
-    input: { decoded: DecodedImage; decodeMs: number },
-    pixels: AnimatedImage | PagedImage,
-    found: Pick<DetectionResult, 'image' | 'counts'> & {
-      frames: FrameDetections[];
-      tracks: TrackSummary[];
-      detectMs: number;
-    },
-    format: ImageFormat | undefined,
-    settings: Settings,
-    start: number,
-  ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
-    const { image, frames, tracks, counts, detectMs } = found;
     const result: DetectionResult = {
-      image,
+      image: {
+        width,
+        height,
+        format: decoded.format,
+        frames: frames.length,
+        ...(animation && { delaysMs: [...animation.delays], loop: animation.loop }),
+      },
       detections: [],
-      frames,
+      frames: perFrame,
       tracks,
       counts,
-      timings: { decodeMs: input.decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
+      timings: { decodeMs, detectMs, redactMs: 0, encodeMs: 0, totalMs: 0 },
       engine: this.deps.engine.name,
       models: this.modelsRun(settings),
     };
@@ -390,14 +352,13 @@ export class Nestor {
       result.timings.totalMs = ms(start);
       return { result };
     }
-    const t = now();
-    const all = 'frames' in pixels ? pixels.frames : pixels.pages;
-    for (const { index, detections } of frames) {
-      const frame = all[index]!;
+    t = now();
+    for (const { index, detections } of perFrame) {
+      const frame = frames[index]!;
       applyRedactions(frame, this.plan(detections, settings, frame));
     }
     result.timings.redactMs = ms(t);
-    return this.encode(pixels, format, settings, input.decoded, result, start);
+    return this.encode(sequence, format, settings, decoded, result, start);
   }
 
   /** Classes, and the models of an ensemble, run side by side (engines may run them in parallel). */
