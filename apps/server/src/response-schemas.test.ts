@@ -1,14 +1,21 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseConfig } from '@nestor/core';
 import type { Database } from '@nestor/db';
 import { openTestDatabase } from '@nestor/db/testing';
+import { createNodeNestor } from '@nestor/engine-node';
+import { DEFAULT_MODELS_DIR } from '@nestor/models';
+import { HAS_FFMPEG, magentaPipeline, movingBoxClip } from '@nestor/video/test-clips';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import { enrolled, type Harness, harness, type Session, sessionFrom } from './auth/test-support.ts';
 import { fakePipeline } from './fake-pipeline.ts';
 import { createInProcessQueue } from './jobs/in-process.ts';
+import { type JobPipeline, runJob } from './jobs/process.ts';
 import { JobStorage } from './jobs/storage.ts';
-import { recordingLog, submit } from './jobs/test-support.ts';
+import { noiseJpeg, recordingLog, submit, waitFor } from './jobs/test-support.ts';
 
 interface Schema {
   readonly type?: string | readonly string[];
@@ -18,6 +25,7 @@ interface Schema {
   readonly items?: Schema;
   readonly enum?: readonly unknown[];
   readonly anyOf?: readonly Schema[];
+  readonly oneOf?: readonly Schema[];
 }
 
 /**
@@ -35,6 +43,14 @@ const SOMETIMES: Readonly<Record<string, readonly string[]>> = {
   'GET /v1/auth/session': ['user.credentialsExpireAt'],
   // Known once the job has run a while; a result once completed, an error once failed.
   'GET /v1/jobs/{id}': ['etaSeconds', 'output', 'error'],
+  // Only the classes a job targets have a model; a region a person added to a video has no track.
+  'GET /v1/jobs/{id}/result': [
+    'results[].models.face',
+    'results[].models.plate',
+    'models.face',
+    'models.plate',
+    'frames[].detections[].track',
+  ],
   // Any error body: details for a refused option only, with what its reason needs.
   errors: ['error.details', 'error.details.allowed', 'error.details.minimum', 'error.details.maximum'],
 };
@@ -67,17 +83,18 @@ function check(
   optional: Set<string>,
 ): void {
   const at = path || '(the body)';
-  if (schema.anyOf) {
-    for (const branch of schema.anyOf) {
+  const branches = schema.anyOf ?? schema.oneOf;
+  if (branches) {
+    const matching = branches.flatMap((branch) => {
       const branchProblems: string[] = [];
       const branchOptional = new Set<string>();
       check(branch, value, path, branchProblems, branchOptional);
-      if (branchProblems.length === 0) {
-        for (const key of branchOptional) optional.add(key);
-        return;
-      }
-    }
-    problems.push(`${at}: matches no schema of anyOf`);
+      return branchProblems.length === 0 ? [branchOptional] : [];
+    });
+    const of = schema.anyOf ? 'anyOf' : 'oneOf';
+    if (matching.length === 0) problems.push(`${at}: matches no schema of ${of}`);
+    else if (of === 'oneOf' && matching.length > 1) problems.push(`${at}: matches several schemas of oneOf`);
+    for (const key of matching[0] ?? []) optional.add(key);
     return;
   }
   const types = schema.type === undefined ? [] : ([] as string[]).concat(schema.type);
@@ -199,6 +216,69 @@ describe('responses are what the OpenAPI document says (local mode)', () => {
         .toBe(state);
       expectDocumented(app, 'GET /v1/jobs/{id}', await get(`/v1/jobs/${id}`));
     }
+  });
+});
+
+describe("a job's detections JSON is what the OpenAPI document says", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-response-schemas-'));
+  const config = parseConfig({ targets: ['face'], jobs: { storageDir: path.join(dir, 'jobs') } });
+  const storage = JobStorage.fromConfig(config);
+  // Images go through the real pipeline; video frames through a stand-in that finds the clip's box.
+  const nestor = createNodeNestor(config, DEFAULT_MODELS_DIR);
+  const pipeline: JobPipeline = {
+    ...magentaPipeline(config),
+    detect: (bytes, options) => nestor.detect(bytes, options),
+    anonymize: (bytes, options) => nestor.anonymize(bytes, options),
+  };
+  let app: FastifyInstance;
+  let url: string;
+  beforeAll(async () => {
+    const queue = createInProcessQueue({
+      config,
+      storage,
+      run: (spec, onProgress, signal) => runJob(pipeline, storage, spec, onProgress, signal),
+      closeRunner: async () => {},
+      log: recordingLog().log,
+    });
+    app = buildApp({ nestor: fakePipeline(), config, jobs: { queue, storage } });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await nestor.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Submits `files`, waits for the job to complete and checks its detections JSON; returns it. */
+  const detectionsOf = async (files: { name: string; bytes: Uint8Array }[]) => {
+    const { id } = (await (await submit(url, files)).json()) as { id: string };
+    const status = await waitFor(url, id, (s) => s.state !== 'queued' && s.state !== 'active');
+    expect(status).toMatchObject({ state: 'completed' });
+    const res = await app.inject({ method: 'GET', url: `/v1/jobs/${id}/result?part=detections` });
+    expect(res.statusCode).toBe(200);
+    expectDocumented(app, 'GET /v1/jobs/{id}/result', res);
+    return res.json<Record<string, unknown>>();
+  };
+
+  it('a batch of images: one done, one that failed', async () => {
+    const json = await detectionsOf([
+      { name: 'good.jpg', bytes: await noiseJpeg() },
+      { name: 'broken.png', bytes: PNG },
+    ]);
+    expect(json).toMatchObject({
+      results: [
+        { file: '00000.jpg', image: { format: 'jpeg' } },
+        { file: '00001.png', error: { code: 'E_DECODE' } },
+      ],
+    });
+  });
+
+  it.skipIf(!HAS_FFMPEG)('a video, with a tracked region', async () => {
+    const clip = path.join(dir, 'clip.mp4');
+    movingBoxClip(clip, { frames: 12 });
+    const json = await detectionsOf([{ name: 'clip.mp4', bytes: readFileSync(clip) }]);
+    expect(json).toMatchObject({ video: { frames: 12 }, tracks: [{ label: 'plate' }] });
+    expect(json.frames).toHaveLength(12);
   });
 });
 

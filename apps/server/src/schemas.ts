@@ -7,6 +7,7 @@ import {
   REDACTION_METHODS,
   REGION_SHAPES,
 } from '@nestor/core';
+import { VIDEO_CONTAINERS, type VideoTimestamps } from '@nestor/video';
 
 /** JSON schemas of the routes: they document the API (OpenAPI) and shape JSON responses. */
 
@@ -185,6 +186,122 @@ export const errorSchema = {
       },
     },
   },
+} as const;
+
+/** How a video's output frames are timed, each way with when it is used. */
+const VIDEO_TIMESTAMPS: Readonly<Record<VideoTimestamps, string>> = {
+  'constant-rate': 'at the declared rate',
+  exact: 'each frame at its input time (variable rate, through mkvmerge)',
+  'average-rate':
+    'evenly at frames / duration (variable rate without mkvmerge, or without stored timestamps)',
+};
+
+/** A video job's detections JSON (`anonymizeVideo`'s result, product.md §4). */
+const videoDetectionsSchema = {
+  type: 'object',
+  description: 'A video job: the video, the frames with regions and the objects tracked across them.',
+  required: ['video', 'frames', 'tracks', 'counts', 'stats', 'timings', 'models'],
+  properties: {
+    video: {
+      type: 'object',
+      required: [
+        'width',
+        'height',
+        'container',
+        'frameRate',
+        'variableFrameRate',
+        'timestamps',
+        'rotation',
+        'frames',
+        'durationMs',
+        'audioStreams',
+      ],
+      properties: {
+        width: { type: 'number', description: 'As displayed (rotation applied).' },
+        height: { type: 'number' },
+        container: { type: 'string', enum: [...VIDEO_CONTAINERS] },
+        frameRate: { type: 'string', description: 'A fraction, `30000/1001`.' },
+        variableFrameRate: { type: 'boolean' },
+        timestamps: {
+          type: 'string',
+          enum: Object.keys(VIDEO_TIMESTAMPS),
+          description: `How the output's frames are timed: ${Object.entries(VIDEO_TIMESTAMPS)
+            .map(([value, meaning]) => `\`${value}\` ${meaning}`)
+            .join('; ')}.`,
+        },
+        rotation: { type: 'number', description: 'Degrees, as stored in the file.' },
+        frames: { type: 'number', description: 'Frames read.' },
+        durationMs: { type: 'number' },
+        audioStreams: { type: 'number', description: 'Copied unchanged.' },
+      },
+    },
+    frames: { ...detectionResultProperties.frames, description: 'The frames with at least one region.' },
+    tracks: { ...detectionResultProperties.tracks, description: 'Each object followed across frames.' },
+    counts: { ...detectionResultProperties.counts, description: 'Tracks per class.' },
+    stats: {
+      type: 'object',
+      required: ['detectEvery', 'detectorRuns', 'trackedFrames', 'detectorMisses', 'flickerFrames'],
+      properties: {
+        detectEvery: { type: 'number', description: 'The detector ran on every Nth frame.' },
+        detectorRuns: { type: 'number' },
+        trackedFrames: {
+          type: 'number',
+          description: 'Frames covered only because the tracker carried a region.',
+        },
+        detectorMisses: { type: 'number', description: 'Detector runs inside tracks that missed them.' },
+        flickerFrames: {
+          type: 'number',
+          description: "Frames inside a track's span left without its region (0 by construction).",
+        },
+      },
+    },
+    timings: {
+      type: 'object',
+      required: ['totalMs', 'fps'],
+      properties: { totalMs: { type: 'number' }, fps: { type: 'number', description: 'Frames per second.' } },
+    },
+    models: detectionResultProperties.models,
+  },
+} as const;
+
+const jobFile = {
+  type: 'string',
+  description:
+    "The image's place in the upload (`00000.jpg`, `00001.png`, …): the name the client gave is not kept.",
+} as const;
+
+/** An images job's detections JSON: one entry per image, in upload order. */
+const imagesDetectionsSchema = {
+  type: 'object',
+  description: 'A batch of images: each image’s detections, or why it failed (the others still ran).',
+  required: ['results'],
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        oneOf: [
+          {
+            type: 'object',
+            description: 'An image done: its detections, as /v1/detect answers.',
+            required: ['file', ...STILL_REQUIRED],
+            properties: { file: jobFile, ...detectionResultProperties },
+          },
+          {
+            type: 'object',
+            description: 'An image that could not be processed.',
+            required: ['file', 'error'],
+            properties: { file: jobFile, error: errorSchema.properties.error },
+          },
+        ],
+      },
+    },
+  },
+} as const;
+
+/** GET /v1/jobs/{id}/result?part=detections: told apart by `results` (images) or `video`. */
+export const jobDetectionsSchema = {
+  description: 'The detections JSON of a job: `results` for a batch of images, `video` for a video.',
+  oneOf: [imagesDetectionsSchema, videoDetectionsSchema],
 } as const;
 
 const score = { type: 'number', minimum: 0, maximum: 1 } as const;

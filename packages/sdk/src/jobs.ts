@@ -54,7 +54,10 @@ export interface VideoDetections {
 export interface BatchDetections {
   readonly results: readonly ({ readonly file: string } & (
     | DetectionResult
-    | { readonly error: { readonly code: string; readonly message: string } }
+    | {
+        /** As a failed job's (`details` for a refused option). */
+        readonly error: { readonly code: string; readonly message: string; readonly details?: OptionFacts };
+      }
   ))[];
 }
 

@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import type {
   AnonymizeJsonResult,
   AppConfig,
+  BatchDetections,
   Detection,
   DetectionResult,
   FrameDetection,
   FrameDetections,
   JobStatus,
   ModelInfo,
+  VideoDetections,
 } from './index.ts';
 
 /** The server's committed OpenAPI document (apps/server/openapi.json). */
@@ -22,6 +24,7 @@ interface Schema {
   readonly required?: readonly string[];
   readonly items?: Schema;
   readonly enum?: readonly string[];
+  readonly oneOf?: readonly Schema[];
 }
 
 /** Each key of T, required or optional: the compiler refuses a table that misses or adds a key. */
@@ -66,24 +69,38 @@ const property = (schema: Schema, name: string): Schema => {
 
 const itemsOf = (schema: Schema, name: string): Schema => property(schema, name).items ?? {};
 
+/** The branch of the schema's `oneOf` that requires `key` (what tells the branches apart). */
+const branch = (schema: Schema, key: string): Schema => {
+  const found = schema.oneOf?.find((s) => s.required?.includes(key));
+  if (!found) throw new Error(`openapi.json: no oneOf branch requires ${key}`);
+  return found;
+};
+
 const detect = json('/v1/detect', 'post', '200');
 const jobStatus = json('/v1/jobs/{id}', 'get', '200');
+const jobDetections = json('/v1/jobs/{id}/result', 'get', '200');
+const videoDetections = branch(jobDetections, 'video');
+const batchDetections = branch(jobDetections, 'results');
+const batchItem = itemsOf(batchDetections, 'results');
+type BatchItem = BatchDetections['results'][number];
+
+const detectionResultPresence = {
+  image: 'required',
+  detections: 'required',
+  frames: 'optional',
+  tracks: 'optional',
+  counts: 'required',
+  timings: 'required',
+  engine: 'required',
+  models: 'required',
+} satisfies Presence<DetectionResult>;
 
 describe("the SDK's types match apps/server/openapi.json", () => {
   it.each([
     {
       what: 'DetectionResult',
       schema: detect,
-      sdk: {
-        image: 'required',
-        detections: 'required',
-        frames: 'optional',
-        tracks: 'optional',
-        counts: 'required',
-        timings: 'required',
-        engine: 'required',
-        models: 'required',
-      } satisfies Presence<DetectionResult>,
+      sdk: detectionResultPresence,
     },
     {
       what: 'DetectionResult.image (animated: frames, delaysMs, loop)',
@@ -277,6 +294,64 @@ describe("the SDK's types match apps/server/openapi.json", () => {
         NonNullable<JobStatus['output']>
       >,
     },
+    {
+      what: 'VideoDetections',
+      schema: videoDetections,
+      sdk: {
+        video: 'required',
+        frames: 'required',
+        tracks: 'required',
+        counts: 'required',
+        stats: 'required',
+        timings: 'required',
+        models: 'required',
+      } satisfies Presence<VideoDetections>,
+    },
+    {
+      what: 'VideoDetections.video',
+      schema: property(videoDetections, 'video'),
+      sdk: {
+        width: 'required',
+        height: 'required',
+        container: 'required',
+        frameRate: 'required',
+        variableFrameRate: 'required',
+        timestamps: 'required',
+        rotation: 'required',
+        frames: 'required',
+        durationMs: 'required',
+        audioStreams: 'required',
+      } satisfies Presence<VideoDetections['video']>,
+    },
+    {
+      what: 'VideoDetections.timings',
+      schema: property(videoDetections, 'timings'),
+      sdk: { totalMs: 'required', fps: 'required' } satisfies Presence<VideoDetections['timings']>,
+    },
+    {
+      what: 'BatchDetections',
+      schema: batchDetections,
+      sdk: { results: 'required' } satisfies Presence<BatchDetections>,
+    },
+    {
+      what: 'BatchDetections.results[] (an image done)',
+      schema: branch(batchItem, 'image'),
+      sdk: { file: 'required', ...detectionResultPresence } satisfies Presence<
+        Extract<BatchItem, { image: unknown }>
+      >,
+    },
+    {
+      what: 'BatchDetections.results[] (an image that failed)',
+      schema: branch(batchItem, 'error'),
+      sdk: { file: 'required', error: 'required' } satisfies Presence<Extract<BatchItem, { error: unknown }>>,
+    },
+    {
+      what: 'BatchDetections.results[].error',
+      schema: property(branch(batchItem, 'error'), 'error'),
+      sdk: { code: 'required', message: 'required', details: 'optional' } satisfies Presence<
+        Extract<BatchItem, { error: unknown }>['error']
+      >,
+    },
   ])('$what: the same keys, required alike', ({ schema, sdk }) => {
     expect(presence(schema)).toEqual(sdk);
   });
@@ -314,6 +389,16 @@ describe("the SDK's types match apps/server/openapi.json", () => {
         'tiff',
         'webp',
       ]),
+    },
+    {
+      what: 'VideoDetections.video.container',
+      schema: property(property(videoDetections, 'video'), 'container'),
+      sdk: every<VideoDetections['video']['container']>()(['mp4', 'mov', 'mkv', 'webm']),
+    },
+    {
+      what: 'VideoDetections.video.timestamps',
+      schema: property(property(videoDetections, 'video'), 'timestamps'),
+      sdk: every<VideoDetections['video']['timestamps']>()(['constant-rate', 'exact', 'average-rate']),
     },
   ])('$what: the same values', ({ schema, sdk }) => {
     expect([...(schema.enum ?? [])].sort()).toEqual(sdk);

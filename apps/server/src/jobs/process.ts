@@ -1,12 +1,28 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type DetectionResult, FILE_EXTENSIONS, type Nestor, NestorError, toNestorError } from '@nestor/core';
-import { anonymizeVideo, probeVideo, VIDEO_EXTENSIONS, VIDEO_MIME_TYPES } from '@nestor/video';
+import {
+  type DetectionResult,
+  FILE_EXTENSIONS,
+  type Nestor,
+  NestorError,
+  type NestorErrorJson,
+  toNestorError,
+} from '@nestor/core';
+import {
+  anonymizeVideo,
+  type FramePipeline,
+  probeVideo,
+  VIDEO_EXTENSIONS,
+  VIDEO_MIME_TYPES,
+} from '@nestor/video';
 import { zipSync } from 'fflate';
 import type { JobStorage } from './storage.ts';
 import type { JobOutput, JobProgress, JobSpec } from './types.ts';
 
 export const DETECTIONS_FILE = 'detections.json';
+
+/** What a job needs of a pipeline: images go through `detect` or `anonymize`, a video frame by frame. */
+export type JobPipeline = Pick<Nestor, 'detect' | 'anonymize'> & FramePipeline;
 
 /**
  * Runs one job to its output files: a video is anonymized to the same container (or only
@@ -14,7 +30,7 @@ export const DETECTIONS_FILE = 'detections.json';
  * beside the result. Used by the in-process queue and by BullMQ workers alike.
  */
 export async function runJob(
-  nestor: Nestor,
+  nestor: JobPipeline,
   storage: JobStorage,
   spec: JobSpec,
   onProgress: (progress: JobProgress) => void,
@@ -48,7 +64,7 @@ export async function runJob(
 
   const started = performance.now();
   const files: Record<string, Uint8Array> = {};
-  const results: ({ file: string } & (DetectionResult | { error: { code: string; message: string } }))[] = [];
+  const results: ({ file: string } & (DetectionResult | { error: NestorErrorJson }))[] = [];
   for (const [i, name] of spec.inputs.entries()) {
     signal?.throwIfAborted();
     const bytes = new Uint8Array(await readFile(path.join(inDir, name)));

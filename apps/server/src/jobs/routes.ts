@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_MULTIPART_FIELDS, multipartError, publicError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { fieldValue, JOB_OPTION_NAMES, optionsFromFields } from '../options.ts';
-import { errorSchema, jobOptionsProperties, jobOptionsQuerySchema } from '../schemas.ts';
+import { errorSchema, jobDetectionsSchema, jobOptionsProperties, jobOptionsQuerySchema } from '../schemas.ts';
 import { DETECTIONS_FILE } from './process.ts';
 import { HEAD_BYTES, sniffVideo } from './sniff.ts';
 import { JobStorage } from './storage.ts';
@@ -267,13 +267,13 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
         response: {
           200: {
             description:
-              'The file (a video in its own container, or a ZIP of the images) or the detections JSON',
+              'The file (a video in its own container, or a ZIP of the images) or, with ?part=detections, the detections JSON',
             content: Object.fromEntries(
               RESULT_MIME_TYPES.map((type) => [
                 type,
                 {
                   schema:
-                    type === 'application/json' ? { type: 'object' } : { type: 'string', format: 'binary' },
+                    type === 'application/json' ? jobDetectionsSchema : { type: 'string', format: 'binary' },
                 },
               ]),
             ),
