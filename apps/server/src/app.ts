@@ -39,7 +39,7 @@ import {
   optionsQuerySchema,
   statusSchema,
 } from './schemas.ts';
-import { onSettled } from './settled.ts';
+import { onClose, onSettled } from './settled.ts';
 import { memoryStatsStore, recordResult, type StatsStore, statsPlugin } from './stats.ts';
 import { webApp } from './web.ts';
 
@@ -121,7 +121,7 @@ export function buildApp({
     started.set(request, performance.now());
     metrics.inFlight.inc();
     // 'close' also comes when the client leaves before the answer, where onResponse never runs.
-    reply.raw.once('close', () => metrics.inFlight.dec());
+    onClose(reply, () => metrics.inFlight.dec());
   });
   // Requests whose client left mid-body are counted too, with the status of their abort.
   onSettled(app, (request, reply) => {
@@ -454,7 +454,7 @@ function countsHeader({ counts }: DetectionResult): string {
 /** A signal that aborts when the client closes the connection before its answer is written. */
 function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  reply.raw.once('close', () => {
+  onClose(reply, () => {
     if (!reply.raw.writableFinished) {
       controller.abort(
         new NestorError('E_BAD_REQUEST', 'The client closed the connection before the answer'),

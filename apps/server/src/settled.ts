@@ -1,4 +1,26 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** What waits for each response's 'close', behind one listener per response. */
+const closeWaiters = new WeakMap<ServerResponse, (() => void)[]>();
+
+/**
+ * Runs `callback` when the response closes (answer written, or client gone: check
+ * `writableFinished`). Every hook shares one 'close' listener per response, so Node's limit of
+ * ten listeners is left to fastify, Next.js and stream pipes.
+ */
+export function onClose(reply: FastifyReply, callback: () => void): void {
+  let waiters = closeWaiters.get(reply.raw);
+  if (!waiters) {
+    const list: (() => void)[] = [];
+    waiters = list;
+    closeWaiters.set(reply.raw, list);
+    reply.raw.once('close', () => {
+      for (const waiter of list) waiter();
+    });
+  }
+  waiters.push(callback);
+}
 
 /**
  * Calls `handler` once for every request, with its final status: after the answer is written
@@ -21,7 +43,7 @@ export function onSettled(
     handler(request, reply, clientLeft);
   };
   app.addHook('onRequest', async (request, reply) => {
-    reply.raw.once('close', () => {
+    onClose(reply, () => {
       if (reply.raw.writableFinished) return;
       // The client left: an answer on its way is final; otherwise the abort's status comes later.
       if (answered.has(request)) report(request, reply, true);
