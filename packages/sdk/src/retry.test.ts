@@ -1,4 +1,3 @@
-import { NestorError } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
 import {
   backoffMs,
@@ -117,6 +116,9 @@ describe('retryPolicy', () => {
       message: 'Expected a number of ms ≥ 0 for retry.maxTotalWaitMs but received Infinity of type number',
     },
   ])('refuses $options', ({ options, message }) => {
-    expect(() => retryPolicy(DEFAULT_RETRY, options)).toThrow(new NestorError('E_INVALID_OPTION', message));
+    const option = `retry.${Object.keys(options)[0]}`;
+    expect(() => retryPolicy(DEFAULT_RETRY, options)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', message, details: { option, reason: 'invalid' } }),
+    );
   });
 });
