@@ -45,7 +45,16 @@ export interface VideoDetections {
   readonly tracks: readonly TrackSummary[];
   /** Tracks per class. */
   readonly counts: Readonly<Record<Label, number>>;
-  readonly stats: Readonly<Record<string, number>>;
+  readonly stats: {
+    readonly detectEvery: number;
+    readonly detectorRuns: number;
+    /** Frames covered only because the tracker carried a region. */
+    readonly trackedFrames: number;
+    /** Detector runs inside tracks that missed them. */
+    readonly detectorMisses: number;
+    /** Frames inside a track's span left without its region (0 by construction). */
+    readonly flickerFrames: number;
+  };
   readonly timings: { readonly totalMs: number; readonly fps: number };
   readonly models: Readonly<Partial<Record<Label, string>>>;
 }

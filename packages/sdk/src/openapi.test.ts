@@ -324,6 +324,17 @@ describe("the SDK's types match apps/server/openapi.json", () => {
       } satisfies Presence<VideoDetections['video']>,
     },
     {
+      what: 'VideoDetections.stats',
+      schema: property(videoDetections, 'stats'),
+      sdk: {
+        detectEvery: 'required',
+        detectorRuns: 'required',
+        trackedFrames: 'required',
+        detectorMisses: 'required',
+        flickerFrames: 'required',
+      } satisfies Presence<VideoDetections['stats']>,
+    },
+    {
       what: 'VideoDetections.timings',
       schema: property(videoDetections, 'timings'),
       sdk: { totalMs: 'required', fps: 'required' } satisfies Presence<VideoDetections['timings']>,

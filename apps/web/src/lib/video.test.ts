@@ -80,7 +80,7 @@ describe('video page helpers', () => {
         { id: 2, label: 'plate', firstFrame: 3, lastFrame: 3, sightings: 1, misses: 0, maxScore: 0.8 },
       ],
       counts: { face: 1, plate: 1 },
-      stats: {},
+      stats: { detectEvery: 2, detectorRuns: 25, trackedFrames: 1, detectorMisses: 0, flickerFrames: 0 },
       timings: { totalMs: 4000, fps: 12.345 },
       models: {},
     } satisfies VideoDetections;
