@@ -12,7 +12,8 @@ export const account = defineMessages({
     signingIn: 'Signing in…',
     signOut: 'Sign out',
     wrongCredentials: 'Wrong username, password or code. If you just used this code, wait for the next one.',
-    lockedFor: 'Too many failed sign-ins: this account is locked. Try again in {minutes} minutes.',
+    lockedFor:
+      'Too many failed sign-ins: this account is locked. Try again in {minutes} minutes, or sign in from a browser you have used with this account before: it is not locked.',
     expiredRenewing: 'Your credentials have expired. New ones are being created for you…',
     noAccount: 'No account yet?',
     registerLink: 'Create one',
@@ -108,7 +109,8 @@ export const account = defineMessages({
     signOut: 'Se déconnecter',
     wrongCredentials:
       'Nom d’utilisateur, mot de passe ou code incorrect. Si vous venez d’utiliser ce code, attendez le suivant.',
-    lockedFor: 'Trop d’échecs de connexion : ce compte est bloqué. Réessayez dans {minutes} minutes.',
+    lockedFor:
+      'Trop d’échecs de connexion : ce compte est bloqué. Réessayez dans {minutes} minutes, ou connectez-vous depuis un navigateur déjà utilisé avec ce compte : il n’est pas bloqué.',
     expiredRenewing: 'Vos identifiants ont expiré. De nouveaux sont en cours de création…',
     noAccount: 'Pas encore de compte ?',
     registerLink: 'En créer un',
@@ -208,7 +210,7 @@ export const account = defineMessages({
     wrongCredentials:
       'Benutzername, Passwort oder Code ist falsch. Wenn Sie diesen Code gerade verwendet haben, warten Sie auf den nächsten.',
     lockedFor:
-      'Zu viele fehlgeschlagene Anmeldungen: Das Konto ist gesperrt. Versuchen Sie es in {minutes} Minuten erneut.',
+      'Zu viele fehlgeschlagene Anmeldungen: Das Konto ist gesperrt. Versuchen Sie es in {minutes} Minuten erneut oder melden Sie sich in einem Browser an, den Sie mit diesem Konto schon benutzt haben: Dort ist es nicht gesperrt.',
     expiredRenewing: 'Ihre Zugangsdaten sind abgelaufen. Neue werden für Sie erstellt…',
     noAccount: 'Noch kein Konto?',
     registerLink: 'Konto erstellen',
@@ -307,7 +309,8 @@ export const account = defineMessages({
     signOut: 'Esci',
     wrongCredentials:
       'Nome utente, password o codice errati. Se hai appena usato questo codice, attendi il successivo.',
-    lockedFor: 'Troppi accessi non riusciti: l’account è bloccato. Riprova tra {minutes} minuti.',
+    lockedFor:
+      'Troppi accessi non riusciti: l’account è bloccato. Riprova tra {minutes} minuti, oppure accedi da un browser già usato con questo account: lì non è bloccato.',
     expiredRenewing: 'Le tue credenziali sono scadute. Ne stiamo creando di nuove…',
     noAccount: 'Non hai ancora un account?',
     registerLink: 'Creane uno',
