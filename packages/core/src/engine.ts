@@ -2,6 +2,7 @@ import type { Label } from './config.ts';
 import type { AnchorLayer } from './decoders/blazeface.ts';
 import type { CtcCharsetName } from './decoders/ctc.ts';
 import type { RetinaFaceLevel } from './decoders/retinaface.ts';
+import { NestorError } from './errors.ts';
 import type { ImageFormat, InputFormat, RawImage } from './image.ts';
 import type { InputSpec } from './sampling.ts';
 
@@ -62,6 +63,30 @@ export interface DecodeLimits {
   readonly maxPixels: number;
   readonly minSide: number;
   readonly maxFrames: number;
+}
+
+/**
+ * Refuses an image of more pixels than `maxPixels` or a side under `minSide`, from its size alone
+ * (a header's, before any pixel is decoded).
+ * @throws NestorError `E_TOO_MANY_PIXELS`, `E_IMAGE_TOO_SMALL`
+ */
+export function checkImageSize(
+  width: number,
+  height: number,
+  limits: Pick<DecodeLimits, 'maxPixels' | 'minSide'>,
+): void {
+  if (width * height > limits.maxPixels) {
+    throw new NestorError(
+      'E_TOO_MANY_PIXELS',
+      `The image has ${width}x${height} pixels, more than the limit of ${limits.maxPixels}`,
+    );
+  }
+  if (Math.min(width, height) < limits.minSide) {
+    throw new NestorError(
+      'E_IMAGE_TOO_SMALL',
+      `The image is ${width}x${height}; both sides must be at least ${limits.minSide} pixels`,
+    );
+  }
 }
 
 /** Image decoding and encoding (sharp in Node, the browser's codecs on the web). */

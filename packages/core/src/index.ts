@@ -68,6 +68,7 @@ export type {
   PagedImage,
   Tensor,
 } from './engine.ts';
+export { checkImageSize } from './engine.ts';
 export {
   ERROR_CODES,
   type ErrorCode,
@@ -83,6 +84,14 @@ export {
 } from './errors.ts';
 /** Geometry and coordinate spaces. */
 export * from './geometry.ts';
+/** HEIF (HEIC) decoding with a libheif module the engine passes in. */
+export {
+  decodeHeif,
+  type HeifProperty,
+  heifProperties,
+  isDisplayP3,
+  type LibHeif,
+} from './heif.ts';
 /** Images: raw pixels, formats, sniffing. */
 export {
   countFrames,

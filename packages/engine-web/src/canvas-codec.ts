@@ -1,15 +1,19 @@
+/// <reference path="./libheif-bundle.d.ts" />
 import {
   type AnimatedImage,
+  checkImageSize,
   countFrames,
   type DecodedImage,
   type DecodeLimits,
+  decodeHeif,
   type EncodeOptions,
   type ImageCodec,
   type ImageFormat,
-  type InputFormat,
   imageSequenceUnsupported,
   invalidOption,
+  isDisplayP3,
   isImageSequence,
+  type LibHeif,
   MIME_TYPES,
   NestorError,
   type RawImage,
@@ -30,8 +34,22 @@ export interface CanvasCodecOptions {
 /** From this many pixels up the node codec decodes a quarter-size copy too (sharp-codec.ts). */
 const QUARTER_FROM = 4_000_000;
 
-/** Safari decodes HEIC itself; other browsers refuse it (`E_UNSUPPORTED_MEDIA`). */
-const inputMimeType = (format: InputFormat) => (format === 'heic' ? 'image/heic' : MIME_TYPES[format]);
+/** libheif compiled to WebAssembly (2 MB): fetched with the first HEIC, as the server reads it. */
+let libheif: Promise<LibHeif> | undefined;
+
+/**
+ * An HEIC photo as a bitmap: libheif decodes it upright (no browser but Safari can), and a
+ * Display P3 photo (an iPhone's) is tagged so, for the canvas to convert it to sRGB as the server's
+ * decode does.
+ */
+async function heicBitmap(bytes: Uint8Array, limits: DecodeLimits): Promise<ImageBitmap> {
+  libheif ??= import('libheif-js/libheif-wasm/libheif-bundle.mjs').then((m) => m.default() as LibHeif);
+  const image = await decodeHeif(await libheif, bytes, limits);
+  const pixels = new ImageData(toRgba(image), image.width, image.height, {
+    colorSpace: isDisplayP3(bytes) ? 'display-p3' : 'srgb',
+  });
+  return createImageBitmap(pixels, { premultiplyAlpha: 'none' });
+}
 
 /** The formats whose encoders every current browser has (convertToBlob falls back to PNG otherwise). */
 const BROWSER_ENCODABLE: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
@@ -79,24 +97,29 @@ export class CanvasCodec implements ImageCodec {
     if (!size) {
       throw new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated');
     }
-    checkLimits(size.width, size.height, limits);
+    checkImageSize(size.width, size.height, limits);
     let bitmap: ImageBitmap;
     try {
-      bitmap = await createImageBitmap(
-        new Blob([bytes as Uint8Array<ArrayBuffer>], { type: inputMimeType(format) }),
-        {
-          imageOrientation: 'from-image',
-          premultiplyAlpha: 'none',
-          colorSpaceConversion: 'default',
-        },
-      );
+      bitmap =
+        format === 'heic'
+          ? await heicBitmap(bytes, limits)
+          : await createImageBitmap(
+              new Blob([bytes as Uint8Array<ArrayBuffer>], { type: MIME_TYPES[format] }),
+              {
+                imageOrientation: 'from-image',
+                premultiplyAlpha: 'none',
+                colorSpaceConversion: 'default',
+              },
+            );
     } catch (error) {
-      throw format === 'tiff' || format === 'heic'
+      if (error instanceof NestorError) throw error;
+      throw format === 'tiff'
         ? new NestorError(
             'E_UNSUPPORTED_MEDIA',
-            `This browser cannot decode ${format.toUpperCase()} images; use the server instead`,
-            // details.heic: the web app says how to get a JPEG out of an iPhone.
-            { cause: error, ...(format === 'heic' ? { details: { heic: true } } : {}) },
+            'This browser cannot decode TIFF images; use the server instead',
+            {
+              cause: error,
+            },
           )
         : new NestorError('E_DECODE', 'The image could not be decoded: it is corrupt or truncated', {
             cause: error,
@@ -104,7 +127,7 @@ export class CanvasCodec implements ImageCodec {
     }
     try {
       // The header was read by us, the pixels by the browser: check again what was actually decoded.
-      checkLimits(bitmap.width, bitmap.height, limits);
+      checkImageSize(bitmap.width, bitmap.height, limits);
       const image = readPixels(bitmap, bitmap.width, bitmap.height);
       const quarter =
         (this.options.quarterCopy ?? true) && bitmap.width * bitmap.height >= QUARTER_FROM
@@ -157,21 +180,6 @@ export class CanvasCodec implements ImageCodec {
       );
     }
     return new Uint8Array(await blob.arrayBuffer());
-  }
-}
-
-function checkLimits(width: number, height: number, limits: { maxPixels: number; minSide: number }): void {
-  if (width * height > limits.maxPixels) {
-    throw new NestorError(
-      'E_TOO_MANY_PIXELS',
-      `The image has ${width}x${height} pixels, more than the limit of ${limits.maxPixels}`,
-    );
-  }
-  if (Math.min(width, height) < limits.minSide) {
-    throw new NestorError(
-      'E_IMAGE_TOO_SMALL',
-      `The image is ${width}x${height}; both sides must be at least ${limits.minSide} pixels`,
-    );
   }
 }
 

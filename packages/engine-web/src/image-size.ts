@@ -1,4 +1,4 @@
-import type { InputFormat } from '@nestor/core';
+import { heifProperties, type InputFormat } from '@nestor/core';
 
 /** Stored width and height (before EXIF orientation). */
 export interface ImageSize {
@@ -29,7 +29,7 @@ export function readImageSize(bytes: Uint8Array, format: InputFormat): ImageSize
       return tiffSize(view, fits, size);
     case 'avif':
     case 'heic':
-      return heifSize(bytes, view, fits);
+      return heifSize(bytes);
   }
 }
 
@@ -99,38 +99,19 @@ function tiffSize(view: DataView, fits: Fits, size: Size): ImageSize | undefined
 }
 
 /**
- * AVIF and HEIC (both HEIF): the `ispe` properties in meta/iprp/ipco. A file may hold several (a grid and its
+ * AVIF and HEIC (both HEIF): the `ispe` properties. A file may hold several (a grid and its
  * tiles, a thumbnail): the largest counts, which errs towards refusing.
  */
-function heifSize(bytes: Uint8Array, view: DataView, fits: Fits): ImageSize | undefined {
+function heifSize(bytes: Uint8Array): ImageSize | undefined {
   let best: ImageSize | undefined;
-  const walk = (start: number, end: number, path: readonly string[]) => {
-    let i = start;
-    while (i + 8 <= end && fits(i, 8)) {
-      let length = view.getUint32(i);
-      let header = 8;
-      const type = String.fromCharCode(bytes[i + 4]!, bytes[i + 5]!, bytes[i + 6]!, bytes[i + 7]!);
-      if (length === 1) {
-        if (!fits(i + 8, 8)) return;
-        length = Number(view.getBigUint64(i + 8));
-        header = 16;
-      } else if (length === 0) {
-        length = end - i;
-      }
-      if (length < header) return;
-      const next = Math.min(end, i + length);
-      if (type === 'meta' && path.length === 0) walk(i + header + 4, next, ['meta']);
-      else if (type === 'iprp' && path.length === 1) walk(i + header, next, [...path, 'iprp']);
-      else if (type === 'ipco' && path.length === 2) walk(i + header, next, [...path, 'ipco']);
-      else if (type === 'ispe' && path.length === 3 && fits(i + header + 4, 8)) {
-        const width = view.getUint32(i + header + 4);
-        const height = view.getUint32(i + header + 8);
-        if (width > 0 && height > 0 && (!best || width * height > best.width * best.height))
-          best = { width, height };
-      }
-      i = next;
-    }
-  };
-  walk(0, bytes.length, []);
+  for (const { type, payload } of heifProperties(bytes)) {
+    if (type !== 'ispe' || payload.length < 12) continue;
+    // A full box: version and flags, then width and height.
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const width = view.getUint32(4);
+    const height = view.getUint32(8);
+    if (width > 0 && height > 0 && (!best || width * height > best.width * best.height))
+      best = { width, height };
+  }
   return best;
 }

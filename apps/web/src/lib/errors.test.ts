@@ -180,17 +180,4 @@ describe('error messages', () => {
       'The detection models could not be loaded.',
     );
   });
-
-  it.each(LOCALES)(
-    'an HEIC photo this browser cannot read points to the server in %s, without the code',
-    (locale) => {
-      const error = new NestorError('E_UNSUPPORTED_MEDIA', 'x', { details: { heic: true } });
-      const sentence = errorMessage(error, locale);
-      expect(sentence).toContain('HEIC');
-      expect(sentence).toContain(MESSAGES.studio[locale].engineServer);
-      expect(sentence).toContain('JPEG');
-      expect(sentence).not.toContain('E_');
-      expect(sentence).not.toBe(errorMessage(new NestorError('E_UNSUPPORTED_MEDIA'), locale));
-    },
-  );
 });

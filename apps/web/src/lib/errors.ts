@@ -30,9 +30,6 @@ export function errorMessage(error: unknown, locale: Locale, limits?: { maxBytes
   const missing = error instanceof NestorError ? error.details?.missing : undefined;
   if (Array.isArray(missing))
     return format(messages.deviceUnsupported!, locale, { missing: missing.join(', ') });
-  if (code === 'E_UNSUPPORTED_MEDIA' && error instanceof NestorError && error.details?.heic === true) {
-    return messages.heic!;
-  }
   // A refused option the server names: which one, in the page's language, without its English text.
   const facts =
     code === 'E_INVALID_OPTION' && error instanceof NestorError ? optionFacts(error.details) : undefined;

@@ -43,7 +43,6 @@ export const errors = defineMessages({
       'This image is animated ({frames} frames). “On this device” reads only its first frame, so anonymize it on the server.',
     animatedFormat:
       'This image is animated ({frames} frames): choose Same as input, GIF or WebP as the output format.',
-    heic: 'This browser cannot read HEIC photos (the iPhone’s “High Efficiency” format) on this device. Under “Where it runs”, choose Server, which reads them, or export the photo as JPEG.',
     deviceUnsupported:
       'This browser cannot run “On this device”: it lacks {missing} (Web Crypto needs a page served over HTTPS). Use the server, or a current browser.',
     bytesUnits: 'B kB MB GB',
@@ -92,7 +91,6 @@ export const errors = defineMessages({
       'Cette image est animée ({frames} images). « Sur cet appareil » n’en lit que la première : anonymisez-la sur le serveur.',
     animatedFormat:
       'Cette image est animée ({frames} images) : choisissez « Identique à l’entrée », GIF ou WebP comme format de sortie.',
-    heic: 'Ce navigateur ne sait pas lire les photos HEIC (le format « Haute efficacité » de l’iPhone) sur cet appareil. Sous « Où le traitement a lieu », choisissez Serveur, qui les lit, ou exportez la photo en JPEG.',
     deviceUnsupported:
       'Ce navigateur ne peut pas utiliser « Sur cet appareil » : il lui manque {missing} (Web Crypto exige une page servie en HTTPS). Utilisez le serveur, ou un navigateur récent.',
     bytesUnits: 'o ko Mo Go',
@@ -141,7 +139,6 @@ export const errors = defineMessages({
       'Dieses Bild ist animiert ({frames} Einzelbilder). „Auf diesem Gerät“ liest nur das erste, anonymisieren Sie es daher auf dem Server.',
     animatedFormat:
       'Dieses Bild ist animiert ({frames} Einzelbilder): Wählen Sie „Wie die Eingabe“, GIF oder WebP als Ausgabeformat.',
-    heic: 'Dieser Browser kann HEIC-Fotos (das Format „High Efficiency“ des iPhones) auf diesem Gerät nicht lesen. Wählen Sie unter „Ausführungsort“ Server, der sie liest, oder exportieren Sie das Foto als JPEG.',
     deviceUnsupported:
       'Dieser Browser kann „Auf diesem Gerät“ nicht ausführen: Ihm fehlt {missing} (Web Crypto setzt eine über HTTPS geladene Seite voraus). Verwenden Sie den Server oder einen aktuellen Browser.',
     bytesUnits: 'B kB MB GB',
@@ -189,7 +186,6 @@ export const errors = defineMessages({
       'Questa immagine è animata ({frames} fotogrammi). «Su questo dispositivo» ne legge solo il primo: anonimizzala sul server.',
     animatedFormat:
       'Questa immagine è animata ({frames} fotogrammi): scegli «Come l’originale», GIF o WebP come formato di uscita.',
-    heic: 'Questo browser non sa leggere le foto HEIC (il formato “Alta efficienza” dell’iPhone) su questo dispositivo. In «Dove viene eseguito» scegli Server, che le legge, oppure esporta la foto in JPEG.',
     deviceUnsupported:
       'Questo browser non può usare “Su questo dispositivo”: gli manca {missing} (Web Crypto richiede una pagina servita in HTTPS). Usa il server o un browser recente.',
     bytesUnits: 'B kB MB GB',
