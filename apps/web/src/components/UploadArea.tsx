@@ -3,7 +3,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useT } from '../lib/i18n.tsx';
 
-// File pickers show only these: HEIC is read by the server (and by Safari on device).
+// File pickers show only these; HEIC is read on both engines (libheif in WebAssembly).
 const ACCEPT =
   'image/jpeg,image/png,image/webp,image/avif,image/heic,image/heif,.heic,.heif,image/tiff,image/gif';
 
