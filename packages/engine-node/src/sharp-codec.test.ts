@@ -574,15 +574,10 @@ describe('animated AVIF', () => {
 describe('HEIC', () => {
   const fixture = (name: string) =>
     new Uint8Array(readFileSync(new URL(`../fixtures/${name}.heic`, import.meta.url)));
-  /** The fixtures' six 32x32 colour blocks (fixtures/make-heic.mjs), row by row. */
-  const BLOCKS = [
-    [200, 40, 40],
-    [40, 180, 60],
-    [50, 70, 210],
-    [230, 220, 60],
-    [30, 30, 30],
-    [240, 240, 240],
-  ];
+  /** The fixtures' six 32x32 colour blocks, row by row, as fixtures/make-heic.mjs drew them. */
+  const BLOCKS = JSON.parse(
+    readFileSync(new URL('../fixtures/blocks.json', import.meta.url), 'utf8'),
+  ) as number[][];
   const at = (image: DecodedImage['image'], x: number, y: number) =>
     Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
   const near = (got: number[], want: number[]) => got.every((v, i) => Math.abs(v - want[i]!) <= 6);
