@@ -1,6 +1,7 @@
 import { crc32, deflateSync } from 'node:zlib';
 import {
   type AnimatedImage,
+  checkImageSize,
   type DecodedImage,
   type DecodeLimits,
   type EncodeOptions,
@@ -48,13 +49,7 @@ async function decode(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedI
     return decodeAnimation(bytes, format, meta, limits);
   }
   if (format === 'tiff' && (meta.pages ?? 1) > 1) return decodePages(bytes, meta.pages ?? 1, limits);
-  if (w * h > limits.maxPixels) {
-    throw new NestorError(
-      'E_TOO_MANY_PIXELS',
-      `The image has ${w}x${h} pixels, more than the limit of ${limits.maxPixels}`,
-    );
-  }
-  checkSides(w, h, limits.minSide);
+  checkImageSize(w, h, limits);
   const channels = meta.hasAlpha ? 4 : 3;
   const toRaw = (p: Sharp) => rawSrgb(p, channels);
   const [uprightW, uprightH] = (meta.orientation ?? 1) >= 5 ? [h, w] : [w, h];
@@ -127,13 +122,9 @@ async function withInputProfile(image: RawImage, icc: Buffer): Promise<Sharp> {
   });
 }
 
+/** A frame's or page's sides; their pixels together are checked by `checkAllPixels`. */
 function checkSides(w: number, h: number, minSide: number): void {
-  if (Math.min(w, h) < minSide) {
-    throw new NestorError(
-      'E_IMAGE_TOO_SMALL',
-      `The image is ${w}x${h}; both sides must be at least ${minSide} pixels`,
-    );
-  }
+  checkImageSize(w, h, { maxPixels: Number.POSITIVE_INFINITY, minSide });
 }
 
 /** sharp's raw output as a RawImage, sharing its memory. */
