@@ -69,6 +69,8 @@ export type {
   Tensor,
 } from './engine.ts';
 export { checkImageSize } from './engine.ts';
+/** Calls that stop between two steps when their signal aborts (server requests, the web worker). */
+export { CallSteps, guardSteps, type PipelineParts } from './steps.ts';
 export {
   ERROR_CODES,
   type ErrorCode,

@@ -1,14 +1,8 @@
 import os from 'node:os';
-import { type Config, type Engine, type ImageCodec, Nestor } from '@nestor/core';
+import { type Config, Nestor, type PipelineParts } from '@nestor/core';
 import { MODELS } from '@nestor/models';
 import { createNodeEngine } from './onnx-engine.ts';
 import { createSharpCodec } from './sharp-codec.ts';
-
-/** The engine and codec a pipeline runs on. */
-export interface PipelineParts {
-  readonly engine: Engine;
-  readonly codec: ImageCodec;
-}
 
 /**
  * The pipeline wired to onnxruntime-node and sharp, models read from `modelsDir`. `adapt` may wrap
