@@ -18,8 +18,14 @@ export {
 export {
   blobBytes,
   createWebNestor,
+  startWebEngine,
+  type WebEngineStart,
   WebNestor,
   type WebNestorOptions,
   webNestorConfig,
   webNestorDeps,
 } from './web-nestor.ts';
+/** The pipeline in a Web Worker: the worker's side and the page's. */
+export { type WorkerCallOptions, type WorkerEndpoint, WorkerNestor } from './worker-client.ts';
+export { serveWebNestor, type WorkerHostParts, type WorkerHostScope } from './worker-host.ts';
+export type { WorkerEngineInfo, WorkerStartOptions } from './worker-protocol.ts';

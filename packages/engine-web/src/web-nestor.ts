@@ -3,6 +3,7 @@ import {
   type Config,
   type ConfigInput,
   type DetectionResult,
+  type Engine,
   LABELS,
   modelsOfClass,
   Nestor,
@@ -69,17 +70,29 @@ export class WebNestor extends Nestor {
  * Images never leave the page.
  */
 export async function createWebNestor(options: WebNestorOptions): Promise<WebNestor> {
+  const { engine, config } = await startWebEngine(options);
+  return new WebNestor(webNestorDeps(engine, config, options.codec));
+}
+
+/** What `createWebNestor` runs on: onnxruntime-web loaded, the config checked for this browser. */
+export interface WebEngineStart {
+  readonly engine: Engine;
+  readonly config: Config;
+  /** WebAssembly threads onnxruntime-web computes on (1 unless cross-origin isolated). */
+  readonly threads: number;
+}
+
+/** Loads onnxruntime-web for a web pipeline (the worker host builds one pipeline per call on it). */
+export async function startWebEngine(options: WebNestorOptions): Promise<WebEngineStart> {
   const config = webNestorConfig(options.config);
   const base = directoryUrl(options.assetsBaseUrl);
   const backend = await chooseBackend(options.preferWebGpu ?? false);
   const ort = await loadOrt({ ortBaseUrl: new URL('ort/', base), backend, threads: config.engine.threads });
-  return new WebNestor(
-    webNestorDeps(
-      new OnnxWebEngine({ ort, backend, modelsBaseUrl: new URL('models/', base) }),
-      config,
-      options.codec,
-    ),
-  );
+  return {
+    engine: new OnnxWebEngine({ ort, backend, modelsBaseUrl: new URL('models/', base) }),
+    config,
+    threads: ort.env.wasm.numThreads ?? 1,
+  };
 }
 
 /**
