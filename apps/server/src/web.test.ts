@@ -90,7 +90,7 @@ describe('the web app on the API port', () => {
     expect(json.json()).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
   });
 
-  it('adds the trailing slash of a page folder and caches hashed assets for good', async () => {
+  it('adds the trailing slash of a page folder and caches hashed assets for good, each cross-origin isolated (a worker chunk must be)', async () => {
     const app = await serve();
     const bare = await app.inject({ url: '/it?x=1' });
     expect(bare.statusCode).toBe(301);
@@ -98,6 +98,8 @@ describe('the web app on the API port', () => {
     const asset = await app.inject({ url: '/_next/static/chunks/app-1a2b.js' });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toContain('immutable');
+    expect(asset.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    expect(asset.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it.each([

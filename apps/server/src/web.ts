@@ -137,7 +137,11 @@ export async function webApp(app: FastifyInstance, { config, root = DEFAULT_WEB_
 
   const send = (reply: FastifyReply, file: string) =>
     HASHED.test(`/${file}`)
-      ? reply.sendFile(file, { maxAge: '365d', immutable: true })
+      ? reply
+          .header('x-content-type-options', 'nosniff')
+          // The on-device engine's worker is a chunk: it starts from an isolated page only when isolated itself.
+          .header('cross-origin-embedder-policy', 'require-corp')
+          .sendFile(file, { maxAge: '365d', immutable: true })
       : withPageHeaders(reply).sendFile(file, { cacheControl: false });
 
   app.get('/*', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {

@@ -8,6 +8,8 @@ import type {
   WorkerStartOptions,
 } from './worker-protocol.ts';
 
+export type { WorkerEngineInfo, WorkerStartOptions } from './worker-protocol.ts';
+
 /** What the page needs of a dedicated Worker (a `Worker`, or a port in tests). */
 export interface WorkerEndpoint {
   postMessage(message: ToWorker, transfer: Transferable[]): void;

@@ -114,7 +114,14 @@ export function serveWebNestor(
       started.then(
         (engine) =>
           scope.postMessage(
-            { type: 'started', info: { engine: engine.engine.name, threads: engine.threads } },
+            {
+              type: 'started',
+              info: {
+                engine: engine.engine.name,
+                threads: engine.threads,
+                crossOriginIsolated: globalThis.crossOriginIsolated === true,
+              },
+            },
             [],
           ),
         (error: unknown) => scope.postMessage({ type: 'start-failed', error: crossing(error) }, []),

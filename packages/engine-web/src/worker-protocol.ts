@@ -16,6 +16,8 @@ export interface WorkerEngineInfo {
   readonly engine: string;
   /** WebAssembly threads onnxruntime-web computes on. */
   readonly threads: number;
+  /** Whether the worker is cross-origin isolated: without it onnxruntime-web has one thread only. */
+  readonly crossOriginIsolated: boolean;
 }
 
 export type WorkerMethod = 'detect' | 'anonymize' | 'warmUp';

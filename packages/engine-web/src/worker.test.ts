@@ -144,7 +144,7 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
       });
       const { endpoint } = workerPair(startParts(engine));
       const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
-      expect(nestor.info).toEqual({ engine: 'onnxruntime-web/wasm', threads: 1 });
+      expect(nestor.info).toEqual({ engine: 'onnxruntime-web/wasm', threads: 1, crossOriginIsolated: false });
 
       const [want, fromBytes, fromBlob] = [
         await direct.detect(bytes),

@@ -2,13 +2,7 @@
 
 import { IMAGE_FORMATS, LABELS, type Label, PRESETS, type Preset } from '@nestor/core';
 import { useId } from 'react';
-import {
-  DEVICE_FORMATS,
-  deviceSingleThreaded,
-  type EngineKind,
-  type StudioOptions,
-  type Task,
-} from '../lib/engines.ts';
+import { DEVICE_FORMATS, type EngineKind, type StudioOptions, type Task } from '../lib/engines.ts';
 import { useT } from '../lib/i18n.tsx';
 import { fieldClass as field, MethodSelect, Radios, Range, TargetsField } from './option-fields.tsx';
 
@@ -22,9 +16,19 @@ interface Props {
   readonly onReset: () => void;
   /** How the on-device engine is doing (loading, ready, failed). */
   readonly deviceNote?: string | undefined;
+  /** On-device inference runs on one WebAssembly thread (slow; WebGPU is not). */
+  readonly singleThreaded?: boolean;
 }
 
-export function OptionsPanel({ options, engine, onChange, onEngine, onReset, deviceNote }: Props) {
+export function OptionsPanel({
+  options,
+  engine,
+  onChange,
+  onEngine,
+  onReset,
+  deviceNote,
+  singleThreaded = false,
+}: Props) {
   const t = useT('studio');
   const id = useId();
   const set = <K extends keyof StudioOptions>(key: K, value: StudioOptions[K]) =>
@@ -65,7 +69,7 @@ export function OptionsPanel({ options, engine, onChange, onEngine, onReset, dev
           {deviceNote}
         </p>
       ) : null}
-      {engine === 'device' && deviceSingleThreaded() ? (
+      {engine === 'device' && singleThreaded ? (
         <p className="mt-1 text-sm text-amber-900" data-testid="device-single-thread">
           {t('deviceSingleThread')}
         </p>

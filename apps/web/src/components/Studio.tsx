@@ -1,6 +1,7 @@
 'use client';
 
 import { compareDetections, LABELS } from '@nestor/core';
+import type { WorkerEngineInfo } from '@nestor/engine-web/worker-client';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { redirectIfUnauthenticated } from '../lib/api.ts';
 import { useAppConfig } from '../lib/app-config.tsx';
@@ -8,6 +9,7 @@ import { anonymizedName, detectionsName, saveBlob, zipBlob } from '../lib/downlo
 import {
   DEVICE_FORMATS,
   devicePipeline,
+  deviceSingleThreaded,
   type EngineKind,
   type RunOutput,
   requestOptions,
@@ -85,10 +87,14 @@ export function Studio() {
   const [stale, setStale] = useState(false);
   const [zipping, setZipping] = useState(false);
   const [device, setDevice] = useState<
-    { state: 'idle' | 'loading' | 'ready' } | { state: 'error'; error: unknown }
+    | { state: 'idle' | 'loading' }
+    | { state: 'ready'; info: WorkerEngineInfo }
+    | { state: 'error'; error: unknown }
   >({
     state: 'idle',
   });
+  /** The runs in flight (`id`, and `id:compare`), so that removing a photo stops its work. */
+  const inFlight = useRef(new Map<string, AbortController>());
   const touched = useRef(false);
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const titleId = useId();
@@ -111,9 +117,26 @@ export function Studio() {
   useEffect(
     () => () => {
       for (const item of itemsNow.current) revokeUrls(item);
+      for (const controller of inFlight.current.values()) controller.abort();
     },
     [],
   );
+
+  /** A signal for one run of a photo; the run's end forgets it. */
+  const startRun = useCallback((key: string) => {
+    const controller = new AbortController();
+    inFlight.current.set(key, controller);
+    return {
+      signal: controller.signal,
+      end: () => {
+        if (inFlight.current.get(key) === controller) inFlight.current.delete(key);
+      },
+    };
+  }, []);
+  /** Stops the work still running for a photo: its upload or on-device run, and its comparison. */
+  const stopRuns = useCallback((id: string) => {
+    for (const key of [id, `${id}:compare`]) inFlight.current.get(key)?.abort();
+  }, []);
 
   const patch = useCallback((id: string, change: (item: Item) => Item) => {
     setItems((list) => list.map((item) => (item.id === id ? change(item) : item)));
@@ -148,6 +171,7 @@ export function Studio() {
     const runEngine = engine;
     patch(item.id, (i) => ({ ...i, status: 'processing', error: undefined }));
     setAnnouncement(t('processingName', { name: item.file.name }));
+    const running = startRun(item.id);
     void (async () => {
       try {
         const size = item.done?.result.image;
@@ -156,7 +180,13 @@ export function Studio() {
             ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
             : undefined;
         preflight(item.file, appConfig.limits);
-        const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed));
+        const output = await run(
+          runEngine,
+          item.file,
+          opts.task,
+          requestOptions(opts, reviewed),
+          running.signal,
+        );
         // Removed (or cleared) while it ran: its result has no place to show, and no URL to leak.
         if (!itemsNow.current.some((i) => i.id === item.id)) return;
         const outputUrl = output.image ? URL.createObjectURL(output.image.blob) : undefined;
@@ -166,9 +196,13 @@ export function Studio() {
         });
         setAnnouncement(t('doneName', { name: item.file.name, summary: summary(output) }));
       } catch (error) {
+        // Removed while it ran: its work was stopped on purpose, with nobody left to tell.
+        if (!itemsNow.current.some((i) => i.id === item.id)) return;
         if (redirectIfUnauthenticated(error, locale)) return;
         patch(item.id, (i) => ({ ...i, status: 'error', error }));
         setAnnouncement(`${item.file.name}: ${errorMessage(error, locale, appConfig.limits)}`);
+      } finally {
+        running.end();
       }
     })();
   }, [working, next, patch, t, locale]);
@@ -190,9 +224,12 @@ export function Studio() {
       // Fetch the runtime and the models now (GETs only), so the first photo does not wait for them.
       setDevice({ state: 'loading' });
       devicePipeline()
-        .then((nestor) => nestor.warmUp())
+        .then(async (nestor) => {
+          await nestor.warmUp();
+          return nestor.info;
+        })
         .then(
-          () => setDevice({ state: 'ready' }),
+          (info) => setDevice({ state: 'ready', info }),
           (error: unknown) => setDevice({ state: 'error', error }),
         );
     }
@@ -202,6 +239,7 @@ export function Studio() {
     setItems((list) => list.map((i) => (i.status === 'processing' ? i : { ...i, status: 'waiting' })));
   };
   const removeItem = (id: string) => {
+    stopRuns(id);
     setItems((list) => {
       const item = list.find((i) => i.id === id);
       if (item) revokeUrls(item);
@@ -212,7 +250,10 @@ export function Studio() {
     setReviewing(false);
   };
   const clearAll = () => {
-    for (const item of items) revokeUrls(item);
+    for (const item of items) {
+      stopRuns(item.id);
+      revokeUrls(item);
+    }
     setItems([]);
     setSelectedId(undefined);
     setReviewing(false);
@@ -231,17 +272,21 @@ export function Studio() {
   const compare = async (item: Item) => {
     patch(item.id, (i) => ({ ...i, compare: { state: 'running' } }));
     setAnnouncement(t('compareRunning'));
+    const running = startRun(`${item.id}:compare`);
     try {
       const opts = requestOptions({ ...options, task: 'detect' });
       preflight(item.file, appConfig.limits);
-      const server = await runOnServer(item.file, 'detect', opts);
-      const device = await runOnDevice(item.file, 'detect', opts);
+      const server = await runOnServer(item.file, 'detect', opts, running.signal);
+      const device = await runOnDevice(item.file, 'detect', opts, running.signal);
       const comparison = compareDetections(server.result, device.result, { tolerancePx: 2 });
       patch(item.id, (i) => ({ ...i, compare: { state: 'done', outcome: { server, device, comparison } } }));
       setAnnouncement(comparison.agree ? t('compareAgree') : t('compareDisagree'));
     } catch (error) {
+      if (!itemsNow.current.some((i) => i.id === item.id)) return;
       if (redirectIfUnauthenticated(error, locale)) return;
       patch(item.id, (i) => ({ ...i, compare: { state: 'error', error } }));
+    } finally {
+      running.end();
     }
   };
 
@@ -387,6 +432,11 @@ export function Studio() {
           engine={engine}
           onChange={changeOptions}
           onEngine={changeEngine}
+          singleThreaded={
+            device.state === 'ready'
+              ? device.info.engine.endsWith('/wasm') && !device.info.crossOriginIsolated
+              : deviceSingleThreaded()
+          }
           deviceNote={
             engine !== 'device'
               ? undefined

@@ -257,7 +257,7 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await context.close();
   });
 
-  it('object URLs die with their photo, also one removed while the server works on it', async () => {
+  it('object URLs die with their photo, also one removed while the server works on it, whose upload is stopped', async () => {
     const { context, page } = await newPage(harness.browser);
     await page.addInitScript(() => {
       const live = new Set<string>();
@@ -280,8 +280,9 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     const sent = page.waitForRequest((r) => r.url().endsWith('/v1/anonymize'));
     await page.getByTestId('file-input').setInputFiles(await photo('face-0003.jpg'));
     const request = await sent;
+    const stopped = page.waitForEvent('requestfailed', (r) => r === request);
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
-    await request.response();
+    expect((await stopped).failure()?.errorText).toBe('net::ERR_ABORTED');
     // A second photo's whole run ends after the first one's answer is handled.
     await upload(page, await photo('face-0006.jpg'));
     expect(await liveUrls()).toBe(2);
@@ -330,6 +331,34 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
       requests.filter((r) => !/^\/(models|ort|_next|en)\//.test(r.path) && r.path !== '/v1/app-config'),
     ).toEqual([]);
     expect(requests.some((r) => r.path.startsWith('/models/'))).toBe(true);
+    // The engine runs in a worker: the page itself fetched neither onnxruntime nor a model.
+    const fetched = (): string[] =>
+      performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
+    expect((await page.evaluate(fetched)).filter((path) => /^\/(models|ort)\//.test(path))).toEqual([]);
+    const workers = page.workers();
+    expect(workers).toHaveLength(1);
+    const inWorker = await workers[0]!.evaluate(fetched);
+    expect(inWorker.some((path) => path.startsWith('/models/'))).toBe(true);
+    expect(inWorker.some((path) => path.startsWith('/ort/'))).toBe(true);
+    expect(await workers[0]!.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    await context.close();
+  });
+
+  it('on this device: a photo removed while it runs is stopped without an error, and the next one runs', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.getByText('On this device', { exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('device-status').textContent(), { timeout: 60_000 })
+      .toBe('The models are loaded in this browser.');
+    await page.getByTestId('file-input').setInputFiles(await photo('face-0438.jpg'));
+    await expect.poll(() => page.getByTestId('announcer').textContent()).toContain('face-0438.jpg');
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await upload(page, await photo('face-0003.jpg'));
+    expect(await page.getByTestId('error').count()).toBe(0);
+    expect(await count(page, 'face')).toBeGreaterThan(0);
+    expect(await page.getByTestId('announcer').textContent()).not.toContain('face-0438');
     await context.close();
   });
 

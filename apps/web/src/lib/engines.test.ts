@@ -1,5 +1,4 @@
-import { detectionConfig, NestorError, parseConfig, resolveSettings } from '@nestor/core';
-import { WebNestor } from '@nestor/engine-web';
+import { detectionConfig, NestorError, parseConfig } from '@nestor/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   checkAnimatedFormat,
@@ -10,20 +9,6 @@ import {
   requestOptions,
   type StudioOptions,
 } from './engines.ts';
-
-// onnxruntime-web does not load in Node: the on-device pipeline gets an engine that must not run.
-vi.mock('@nestor/engine-web', async (original) => {
-  const real = await original<typeof import('@nestor/engine-web')>();
-  const unreachable = {
-    name: 'unreachable',
-    loadModel: () => Promise.reject(new Error('not in these tests')),
-  };
-  return {
-    ...real,
-    createWebNestor: async (options: { config?: unknown }) =>
-      new real.WebNestor(real.webNestorDeps(unreachable, real.webNestorConfig(options.config ?? {}))),
-  };
-});
 
 describe('request options', () => {
   const form: StudioOptions = {
@@ -100,12 +85,43 @@ describe('animated input and the output format', () => {
   });
 });
 
+/**
+ * A stand-in for the device worker (Node has no Web Workers): it records how it was made and what
+ * it was sent, and answers the start as the worker does, or with the worker's own error.
+ */
+function fakeWorkers(answer: 'started' | 'start-failed') {
+  const made: { url: string; options: WorkerOptions | undefined; sent: unknown[] }[] = [];
+  class FakeWorker extends EventTarget {
+    private readonly record: (typeof made)[number];
+    constructor(url: URL, options?: WorkerOptions) {
+      super();
+      this.record = { url: String(url), options, sent: [] };
+      made.push(this.record);
+    }
+    postMessage(message: { type: string }) {
+      this.record.sent.push(message);
+      const data =
+        answer === 'started'
+          ? {
+              type: 'started',
+              info: { engine: 'onnxruntime-web/wasm', threads: 1, crossOriginIsolated: true },
+            }
+          : { type: 'start-failed', error: { code: 'E_MODEL_LOAD', message: 'no models here' } };
+      if (message.type === 'start')
+        queueMicrotask(() => this.dispatchEvent(new MessageEvent('message', { data })));
+    }
+    terminate() {}
+  }
+  vi.stubGlobal('Worker', FakeWorker);
+  return made;
+}
+
 describe('the on-device pipeline', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
   });
 
-  it("runs with the server's detection settings from GET /v1/app-config, not the built-in defaults", async () => {
+  it("starts a module worker with the server's detection settings from GET /v1/app-config, not the built-in defaults", async () => {
     const server = parseConfig({ classes: { face: { minScore: 0.92 }, plate: { iouThreshold: 0.45 } } });
     const asked: string[] = [];
     vi.stubGlobal('window', { location: { origin: 'http://nestor.test' } });
@@ -113,12 +129,26 @@ describe('the on-device pipeline', () => {
       asked.push(url);
       return Response.json({ detection: detectionConfig(server) });
     });
+    const made = fakeWorkers('started');
     const nestor = await devicePipeline();
     expect(asked).toEqual(['http://nestor.test/v1/app-config']);
-    expect(nestor).toBeInstanceOf(WebNestor);
-    const settings = resolveSettings((nestor as WebNestor).config, { preset: 'balanced' });
-    expect(settings.classes.face.minScore).toBe(0.92);
-    expect(settings.classes.plate.iouThreshold).toBe(0.45);
+    expect(nestor.info).toEqual({ engine: 'onnxruntime-web/wasm', threads: 1, crossOriginIsolated: true });
+    expect(made).toHaveLength(1);
+    expect(made[0]!.url).toMatch(/\/device\.worker\.ts$/);
+    expect(made[0]!.options).toEqual({ type: 'module' });
+    expect(made[0]!.sent).toEqual([
+      {
+        type: 'start',
+        options: {
+          assetsBaseUrl: 'http://nestor.test/',
+          preferWebGpu: true,
+          config: JSON.parse(JSON.stringify(detectionConfig(server))),
+        },
+      },
+    ]);
+    // Made once: later runs share it.
+    expect(await devicePipeline()).toBe(nestor);
+    expect(made).toHaveLength(1);
   });
 });
 

@@ -5,11 +5,11 @@ import {
   type InputFormat,
   type Label,
   NestorError,
-  type Pipeline,
   type Preset,
   type RedactionMethod,
   sniffImageFormat,
 } from '@nestor/core';
+import type { WorkerNestor } from '@nestor/engine-web/worker-client';
 import type { RequestOptions } from '@nestor/sdk';
 import { api, appConfig } from './api.ts';
 
@@ -90,15 +90,21 @@ function base64ToBlob(base64: string, mimeType: string): Blob {
 }
 
 /** One run on the server: the image goes over the network to this origin's API. */
-export async function runOnServer(file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
+export async function runOnServer(
+  file: Blob,
+  task: Task,
+  options: RequestOptions,
+  signal?: AbortSignal,
+): Promise<RunOutput> {
   const start = performance.now();
+  const call = signal ? { signal } : {};
   if (task === 'detect') {
-    const result = await api().detect(file, options);
+    const result = await api().detect(file, options, call);
     const wallMs = elapsed(start);
     return { result, wallMs, networkMs: Math.max(0, Math.round(wallMs - result.timings.totalMs)) };
   }
   checkAnimatedFormat(new Uint8Array(await file.arrayBuffer()), options.format ?? 'same');
-  const { output, ...result } = await api().anonymizeJson(file, options);
+  const { output, ...result } = await api().anonymizeJson(file, options, call);
   const wallMs = elapsed(start);
   return {
     result,
@@ -128,20 +134,22 @@ export function checkAnimatedFormat(bytes: Uint8Array, chosen: 'same' | ImageFor
   }
 }
 
-let device: Promise<Pipeline> | undefined;
+let device: Promise<WorkerNestor> | undefined;
 
 /**
  * The on-device pipeline, created once with the server's detection settings (never the built-in
  * defaults, which would find other things than the server): onnxruntime-web and the models come
- * from this server too. A model the server names that this build lacks fails it (E_INVALID_CONFIG).
+ * from this server too. It runs in a Web Worker, so decoding and inference never hold the page. A
+ * model the server names that this build lacks fails it (E_INVALID_CONFIG).
  */
-export function devicePipeline(): Promise<Pipeline> {
-  device ??= Promise.all([import('@nestor/engine-web'), appConfig()]).then(([{ createWebNestor }, server]) =>
-    createWebNestor({
-      assetsBaseUrl: `${window.location.origin}/`,
-      preferWebGpu: true,
-      config: server.detection,
-    }),
+export function devicePipeline(): Promise<WorkerNestor> {
+  device ??= Promise.all([import('@nestor/engine-web/worker-client'), appConfig()]).then(
+    ([{ WorkerNestor }, server]) =>
+      WorkerNestor.start(new Worker(new URL('./device.worker.ts', import.meta.url), { type: 'module' }), {
+        assetsBaseUrl: `${window.location.origin}/`,
+        preferWebGpu: true,
+        config: server.detection,
+      }),
   );
   // A failed start (no WebAssembly, models missing, no app-config) is retried on the next run.
   device.catch(() => {
@@ -160,26 +168,44 @@ export function deviceSingleThreaded(): boolean {
 }
 
 /** One run in this browser: nothing of the image is sent anywhere. */
-export async function runOnDevice(file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
+export async function runOnDevice(
+  file: Blob,
+  task: Task,
+  options: RequestOptions,
+  signal?: AbortSignal,
+): Promise<RunOutput> {
   const start = performance.now();
   const nestor = await devicePipeline();
-  const bytes = new Uint8Array(await file.arrayBuffer());
+  const call = signal ? { signal } : {};
+  // The worker reads the file itself; the page reads only enough to know its format.
   if (task === 'detect') {
-    const result = await nestor.detect(bytes, options);
+    const result = await nestor.detect(file, options, call);
     return { result, wallMs: elapsed(start) };
   }
-  const format = deviceOutputFormat(options.format ?? 'same', sniffImageFormat(bytes));
-  const out = await nestor.anonymize(bytes, { ...options, format });
-  const copy = new Uint8Array(out.bytes);
+  const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
+  const format = deviceOutputFormat(options.format ?? 'same', sniffImageFormat(head));
+  const out = await nestor.anonymize(file, { ...options, format }, call);
   return {
     result: out.result,
-    image: { blob: new Blob([copy], { type: out.mimeType }), mimeType: out.mimeType },
+    image: { blob: new Blob([new Uint8Array(out.bytes)], { type: out.mimeType }), mimeType: out.mimeType },
     wallMs: elapsed(start),
   };
 }
 
-export function run(engine: EngineKind, file: Blob, task: Task, options: RequestOptions): Promise<RunOutput> {
-  return engine === 'server' ? runOnServer(file, task, options) : runOnDevice(file, task, options);
+/** Enough of a file's start to tell its format (an ISO-BMFF ftyp box lists its brands there). */
+const SNIFF_BYTES = 256;
+
+/** One run on the chosen engine; `signal` stops it (the server's request, or the worker between two steps). */
+export function run(
+  engine: EngineKind,
+  file: Blob,
+  task: Task,
+  options: RequestOptions,
+  signal?: AbortSignal,
+): Promise<RunOutput> {
+  return engine === 'server'
+    ? runOnServer(file, task, options, signal)
+    : runOnDevice(file, task, options, signal);
 }
 
 /** Formats the browser can write: on this device the output is limited to them. */
