@@ -72,6 +72,10 @@ export interface NewApiKey {
   readonly createdAt: Date;
 }
 
+/** A row's failure count after one more failure (`$4` is now): 1 again once its lock has run out. */
+const COUNT_AFTER_FAILURE = (row: string) =>
+  `CASE WHEN ${row}.locked_until <= $4 THEN 1 ELSE ${row}.failed_logins + 1 END`;
+
 const USER_COLUMNS = `id, username, role, created_at, created_by, disabled_at, password_hash, totp_secret,
   credentials_issued_at, credentials_expire_at, last_totp_step, failed_logins, locked_until`;
 
@@ -201,13 +205,22 @@ export function accountsRepository(db: Sql) {
       return rows.length > 0;
     },
 
-    /** One more failed login; locks the account until `lockUntil` when it reaches `maxFailures`. */
-    async recordFailure(id: string, maxFailures: number, lockUntil: Date): Promise<UserRecord | undefined> {
+    /**
+     * One more failed login; locks the account until `lockUntil` when it reaches `maxFailures`. A
+     * lock that ran out (before `at`) starts the count again: one mistake after it is not a new lock.
+     */
+    async recordFailure(
+      id: string,
+      maxFailures: number,
+      lockUntil: Date,
+      at: Date,
+    ): Promise<UserRecord | undefined> {
       const [row] = await db.query(
-        `UPDATE users SET failed_logins = failed_logins + 1,
-           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
+        `UPDATE users SET failed_logins = ${COUNT_AFTER_FAILURE('users')},
+           locked_until = CASE WHEN ${COUNT_AFTER_FAILURE('users')} >= $2 THEN $3::timestamptz
+             WHEN users.locked_until <= $4 THEN NULL ELSE users.locked_until END
          WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-        [id, maxFailures, lockUntil],
+        [id, maxFailures, lockUntil, at],
       );
       return row && toUser(row);
     },
@@ -228,8 +241,9 @@ export function accountsRepository(db: Sql) {
       const [row] = await db.query(
         `INSERT INTO unknown_logins AS u (name_mac, failed_logins, locked_until, updated_at)
          VALUES ($1, 1, CASE WHEN $2::int <= 1 THEN $3::timestamptz END, $4)
-         ON CONFLICT (name_mac) DO UPDATE SET failed_logins = u.failed_logins + 1,
-           locked_until = CASE WHEN u.failed_logins + 1 >= $2::int THEN $3::timestamptz ELSE u.locked_until END,
+         ON CONFLICT (name_mac) DO UPDATE SET failed_logins = ${COUNT_AFTER_FAILURE('u')},
+           locked_until = CASE WHEN ${COUNT_AFTER_FAILURE('u')} >= $2::int THEN $3::timestamptz
+             WHEN u.locked_until <= $4 THEN NULL ELSE u.locked_until END,
            updated_at = $4
          RETURNING failed_logins, locked_until`,
         [nameMac, maxFailures, lockUntil, at],

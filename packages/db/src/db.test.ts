@@ -88,8 +88,24 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
     expect(await accounts.consumeTotpStep(alice.id, 101)).toBe(true);
 
     const until = later(60_000);
-    expect((await accounts.recordFailure(alice.id, 2, until))?.lockedUntil).toBeNull();
-    expect((await accounts.recordFailure(alice.id, 2, until))?.lockedUntil?.getTime()).toBe(until.getTime());
+    expect((await accounts.recordFailure(alice.id, 2, until, t0))?.lockedUntil).toBeNull();
+    expect((await accounts.recordFailure(alice.id, 2, until, later(1)))?.lockedUntil?.getTime()).toBe(
+      until.getTime(),
+    );
+    // Still locked (sign-in refuses before it counts, but a count may race it): the lock is renewed.
+    expect(await accounts.recordFailure(alice.id, 2, later(70_000), later(2))).toMatchObject({
+      failedLogins: 3,
+      lockedUntil: later(70_000),
+    });
+    // The lock ran out: the count starts again, and one mistake is not a new lock.
+    expect(await accounts.recordFailure(alice.id, 2, later(180_000), later(120_000))).toMatchObject({
+      failedLogins: 1,
+      lockedUntil: null,
+    });
+    expect(await accounts.recordFailure(alice.id, 2, later(180_000), later(120_001))).toMatchObject({
+      failedLogins: 2,
+      lockedUntil: later(180_000),
+    });
     await accounts.clearFailures(alice.id);
     expect(await accounts.userById(alice.id)).toMatchObject({ failedLogins: 0, lockedUntil: null });
   });
@@ -212,6 +228,15 @@ describe.each(TEST_DATABASES)('storage on $name', ({ name, skip }) => {
         lockedUntil: lock,
       });
       expect(await accounts.unknownLoginLockedUntil('m1')).toEqual(lock);
+      // As for an account: once the lock ran out, the count starts again.
+      expect(await accounts.recordUnknownFailure('m2', 2, lock, t0)).toMatchObject({ failedLogins: 1 });
+      expect(await accounts.recordUnknownFailure('m2', 2, lock, later(1))).toMatchObject({
+        lockedUntil: lock,
+      });
+      expect(await accounts.recordUnknownFailure('m2', 2, later(2_000_000), later(900_001))).toEqual({
+        failedLogins: 1,
+        lockedUntil: null,
+      });
       await accounts.pruneExpired(later(86_000_000));
       expect(await accounts.unknownLoginLockedUntil('m1')).toEqual(lock);
       await accounts.pruneExpired(later(86_400_001));

@@ -350,6 +350,7 @@ export function createAccounts({ db, key, config, now = () => new Date() }: Acco
         user.id,
         auth.lockoutFailures,
         new Date(at.getTime() + minutes(auth.lockoutMinutes)),
+        at,
       );
       const locked = after?.lockedUntil && after.lockedUntil > at ? after.lockedUntil : undefined;
       await audit('login', 'refused', {
