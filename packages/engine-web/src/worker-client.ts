@@ -81,6 +81,11 @@ export class WorkerNestor {
     });
   }
 
+  /** False once the worker has failed or been disposed: every call then rejects, so make a new one. */
+  get usable(): boolean {
+    return this.broken === undefined;
+  }
+
   async detect(
     input: Uint8Array | Blob,
     options: ProcessOptions = {},

@@ -252,8 +252,10 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
     const nestor = await WorkerNestor.start(pair.endpoint, { assetsBaseUrl: ASSETS });
     const waiting = nestor.detect(await noisyPng(64, 48)).catch((e: unknown) => e);
     await expect.poll(() => state.waiting()).toBe(1);
+    expect(nestor.usable).toBe(true);
     pair.crash();
     expect(((await waiting) as NestorError).code).toBe('E_INTERNAL');
+    expect(nestor.usable).toBe(false);
     const later = await nestor.detect(new Uint8Array([1])).catch((e: unknown) => e);
     expect((later as NestorError).code).toBe('E_INTERNAL');
     state.release();

@@ -4,7 +4,6 @@ import {
   checkAnimatedFormat,
   DEVICE_FORMATS,
   deviceOutputFormat,
-  devicePipeline,
   deviceSingleThreaded,
   requestOptions,
   type StudioOptions,
@@ -87,21 +86,28 @@ describe('animated input and the output format', () => {
 
 /**
  * A stand-in for the device worker (Node has no Web Workers): it records how it was made and what
- * it was sent, and answers the start as the worker does, or with the worker's own error.
+ * it was sent, and answers each start from `answers` in turn (the last one repeats): as the worker
+ * does, or with the worker's own error. `crash` fires `error` as a worker that failed does.
  */
-function fakeWorkers(answer: 'started' | 'start-failed') {
-  const made: { url: string; options: WorkerOptions | undefined; sent: unknown[] }[] = [];
+function fakeWorkers(...answers: ('started' | 'start-failed')[]) {
+  const made: { url: string; options: WorkerOptions | undefined; sent: unknown[]; crash: () => void }[] = [];
   class FakeWorker extends EventTarget {
     private readonly record: (typeof made)[number];
+    private readonly answer = answers[Math.min(made.length, answers.length - 1)];
     constructor(url: URL, options?: WorkerOptions) {
       super();
-      this.record = { url: String(url), options, sent: [] };
+      this.record = {
+        url: String(url),
+        options,
+        sent: [],
+        crash: () => this.dispatchEvent(new Event('error')),
+      };
       made.push(this.record);
     }
     postMessage(message: { type: string }) {
       this.record.sent.push(message);
       const data =
-        answer === 'started'
+        this.answer === 'started'
           ? {
               type: 'started',
               info: { engine: 'onnxruntime-web/wasm', threads: 1, crossOriginIsolated: true },
@@ -117,18 +123,25 @@ function fakeWorkers(answer: 'started' | 'start-failed') {
 }
 
 describe('the on-device pipeline', () => {
-  afterEach(() => {
-    vi.unstubAllGlobals();
-  });
-
-  it("starts a module worker with the server's detection settings from GET /v1/app-config, not the built-in defaults", async () => {
-    const server = parseConfig({ classes: { face: { minScore: 0.92 }, plate: { iouThreshold: 0.45 } } });
-    const asked: string[] = [];
+  const server = parseConfig({ classes: { face: { minScore: 0.92 }, plate: { iouThreshold: 0.45 } } });
+  let asked: string[];
+  /** engines.ts afresh (it keeps its pipeline, as the page does), against a server's app-config. */
+  async function freshEngines() {
+    vi.resetModules();
+    asked = [];
     vi.stubGlobal('window', { location: { origin: 'http://nestor.test' } });
     vi.stubGlobal('fetch', async (url: string) => {
       asked.push(url);
       return Response.json({ detection: detectionConfig(server) });
     });
+    return import('./engines.ts');
+  }
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("starts a module worker with the server's detection settings from GET /v1/app-config, not the built-in defaults", async () => {
+    const { devicePipeline } = await freshEngines();
     const made = fakeWorkers('started');
     const nestor = await devicePipeline();
     expect(asked).toEqual(['http://nestor.test/v1/app-config']);
@@ -149,6 +162,20 @@ describe('the on-device pipeline', () => {
     // Made once: later runs share it.
     expect(await devicePipeline()).toBe(nestor);
     expect(made).toHaveLength(1);
+  });
+
+  it('a start that failed, or a worker that failed, is replaced by a new worker at the next run', async () => {
+    const { devicePipeline } = await freshEngines();
+    const made = fakeWorkers('start-failed', 'started');
+    await expect(devicePipeline()).rejects.toMatchObject({ code: 'E_MODEL_LOAD' });
+    const second = await devicePipeline();
+    expect(made).toHaveLength(2);
+    made[1]!.crash();
+    expect(second.usable).toBe(false);
+    const third = await devicePipeline();
+    expect(third).not.toBe(second);
+    expect(third.usable).toBe(true);
+    expect(made).toHaveLength(3);
   });
 });
 

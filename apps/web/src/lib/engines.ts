@@ -142,7 +142,7 @@ let device: Promise<WorkerNestor> | undefined;
  * from this server too. It runs in a Web Worker, so decoding and inference never hold the page. A
  * model the server names that this build lacks fails it (E_INVALID_CONFIG).
  */
-export function devicePipeline(): Promise<WorkerNestor> {
+export async function devicePipeline(): Promise<WorkerNestor> {
   device ??= Promise.all([import('@nestor/engine-web/worker-client'), appConfig()]).then(
     ([{ WorkerNestor }, server]) =>
       WorkerNestor.start(new Worker(new URL('./device.worker.ts', import.meta.url), { type: 'module' }), {
@@ -151,11 +151,19 @@ export function devicePipeline(): Promise<WorkerNestor> {
         config: server.detection,
       }),
   );
-  // A failed start (no WebAssembly, models missing, no app-config) is retried on the next run.
-  device.catch(() => {
-    device = undefined;
-  });
-  return device;
+  const starting = device;
+  let nestor: WorkerNestor;
+  try {
+    nestor = await starting;
+  } catch (error) {
+    // A failed start (no WebAssembly, models missing, no app-config) is tried again by the next run.
+    if (device === starting) device = undefined;
+    throw error;
+  }
+  if (nestor.usable) return nestor;
+  // The worker failed (an error it could not answer): the next run gets a new one.
+  if (device === starting) device = undefined;
+  return devicePipeline();
 }
 
 /**
