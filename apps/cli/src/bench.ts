@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Nestor, NestorError, type ProcessOptions, sniffImageFormat, type Timings } from '@nestor/core';
-import { resizedJpeg, timeDecodeEncode } from '@nestor/engine-node';
+import { resizedJpeg, timeDecodeEncode, uprightJpeg } from '@nestor/engine-node';
 import { benchAnimated } from './bench-animated.ts';
 import { benchVideo, type VideoBenchRow } from './bench-video.ts';
 import type { Io } from './main.ts';
@@ -86,9 +86,8 @@ export async function runBench(
     }
     // An HEIC is also timed as given, against the JPEG floor of the same pixels: what its decode costs.
     if (sniffImageFormat(photo) === 'heic') {
-      const { image } = await nestor.detect(photo, { targets: [] });
-      const size = { name: 'HEIC', width: image.width, height: image.height };
-      const jpeg = await resizedJpeg(photo, image.width, image.height);
+      const { jpeg, width, height } = await uprightJpeg(photo);
+      const size = { name: 'HEIC', width, height };
       rows.push(await benchRow(nestor, options, flags.runs, path.basename(photoPath), size, photo, jpeg));
     }
   }

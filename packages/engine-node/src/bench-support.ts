@@ -16,6 +16,19 @@ export async function resizedJpeg(
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
+/** The photo's own pixels, upright, as a JPEG: the floor an HEIC's decode is timed against. */
+export async function uprightJpeg(
+  photo: Uint8Array,
+  quality = 90,
+): Promise<{ jpeg: Uint8Array; width: number; height: number }> {
+  const { data, info } = await (await upright(photo)).jpeg({ quality }).toBuffer({ resolveWithObject: true });
+  return {
+    jpeg: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+  };
+}
+
 /** The codec floor: time to decode a JPEG to raw pixels and encode it back at the same quality. */
 export async function timeDecodeEncode(
   jpeg: Uint8Array,

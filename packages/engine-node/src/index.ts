@@ -1,7 +1,7 @@
 /** onnxruntime-node inference. */
 
 /** Benchmark helpers (codec floor). */
-export { resizedJpeg, timeDecodeEncode } from './bench-support.ts';
+export { resizedJpeg, timeDecodeEncode, uprightJpeg } from './bench-support.ts';
 /** nestor-ai-config.json loading (file + environment, validated once). */
 export { CONFIG_FILE_NAME, findConfigFile, type LoadedConfig, loadConfig } from './config-file.ts';
 /** A ready-to-use pipeline for Node. */
