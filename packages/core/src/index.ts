@@ -69,8 +69,6 @@ export type {
   Tensor,
 } from './engine.ts';
 export { checkImageSize } from './engine.ts';
-/** Calls that stop between two steps when their signal aborts (server requests, the web worker). */
-export { CallSteps, guardSteps, type PipelineParts } from './steps.ts';
 export {
   ERROR_CODES,
   type ErrorCode,
@@ -148,6 +146,8 @@ export {
 export { type InputSpec, letterboxView, MipChain, sampleView, toImageBox, type View } from './sampling.ts';
 /** The statistics report of GET /v1/stats. */
 export { type HistogramBucket, ROUTE_KINDS, type RouteKind, type StatsReport } from './stats-report.ts';
+/** Calls that stop between two steps when their signal aborts (server requests, the web worker). */
+export { CallSteps, guardSteps, type PipelineParts } from './steps.ts';
 /** Tiling / multi-scale planning. */
 export { planViews, type TilingOptions } from './tiling.ts';
 /** Tracking objects across video frames. */
