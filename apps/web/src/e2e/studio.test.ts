@@ -242,7 +242,7 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
       .toBe(3);
     await page.getByRole('button', { name: /notes\.jpg/ }).click();
     expect(await page.getByTestId('error').textContent()).toBe(
-      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, TIFF or GIF.',
+      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, HEIC, TIFF or GIF.',
     );
     await screenshot(page, 'batch-error-desktop');
     await expectAccessible(page, 'error');
@@ -341,6 +341,26 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     expect(inWorker.some((path) => path.startsWith('/models/'))).toBe(true);
     expect(inWorker.some((path) => path.startsWith('/ort/'))).toBe(true);
     expect(await workers[0]!.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    await context.close();
+  });
+
+  it('on this device: an iPhone HEIC (turned by its irot box) is read in the worker and written upright as JPEG', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.getByText('On this device', { exact: true }).click();
+    const heic = await readFile(
+      new URL('../../../../packages/engine-node/fixtures/blocks-irot90.heic', import.meta.url),
+    );
+    await upload(page, { name: 'IMG_0001.HEIC', mimeType: 'image/heic', buffer: heic });
+    const shown = page.getByTestId('anonymized-image');
+    await expect
+      .poll(() => shown.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]))
+      .toEqual([64, 96]);
+    const type = await shown.evaluate(
+      async (img: HTMLImageElement) => (await (await fetch(img.src)).blob()).type,
+    );
+    expect(type).toBe('image/jpeg');
     await context.close();
   });
 

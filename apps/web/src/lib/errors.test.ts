@@ -38,7 +38,7 @@ describe('error messages', () => {
       'This image is animated (12 frames). “On this device” reads only its first frame, so anonymize it on the server.',
     );
     expect(errorMessage(new NestorError('E_UNSUPPORTED_MEDIA'), 'en')).toBe(
-      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, TIFF or GIF.',
+      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, HEIC, TIFF or GIF.',
     );
   });
 

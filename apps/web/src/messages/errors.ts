@@ -23,7 +23,8 @@ export const errors = defineMessages({
     E_INVALID_CONFIG: 'The server is not configured correctly. Please tell its administrator.',
     E_EMPTY_INPUT: 'This file is empty.',
     E_INPUT_TOO_LARGE: 'This file is too large. The limit is {limit}.',
-    E_UNSUPPORTED_MEDIA: 'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, TIFF or GIF.',
+    E_UNSUPPORTED_MEDIA:
+      'This is not an image Nestor can read. Use JPEG, PNG, WebP, AVIF, HEIC, TIFF or GIF.',
     E_DECODE: 'This image is damaged or incomplete and cannot be opened.',
     E_IMAGE_TOO_SMALL: 'This image is too small to process.',
     E_TOO_MANY_PIXELS: 'This image has too many pixels to process.',
@@ -71,7 +72,7 @@ export const errors = defineMessages({
     E_EMPTY_INPUT: 'Ce fichier est vide.',
     E_INPUT_TOO_LARGE: 'Ce fichier est trop volumineux. La limite est de {limit}.',
     E_UNSUPPORTED_MEDIA:
-      'Ce n’est pas une image que Nestor sait lire. Utilisez JPEG, PNG, WebP, AVIF, TIFF ou GIF.',
+      'Ce n’est pas une image que Nestor sait lire. Utilisez JPEG, PNG, WebP, AVIF, HEIC, TIFF ou GIF.',
     E_DECODE: 'Cette image est endommagée ou incomplète et ne peut pas être ouverte.',
     E_IMAGE_TOO_SMALL: 'Cette image est trop petite pour être traitée.',
     E_TOO_MANY_PIXELS: 'Cette image a trop de pixels pour être traitée.',
@@ -118,7 +119,7 @@ export const errors = defineMessages({
     E_EMPTY_INPUT: 'Diese Datei ist leer.',
     E_INPUT_TOO_LARGE: 'Diese Datei ist zu groß. Die Grenze liegt bei {limit}.',
     E_UNSUPPORTED_MEDIA:
-      'Dies ist kein Bild, das Nestor lesen kann. Verwenden Sie JPEG, PNG, WebP, AVIF, TIFF oder GIF.',
+      'Dies ist kein Bild, das Nestor lesen kann. Verwenden Sie JPEG, PNG, WebP, AVIF, HEIC, TIFF oder GIF.',
     E_DECODE: 'Dieses Bild ist beschädigt oder unvollständig und kann nicht geöffnet werden.',
     E_IMAGE_TOO_SMALL: 'Dieses Bild ist zu klein für die Verarbeitung.',
     E_TOO_MANY_PIXELS: 'Dieses Bild hat zu viele Pixel für die Verarbeitung.',
@@ -165,7 +166,8 @@ export const errors = defineMessages({
     E_INVALID_CONFIG: 'Il server non è configurato correttamente. Avvisa il suo amministratore.',
     E_EMPTY_INPUT: 'Questo file è vuoto.',
     E_INPUT_TOO_LARGE: 'Questo file è troppo grande. Il limite è {limit}.',
-    E_UNSUPPORTED_MEDIA: 'Non è un’immagine che Nestor sa leggere. Usa JPEG, PNG, WebP, AVIF, TIFF o GIF.',
+    E_UNSUPPORTED_MEDIA:
+      'Non è un’immagine che Nestor sa leggere. Usa JPEG, PNG, WebP, AVIF, HEIC, TIFF o GIF.',
     E_DECODE: 'Questa immagine è danneggiata o incompleta e non può essere aperta.',
     E_IMAGE_TOO_SMALL: 'Questa immagine è troppo piccola per essere elaborata.',
     E_TOO_MANY_PIXELS: 'Questa immagine ha troppi pixel per essere elaborata.',
