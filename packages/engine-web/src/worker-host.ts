@@ -134,7 +134,12 @@ export function serveWebNestor(
       queue = queue.then(async () => {
         const reply = await handle(message, controller.signal);
         controllers.delete(message.id);
-        scope.postMessage(reply, transferables(reply));
+        try {
+          scope.postMessage(reply, transferables(reply));
+        } catch (error) {
+          // An answer that cannot be cloned must still settle the call, and leave the queue running.
+          scope.postMessage({ type: 'failed', id: message.id, error: crossing(error) }, []);
+        }
       });
     }
   });

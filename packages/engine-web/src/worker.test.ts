@@ -86,10 +86,19 @@ afterEach(() => {
  * A host and a client joined by a MessageChannel, as a dedicated worker and its page are; the
  * client's endpoint can be made to fire `error` as a Worker whose script failed does.
  */
-function workerPair(parts: WorkerHostParts) {
+function workerPair(parts: WorkerHostParts, uncloneableAnswers = 0) {
   const { port1, port2 } = new MessageChannel();
   opened.push(port1, port2);
-  serveWebNestor(port1 as unknown as WorkerHostScope, parts);
+  let refusals = uncloneableAnswers;
+  const scope: WorkerHostScope = {
+    postMessage: (message, transfer) => {
+      // As structured cloning refuses an answer it cannot copy.
+      if (message.type === 'done' && refusals-- > 0) throw new DOMException('uncloneable', 'DataCloneError');
+      port1.postMessage(message, transfer);
+    },
+    addEventListener: (type, listener) => port1.addEventListener(type, listener as (event: Event) => void),
+  };
+  serveWebNestor(scope, parts);
   port1.start();
   const errors = new EventTarget();
   let terminated = 0;
@@ -185,6 +194,16 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
     expect((keep as NestorError).details).toMatchObject({ option: 'keepMetadata' });
     // A refused call leaves the worker serving.
     expect((await nestor.detect(await noisyPng(40, 30))).detections).toEqual([]);
+    await nestor.dispose();
+  });
+
+  it('settles a call whose answer cannot be sent with E_INTERNAL, and serves the next one', async () => {
+    const { endpoint } = workerPair(startParts(realEngine()), 1);
+    const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
+    const png = await noisyPng(40, 30);
+    const lost = await nestor.detect(png).catch((e: unknown) => e);
+    expect((lost as NestorError).code).toBe('E_INTERNAL');
+    expect((await nestor.detect(png)).detections).toEqual([]);
     await nestor.dispose();
   });
 
