@@ -15,7 +15,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from './main.ts';
-import { captureIo, DEV_SET, HAS_DEV_SET, SKIP_DEV_SET_REASON } from './test-support.ts';
+import { captureIo, DEV_SET, HAS_DEV_SET, interruptibleIo, SKIP_DEV_SET_REASON } from './test-support.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'nestor-cli-'));
 
@@ -399,5 +399,40 @@ describe('nestor --server URL', () => {
     const io = captureIo(d);
     expect(await main(['detect', 'x.png', '--server', 'http://127.0.0.1:9', '-q'], io)).toBe(EXIT.fatal);
     expect(io.err()).toContain('E_NETWORK');
+  });
+});
+
+describe('nestor interrupted (Ctrl-C)', () => {
+  it('stops after the file in progress, says how many are left and exits 130', async () => {
+    const dir = tmp();
+    for (const name of ['a', 'b', 'c']) await photoLike(path.join(dir, `in/${name}.jpg`));
+    const io = interruptibleIo(dir);
+    // Interrupted as the first file's line is printed: the next two are not begun.
+    const write = io.stdout.write.bind(io.stdout);
+    io.stdout.write = ((chunk: string) => {
+      io.interrupt();
+      return write(chunk);
+    }) as typeof io.stdout.write;
+    expect(await main(['detect', 'in', '--targets', 'face', '--preset', 'fast'], io)).toBe(EXIT.interrupted);
+    expect(io.out().trim().split('\n')).toHaveLength(1);
+    expect(io.err()).toContain('detected in 1 of 3 file(s)');
+    expect(io.err()).toContain('nestor: interrupted: 2 file(s) not done');
+    expect(io.released()).toBe(true);
+  });
+
+  it('writes nothing once interrupted, and says so in --json', async () => {
+    const dir = tmp();
+    for (const name of ['a', 'b']) await photoLike(path.join(dir, `in/${name}.jpg`));
+    const io = interruptibleIo(dir);
+    io.interrupt();
+    expect(await main(['anonymize', 'in', '-o', 'out', '--json', '-q'], io)).toBe(EXIT.interrupted);
+    expect(JSON.parse(io.out())).toEqual({ results: [], interrupted: true });
+    expect(existsSync(path.join(dir, 'out')) ? walk(path.join(dir, 'out')) : []).toEqual([]);
+  });
+
+  it('is not taken by the commands that do not stop cleanly (eval, bench keep the default Ctrl-C)', async () => {
+    const io = interruptibleIo(tmp());
+    expect(await main(['--help'], io)).toBe(EXIT.ok);
+    expect(io.released()).toBe(false);
   });
 });

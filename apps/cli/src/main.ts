@@ -2,9 +2,11 @@ import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AnonymizeResult,
+  CallSteps,
   countFrames,
   type DetectionResult,
   FILE_EXTENSIONS,
+  guardSteps,
   type ImageFormat,
   invalidOption,
   LABELS,
@@ -37,15 +39,49 @@ import { expectedVideoExtension, isVideoFile, processVideoFile } from './video.t
 import { workerCommand } from './worker.ts';
 
 /** Exit codes: documented in `nestor --help` and the README. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, fatal: 3 } as const;
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, fatal: 3, interrupted: 130 } as const;
+
+/** A run that may be stopped: `signal` aborts on an interrupt; `release` ends the listening. */
+export interface Interruption {
+  readonly signal: AbortSignal;
+  release(): void;
+}
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly cwd: string;
+  /** Taken by the commands that stop cleanly when interrupted (anonymize, detect); others keep the default. */
+  readonly interruptible?: () => Interruption;
 }
 
-const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
+const defaultIo = (): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  interruptible: processInterruption,
+});
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM stop a run between two steps: ffmpeg is stopped, no partial file is
+ * left, what was done is reported. A second one ends the process at once (the one exit outside main).
+ */
+function processInterruption(): Interruption {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort(new DOMException('Interrupted', 'AbortError'));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
 
 /** Parsed command-line flags, as commander gives them. */
 type Flags = Record<string, string | boolean | undefined>;
@@ -72,7 +108,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 all inputs done, 1 some inputs failed (each reported), 2 bad usage or config, 3 fatal (models, engine).\nConfig: nestor-ai-config.json (found from the working directory upward), overridden by flags.\n',
+      '\nExit codes: 0 all inputs done, 1 some inputs failed (each reported), 2 bad usage or config, 3 fatal (models, engine), 130 interrupted (Ctrl-C; no partial file left).\nConfig: nestor-ai-config.json (found from the working directory upward), overridden by flags.\n',
     );
 
   const common = (cmd: Command) =>
@@ -352,7 +388,7 @@ async function withNestor(
   let nestor: Nestor | undefined;
   try {
     const options = optionsFrom(flags);
-    nestor = localNestor(flags, io);
+    nestor = localNestor(flags, io, undefined);
     return await body(nestor, options);
   } catch (error) {
     return reportFatal(error, io);
@@ -361,28 +397,34 @@ async function withNestor(
   }
 }
 
-function localNestor(flags: Flags, io: Io): Nestor {
+/** The local pipeline; once `signal` aborts, the image in progress stops before its next step. */
+function localNestor(flags: Flags, io: Io, signal: AbortSignal | undefined): Nestor {
   const config = str(flags.config);
   const loaded = loadConfig({ ...(config ? { file: config } : {}), cwd: io.cwd });
-  return createNodeNestor(loaded.config, loaded.modelsDir);
+  if (!signal) return createNodeNestor(loaded.config, loaded.modelsDir);
+  const steps = new CallSteps(signal);
+  return createNodeNestor(loaded.config, loaded.modelsDir, (parts) => guardSteps(parts, () => steps));
 }
 
-/** The local pipeline, or with `--server URL` a Nestor server. */
+/** The local pipeline, or with `--server URL` a Nestor server; both stop when the run is interrupted. */
 async function withProcessor(
   flags: Flags,
   io: Io,
-  body: (processor: Processor, options: ProcessOptions) => Promise<number>,
+  body: (processor: Processor, options: ProcessOptions, signal: AbortSignal | undefined) => Promise<number>,
 ): Promise<number> {
   let processor: Processor | undefined;
+  const interruption = io.interruptible?.();
+  const signal = interruption?.signal;
   try {
     const options = optionsFrom(flags);
     const server = str(flags.server);
-    processor = server ? remoteProcessor(server) : localProcessor(localNestor(flags, io));
-    return await body(processor, options);
+    processor = server ? remoteProcessor(server, signal) : localProcessor(localNestor(flags, io, signal));
+    return await body(processor, options, signal);
   } catch (error) {
     return reportFatal(error, io);
   } finally {
     await processor?.dispose();
+    interruption?.release();
   }
 }
 
@@ -440,22 +482,37 @@ async function readHeader(file: InputFile, length = 32): Promise<Uint8Array | un
   }
 }
 
+/** Each file's outcome, in order; `left` counts the files an interruption left undone. */
+interface Outcomes extends Array<FileOutcome> {
+  left?: number;
+}
+
 async function forEachInput(
   expanded: { files: readonly InputFile[]; failed: readonly FailedInput[] },
   io: Io,
   quiet: boolean,
   label: string,
   work: (file: InputFile) => Promise<void>,
-): Promise<FileOutcome[]> {
+  signal?: AbortSignal,
+): Promise<Outcomes> {
   const { files, failed } = expanded;
-  const outcomes: FileOutcome[] = failed.map((f) => ({ file: f, error: f.error }));
+  const outcomes: Outcomes = failed.map((f) => ({ file: f, error: f.error }));
   const progress = new Progress(io.stderr, files.length, label, !quiet && Boolean(io.stderr.isTTY));
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
+    if (signal?.aborted) {
+      outcomes.left = files.length - index;
+      break;
+    }
     try {
       await work(file);
       outcomes.push({ file });
       progress.tick(true, file.given);
     } catch (error) {
+      // Stopped on purpose: the file is not done, and not failed either.
+      if (signal?.aborted) {
+        outcomes.left = files.length - index;
+        break;
+      }
       const e = toNestorError(error);
       if (FATAL_CODES.has(e.code)) throw e;
       outcomes.push({ file, error: e });
@@ -466,13 +523,20 @@ async function forEachInput(
   return outcomes;
 }
 
-function summarise(outcomes: readonly FileOutcome[], io: Io, quiet: boolean, verb: string): number {
+function summarise(outcomes: Outcomes, io: Io, quiet: boolean, verb: string): number {
   const failed = outcomes.filter((o) => o.error);
   for (const o of failed) io.stderr.write(`nestor: ${o.file.given}: ${o.error!.code}: ${o.error!.message}\n`);
+  const total = outcomes.length + (outcomes.left ?? 0);
   if (!quiet)
     io.stderr.write(
-      `${verb} ${outcomes.length - failed.length} of ${outcomes.length} file(s)${failed.length ? `, ${failed.length} failed` : ''}\n`,
+      `${verb} ${outcomes.length - failed.length} of ${total} file(s)${failed.length ? `, ${failed.length} failed` : ''}\n`,
     );
+  if (outcomes.left !== undefined) {
+    io.stderr.write(
+      `nestor: interrupted: ${outcomes.left} file(s) not done (the one in progress left nothing behind)\n`,
+    );
+    return EXIT.interrupted;
+  }
   if (outcomes.length === 0) {
     io.stderr.write('nestor: no input images found\n');
     return EXIT.someFailed;
@@ -482,7 +546,7 @@ function summarise(outcomes: readonly FileOutcome[], io: Io, quiet: boolean, ver
 
 async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
   const quiet = Boolean(flags.quiet);
-  return withProcessor(flags, io, async (nestor, options) => {
+  return withProcessor(flags, io, async (nestor, options, signal) => {
     const results: (
       | ({ file: string } & DetectionResult)
       | ({ file: string } & VideoResult)
@@ -498,6 +562,7 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
           const video = await processVideoFile(framesOf(nestor), file, options, undefined, {
             stderr: io.stderr,
             quiet,
+            signal,
           });
           results.push({ file: file.given, ...video.result });
           if (!flags.json) io.stdout.write(`${file.given}: ${videoSummary(video.result)}\n`);
@@ -512,11 +577,17 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
           io.stdout.write(`${file.given}: ${counts} (${result.timings.totalMs} ms)\n`);
         }
       },
+      signal,
     );
     for (const o of outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
-    if (flags.json) io.stdout.write(`${JSON.stringify({ results })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify(jsonReport(results, outcomes))}\n`);
     return summarise(outcomes, io, quiet || Boolean(flags.json), 'detected in');
   });
+}
+
+/** `--json`'s report: each file's result or error, and whether an interruption left files undone. */
+function jsonReport<T>(results: T[], outcomes: Outcomes): { results: T[]; interrupted?: true } {
+  return outcomes.left === undefined ? { results } : { results, interrupted: true };
 }
 
 /** Videos are decoded and redacted here: with `--server` only images are sent. */
@@ -573,7 +644,7 @@ const shown = (file: string, io: Io) => path.relative(io.cwd, file) || file;
 
 async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise<number> {
   const quiet = Boolean(flags.quiet);
-  return withProcessor(flags, io, async (nestor, options) => {
+  return withProcessor(flags, io, async (nestor, options, signal) => {
     const outDir = typeof flags.out === 'string' ? path.resolve(io.cwd, flags.out) : undefined;
     // Earlier outputs (NAME.anonymized.EXT, the -o folder) are not inputs of a re-run.
     const expanded = await expandInputs(inputs, io.cwd, {
@@ -593,33 +664,40 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
       | ({ file: string; output: string } & (DetectionResult | VideoResult))
       | { file: string; error: { code: string; message: string } }
     )[] = [];
-    const outcomes = await forEachInput(expanded, io, quiet, 'anonymize', async (file) => {
-      if (isVideoFile(file.absolute)) {
-        const video = await processVideoFile(
-          framesOf(nestor),
-          file,
+    const outcomes = await forEachInput(
+      expanded,
+      io,
+      quiet,
+      'anonymize',
+      async (file) => {
+        if (isVideoFile(file.absolute)) {
+          const video = await processVideoFile(
+            framesOf(nestor),
+            file,
+            options,
+            { pathFor: (extension) => plan.claim(file, extension).target, rules },
+            { stderr: io.stderr, quiet, signal },
+          );
+          const output = video.output ?? '';
+          results.push({ file: file.given, output: shown(output, io), ...video.result });
+          if (!quiet) io.stderr.write(`${file.given}: ${videoSummary(video.result)}\n`);
+          return;
+        }
+        // Refuse a taken output before the work, so that it costs nothing.
+        const planned = plan.planned(file);
+        if (planned) checkTarget(planned, rules);
+        const out: AnonymizeResult = await nestor.anonymize(
+          await readInput(file, await nestor.maxBytes()),
           options,
-          { pathFor: (extension) => plan.claim(file, extension).target, rules },
-          { stderr: io.stderr, quiet },
         );
-        const output = video.output ?? '';
-        results.push({ file: file.given, output: shown(output, io), ...video.result });
-        if (!quiet) io.stderr.write(`${file.given}: ${videoSummary(video.result)}\n`);
-        return;
-      }
-      // Refuse a taken output before the work, so that it costs nothing.
-      const planned = plan.planned(file);
-      if (planned) checkTarget(planned, rules);
-      const out: AnonymizeResult = await nestor.anonymize(
-        await readInput(file, await nestor.maxBytes()),
-        options,
-      );
-      const { target } = plan.claim(file, FILE_EXTENSIONS[out.format]);
-      await writeOutput(target, out.bytes, rules);
-      results.push({ file: file.given, output: shown(target, io), ...out.result });
-    });
+        const { target } = plan.claim(file, FILE_EXTENSIONS[out.format]);
+        await writeOutput(target, out.bytes, rules);
+        results.push({ file: file.given, output: shown(target, io), ...out.result });
+      },
+      signal,
+    );
     for (const o of outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
-    if (flags.json) io.stdout.write(`${JSON.stringify({ results })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify(jsonReport(results, outcomes))}\n`);
     return summarise(outcomes, io, quiet, 'anonymized');
   });
 }

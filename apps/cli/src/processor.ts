@@ -33,9 +33,12 @@ export function localProcessor(nestor: Nestor): Processor {
   };
 }
 
-/** Images go to the server; nothing is processed here. The server's own config decides defaults. */
-export function remoteProcessor(baseUrl: string): Processor {
-  const client = createClient({ baseUrl });
+/**
+ * Images go to the server; nothing is processed here. The server's own config decides defaults.
+ * `signal` aborts the request in flight (the server then stops its work).
+ */
+export function remoteProcessor(baseUrl: string, signal?: AbortSignal): Processor {
+  const client = createClient({ baseUrl, ...(signal ? { signal } : {}) });
   const request = ({ task: _task, ...rest }: ProcessOptions) => rest;
   let maxBytes: Promise<number> | undefined;
   return {

@@ -34,3 +34,28 @@ export function captureIo(cwd: string): Io & { out: () => string; err: () => str
     err: () => err,
   };
 }
+
+/**
+ * `captureIo` whose run can be interrupted as Ctrl-C does: `interrupt()` aborts the signal the
+ * interruptible commands take. `stderrIsTTY` makes progress lines appear (as in a terminal).
+ */
+export function interruptibleIo(
+  cwd: string,
+  options: { stderrIsTTY?: boolean } = {},
+): ReturnType<typeof captureIo> & { interrupt(): void; released: () => boolean } {
+  const io = captureIo(cwd);
+  const controller = new AbortController();
+  let released = false;
+  if (options.stderrIsTTY) Object.assign(io.stderr, { isTTY: true });
+  return {
+    ...io,
+    interruptible: () => ({
+      signal: controller.signal,
+      release: () => {
+        released = true;
+      },
+    }),
+    interrupt: () => controller.abort(new DOMException('Interrupted', 'AbortError')),
+    released: () => released,
+  };
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { HAS_FFMPEG, movingBoxClip, probeStreams } from '@nestor/video/test-clips';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from './main.ts';
-import { captureIo } from './test-support.ts';
+import { captureIo, interruptibleIo } from './test-support.ts';
 
 describe.skipIf(!HAS_FFMPEG)('nestor with videos', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nestor-cli-video-'));
@@ -51,6 +51,26 @@ describe.skipIf(!HAS_FFMPEG)('nestor with videos', () => {
     const taken = captureIo(dir);
     expect(await main(['anonymize', 'same/clip.mp4', '-o', 'taken.png', '-q'], taken)).toBe(EXIT.someFailed);
     expect(taken.err()).toContain(`E_OUTPUT_WRITE: Could not write ${path.join(dir, 'taken.png/clip.mp4')}`);
+  });
+
+  it('interrupted mid-video: ffmpeg is stopped, no partial file is left, exit 130', async () => {
+    mkdirSync(path.join(dir, 'long'), { recursive: true });
+    movingBoxClip(path.join(dir, 'long/clip.mp4'), { frames: 250 });
+    const io = interruptibleIo(dir, { stderrIsTTY: true });
+    // Interrupted at the first progress line: frames are being read, written and encoded.
+    const write = io.stderr.write.bind(io.stderr);
+    io.stderr.write = ((chunk: string) => {
+      if (String(chunk).includes(' frames ')) io.interrupt();
+      return write(chunk);
+    }) as typeof io.stderr.write;
+    const code = await main(
+      ['anonymize', 'long', '-o', 'long-out', '--targets', 'face', '--preset', 'fast'],
+      io,
+    );
+    expect(code, io.err()).toBe(EXIT.interrupted);
+    expect(io.err()).toContain('nestor: interrupted: 1 file(s) not done');
+    // Not even the hidden temporary file ffmpeg was writing.
+    expect(readdirSync(path.join(dir, 'long-out'))).toEqual([]);
   });
 
   it('refuses a video with --server (videos are processed locally)', async () => {

@@ -67,14 +67,21 @@ export async function processVideoFile(
   file: InputFile,
   options: ProcessOptions,
   target: VideoTarget | undefined,
-  io: { stderr: Stream; quiet: boolean },
+  io: { stderr: Stream; quiet: boolean; signal?: AbortSignal | undefined },
 ): Promise<{ output?: string; result: VideoResult }> {
+  // Interrupted: ffmpeg is stopped and the temporary file removed (below) before this rejects.
+  const stop = io.signal ? { signal: io.signal } : {};
   const info = await probeVideo(file.absolute);
   const progress = progressLine(io.stderr, path.basename(file.given), !io.quiet && Boolean(io.stderr.isTTY));
   if (!target) {
     try {
       return {
-        result: await anonymizeVideo(nestor, { input: file.absolute, options, onProgress: progress.update }),
+        result: await anonymizeVideo(nestor, {
+          input: file.absolute,
+          options,
+          onProgress: progress.update,
+          ...stop,
+        }),
       };
     } finally {
       progress.finish();
@@ -90,6 +97,7 @@ export async function processVideoFile(
       output: temp,
       options,
       onProgress: progress.update,
+      ...stop,
     });
     checkTarget(output, target.rules);
     await rename(temp, output).catch((error: unknown) => {
