@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { auditRepository, openDatabase } from '@nestor/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from './main.ts';
-import { captureIo } from './test-support.ts';
+import { captureIo, interruptibleIo } from './test-support.ts';
 
 describe('nestor db backup | restore (PGlite from the config)', () => {
   let dir: string;
@@ -64,6 +64,24 @@ describe('nestor db backup | restore (PGlite from the config)', () => {
     expect(await main(['db', 'restore', 'nightly.jsonl.gz', '--yes'], restored)).toBe(EXIT.ok);
     expect(restored.err()).toMatch(/nestor db restore: .*1 rows/);
     expect(await entries()).toEqual(['before-backup']);
+  });
+
+  it('interrupted (Ctrl-C): no backup written, or a restore rolled back; exit 130', async () => {
+    const backup = interruptibleIo(dir);
+    backup.interrupt();
+    expect(await main(['db', 'backup', 'stopped.jsonl'], backup)).toBe(EXIT.interrupted);
+    expect(backup.err()).toContain('nestor db backup: interrupted: no backup written');
+    expect(existsSync(path.join(dir, 'stopped.jsonl'))).toBe(false);
+    expect(existsSync(path.join(dir, 'stopped.jsonl.partial'))).toBe(false);
+
+    expect(await main(['db', 'backup', 'kept.jsonl'], captureIo(dir))).toBe(EXIT.ok);
+    const before = await entries();
+    const restore = interruptibleIo(dir);
+    restore.interrupt();
+    expect(await main(['db', 'restore', 'kept.jsonl', '--yes'], restore)).toBe(EXIT.interrupted);
+    expect(restore.err()).toContain('rolled back, the database is unchanged');
+    expect(await entries()).toEqual(before);
+    expect(restore.released()).toBe(true);
   });
 
   it('refuses to back up a PGlite folder that holds no database', async () => {

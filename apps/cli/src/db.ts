@@ -40,7 +40,13 @@ const describe = (s: BackupSummary) =>
 export async function dbCommand(
   action: 'backup' | 'restore',
   file: string,
-  options: { readonly config: string | undefined; readonly yes: boolean; readonly cwd: string },
+  options: {
+    readonly config: string | undefined;
+    readonly yes: boolean;
+    readonly cwd: string;
+    /** Stops the backup (its partial file removed) or the restore (rolled back). */
+    readonly signal?: AbortSignal | undefined;
+  },
   log: (line: string) => void,
 ): Promise<number> {
   if (action === 'restore' && !options.yes) {
@@ -61,9 +67,9 @@ export async function dbCommand(
   const db = await openDatabase(database);
   try {
     if (action === 'backup') {
-      log(`nestor db backup: ${target}: ${describe(await backupToFile(db, target))}`);
+      log(`nestor db backup: ${target}: ${describe(await backupToFile(db, target, options.signal))}`);
     } else {
-      log(`nestor db restore: ${target}: ${describe(await restoreFromFile(db, target))}`);
+      log(`nestor db restore: ${target}: ${describe(await restoreFromFile(db, target, options.signal))}`);
     }
     return 0;
   } finally {

@@ -329,15 +329,25 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
       .option('-c, --config <file>', 'config file (default: nestor-ai-config.json found upward)')
       .option('--yes', 'confirm that a restore replaces the current data')
       .action(async (file: string, flags: Flags) => {
+        const interruption = io.interruptible?.();
         try {
           exitCode = await dbCommand(
             action,
             file,
-            { config: str(flags.config), yes: flags.yes === true, cwd: io.cwd },
+            { config: str(flags.config), yes: flags.yes === true, cwd: io.cwd, signal: interruption?.signal },
             (line) => io.stderr.write(`${line}\n`),
           );
         } catch (error) {
-          exitCode = reportFatal(error, io);
+          if (interruption?.signal.aborted) {
+            io.stderr.write(
+              action === 'backup'
+                ? 'nestor db backup: interrupted: no backup written\n'
+                : 'nestor db restore: interrupted: rolled back, the database is unchanged\n',
+            );
+            exitCode = EXIT.interrupted;
+          } else exitCode = reportFatal(error, io);
+        } finally {
+          interruption?.release();
         }
       });
   }

@@ -177,6 +177,26 @@ describe.each(TEST_DATABASES)('backup and restore on $name', ({ name, skip }) =>
   });
 
   it.skipIf(skip)(
+    `an interrupted restore, after it emptied the tables, rolls back: nothing changed${why}`,
+    async () => {
+      const sink = textSink();
+      await backupDatabase(db, sink.stream);
+      const controller = new AbortController();
+      const reason = new Error('interrupted');
+      async function* interruptedAfterTwoLines(): AsyncIterable<string> {
+        const lines = sink.text().trimEnd().split('\n');
+        // The header (the tables are emptied then), a table line, then the interruption.
+        yield lines[0]!;
+        yield lines[1]!;
+        controller.abort(reason);
+        yield* lines.slice(2);
+      }
+      await expect(restoreDatabase(db, interruptedAfterTwoLines(), controller.signal)).rejects.toBe(reason);
+      expect(await snapshot(db)).toEqual(before);
+    },
+  );
+
+  it.skipIf(skip)(
     `restores into a fresh database of the other kind (PGlite ⇄ PostgreSQL)${why}`,
     async () => {
       const sink = textSink();
@@ -203,6 +223,20 @@ describe('backup files', () => {
         await expect(backupToFile(db, target)).rejects.toThrow(/ENOENT/);
         await expect(readFile(target)).rejects.toThrow(/ENOENT/);
       }
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('an interrupted backup leaves no file behind, partial or not', async () => {
+    const db = await openDatabase({ dataDir: 'memory://' });
+    try {
+      const controller = new AbortController();
+      controller.abort(new Error('interrupted'));
+      const target = path.join(dir, 'interrupted.jsonl.gz');
+      await expect(backupToFile(db, target, controller.signal)).rejects.toThrow('interrupted');
+      await expect(readFile(target)).rejects.toThrow(/ENOENT/);
+      await expect(readFile(`${target}.partial`)).rejects.toThrow(/ENOENT/);
     } finally {
       await db.close();
     }

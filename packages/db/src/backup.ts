@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { type Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Database, Sql } from './database.ts';
 
@@ -109,8 +109,15 @@ async function appliedMigrations(db: Sql): Promise<number[]> {
   return rows.map((r) => Number(r.version));
 }
 
-/** Writes a backup of every table to `out` (a stream of JSON lines); returns what it holds. */
-export async function backupDatabase(db: Database, out: Writable): Promise<BackupSummary> {
+/**
+ * Writes a backup of every table to `out` (a stream of JSON lines); returns what it holds. Once
+ * `signal` aborts, the next line throws its reason.
+ */
+export async function backupDatabase(
+  db: Database,
+  out: Writable,
+  signal?: AbortSignal,
+): Promise<BackupSummary> {
   const hash = createHash('sha256');
   let failed: Error | undefined;
   const onError = (error: Error) => {
@@ -118,6 +125,7 @@ export async function backupDatabase(db: Database, out: Writable): Promise<Backu
   };
   out.on('error', onError);
   const write = async (value: unknown) => {
+    signal?.throwIfAborted();
     if (failed) throw failed;
     const line = `${JSON.stringify(value)}\n`;
     hash.update(line);
@@ -171,9 +179,14 @@ type Line =
 
 /**
  * Replaces every table's rows with the backup's, in one transaction. The database must be at the
- * backup's schema version (same migrations); anything wrong rolls the whole restore back.
+ * backup's schema version (same migrations); anything wrong, or `signal` aborting (checked at each
+ * line), rolls the whole restore back.
  */
-export async function restoreDatabase(db: Database, lines: AsyncIterable<string>): Promise<BackupSummary> {
+export async function restoreDatabase(
+  db: Database,
+  lines: AsyncIterable<string>,
+  signal?: AbortSignal,
+): Promise<BackupSummary> {
   return db.transaction(async (tx) => {
     const tables = new Map((await listTables(tx)).map((t) => [t.name, t]));
     const migrations = await appliedMigrations(tx);
@@ -211,6 +224,7 @@ export async function restoreDatabase(db: Database, lines: AsyncIterable<string>
     };
 
     for await (const text of lines) {
+      signal?.throwIfAborted();
       if (text.trim() === '') continue;
       if (ended) throw new BackupError('The backup goes on after its end line');
       let line: Line;
@@ -294,19 +308,19 @@ export async function restoreDatabase(db: Database, lines: AsyncIterable<string>
 
 const gzipped = (file: string) => file.endsWith('.gz');
 
-/** Backs up into `file` (gzip when it ends in .gz), written to a temporary name and renamed at the end. */
-export async function backupToFile(db: Database, file: string): Promise<BackupSummary> {
+/**
+ * Backs up into `file` (gzip when it ends in .gz), written to a temporary name and renamed at the
+ * end; a failure or `signal` aborting removes the temporary file.
+ */
+export async function backupToFile(db: Database, file: string, signal?: AbortSignal): Promise<BackupSummary> {
   const partial = `${file}.partial`;
   const sink = createWriteStream(partial, { mode: 0o600 });
   const gzip = gzipped(file) ? createGzip() : undefined;
   const out = gzip ?? sink;
-  const done = gzip
-    ? pipeline(gzip, sink)
-    : new Promise<void>((resolve, reject) => {
-        sink.once('finish', resolve).once('error', reject);
-      });
+  // `finished` also settles on a stream destroyed without an error (an interrupted backup).
+  const done = gzip ? pipeline(gzip, sink) : finished(sink);
   try {
-    const summary = await backupDatabase(db, out);
+    const summary = await backupDatabase(db, out, signal);
     out.end();
     await done;
     await rename(partial, file);
@@ -320,8 +334,12 @@ export async function backupToFile(db: Database, file: string): Promise<BackupSu
   }
 }
 
-/** Restores from a file made by `backupToFile` (gunzipped when it ends in .gz). */
-export async function restoreFromFile(db: Database, file: string): Promise<BackupSummary> {
+/** Restores from a file made by `backupToFile` (gunzipped when it ends in .gz), as `restoreDatabase`. */
+export async function restoreFromFile(
+  db: Database,
+  file: string,
+  signal?: AbortSignal,
+): Promise<BackupSummary> {
   const input: Readable = gzipped(file)
     ? createReadStream(file).pipe(createGunzip())
     : createReadStream(file);
@@ -329,7 +347,7 @@ export async function restoreFromFile(db: Database, file: string): Promise<Backu
   // Iterate at once: readline emits lines from the start, and lines before iteration would be lost.
   const iterator = lines[Symbol.asyncIterator]();
   try {
-    return await restoreDatabase(db, { [Symbol.asyncIterator]: () => iterator });
+    return await restoreDatabase(db, { [Symbol.asyncIterator]: () => iterator }, signal);
   } finally {
     lines.close();
     input.destroy();
