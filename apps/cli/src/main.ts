@@ -492,9 +492,10 @@ async function readHeader(file: InputFile, length = 32): Promise<Uint8Array | un
   }
 }
 
-/** Each file's outcome, in order; `left` counts the files an interruption left undone. */
-interface Outcomes extends Array<FileOutcome> {
-  left?: number;
+/** A run over the inputs: each file's outcome in order, and how many an interruption left undone. */
+interface InputsRun {
+  readonly outcomes: readonly FileOutcome[];
+  readonly left?: number;
 }
 
 async function forEachInput(
@@ -504,13 +505,14 @@ async function forEachInput(
   label: string,
   work: (file: InputFile) => Promise<void>,
   signal?: AbortSignal,
-): Promise<Outcomes> {
+): Promise<InputsRun> {
   const { files, failed } = expanded;
-  const outcomes: Outcomes = failed.map((f) => ({ file: f, error: f.error }));
+  const outcomes: FileOutcome[] = failed.map((f) => ({ file: f, error: f.error }));
+  let left: number | undefined;
   const progress = new Progress(io.stderr, files.length, label, !quiet && Boolean(io.stderr.isTTY));
   for (const [index, file] of files.entries()) {
     if (signal?.aborted) {
-      outcomes.left = files.length - index;
+      left = files.length - index;
       break;
     }
     try {
@@ -520,7 +522,7 @@ async function forEachInput(
     } catch (error) {
       // Stopped on purpose: the file is not done, and not failed either.
       if (signal?.aborted) {
-        outcomes.left = files.length - index;
+        left = files.length - index;
         break;
       }
       const e = toNestorError(error);
@@ -530,20 +532,20 @@ async function forEachInput(
     }
   }
   progress.finish();
-  return outcomes;
+  return left === undefined ? { outcomes } : { outcomes, left };
 }
 
-function summarise(outcomes: Outcomes, io: Io, quiet: boolean, verb: string): number {
+function summarise({ outcomes, left }: InputsRun, io: Io, quiet: boolean, verb: string): number {
   const failed = outcomes.filter((o) => o.error);
   for (const o of failed) io.stderr.write(`nestor: ${o.file.given}: ${o.error!.code}: ${o.error!.message}\n`);
-  const total = outcomes.length + (outcomes.left ?? 0);
+  const total = outcomes.length + (left ?? 0);
   if (!quiet)
     io.stderr.write(
       `${verb} ${outcomes.length - failed.length} of ${total} file(s)${failed.length ? `, ${failed.length} failed` : ''}\n`,
     );
-  if (outcomes.left !== undefined) {
+  if (left !== undefined) {
     io.stderr.write(
-      `nestor: interrupted: ${outcomes.left} file(s) not done (the one in progress left nothing behind)\n`,
+      `nestor: interrupted: ${left} file(s) not done (the one in progress left nothing behind)\n`,
     );
     return EXIT.interrupted;
   }
@@ -562,7 +564,7 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
       | ({ file: string } & VideoResult)
       | { file: string; error: { code: string; message: string } }
     )[] = [];
-    const outcomes = await forEachInput(
+    const run = await forEachInput(
       await expandInputs(inputs, io.cwd),
       io,
       quiet || Boolean(flags.json && !io.stderr.isTTY),
@@ -589,15 +591,15 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
       },
       signal,
     );
-    for (const o of outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
-    if (flags.json) io.stdout.write(`${JSON.stringify(jsonReport(results, outcomes))}\n`);
-    return summarise(outcomes, io, quiet || Boolean(flags.json), 'detected in');
+    for (const o of run.outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
+    if (flags.json) io.stdout.write(`${JSON.stringify(jsonReport(results, run))}\n`);
+    return summarise(run, io, quiet || Boolean(flags.json), 'detected in');
   });
 }
 
 /** `--json`'s report: each file's result or error, and whether an interruption left files undone. */
-function jsonReport<T>(results: T[], outcomes: Outcomes): { results: T[]; interrupted?: true } {
-  return outcomes.left === undefined ? { results } : { results, interrupted: true };
+function jsonReport<T>(results: T[], run: InputsRun): { results: T[]; interrupted?: true } {
+  return run.left === undefined ? { results } : { results, interrupted: true };
 }
 
 /** Videos are decoded and redacted here: with `--server` only images are sent. */
@@ -674,7 +676,7 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
       | ({ file: string; output: string } & (DetectionResult | VideoResult))
       | { file: string; error: { code: string; message: string } }
     )[] = [];
-    const outcomes = await forEachInput(
+    const run = await forEachInput(
       expanded,
       io,
       quiet,
@@ -706,8 +708,8 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
       },
       signal,
     );
-    for (const o of outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
-    if (flags.json) io.stdout.write(`${JSON.stringify(jsonReport(results, outcomes))}\n`);
-    return summarise(outcomes, io, quiet, 'anonymized');
+    for (const o of run.outcomes) if (o.error) results.push({ file: o.file.given, error: o.error.toJSON() });
+    if (flags.json) io.stdout.write(`${JSON.stringify(jsonReport(results, run))}\n`);
+    return summarise(run, io, quiet, 'anonymized');
   });
 }
