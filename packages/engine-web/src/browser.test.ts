@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, CHROMIUM, HAS_CHROMIUM, openBrowserSession } from '../bin/browser-session.ts';
 import { readImageSize } from './image-size.ts';
+import { noisyPng } from './test-support.ts';
 
 const DEV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev/images');
 const HAS_DEV = existsSync(DEV);
@@ -21,21 +22,6 @@ const heic = (name: string) =>
 const DEV_PHOTOS = ['face-0003.jpg', 'plate-0002.jpg', 'plate-0228.jpg', 'face-0438.jpg'];
 if (!HAS_CHROMIUM) console.warn(`skipping the browser tests: ${CHROMIUM} is missing`);
 if (!HAS_DEV) console.warn(`skipping the dev-set browser comparisons: ${DEV} is absent`);
-
-/** A noisy PNG: detail everywhere, nothing to find. */
-async function noisyPng(width: number, height: number): Promise<Uint8Array> {
-  const raw = Buffer.alloc(width * height * 3);
-  let seed = 3;
-  for (let i = 0; i < raw.length; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    raw[i] = seed >> 23;
-  }
-  return new Uint8Array(
-    await sharp(raw, { raw: { width, height, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
-}
 
 /** A PNG whose header claims 20000x20000 pixels, with no pixel data behind it. */
 function hugePngHeader(): Uint8Array {

@@ -17,9 +17,9 @@ import {
 import { createNodeNestor, createSharpCodec } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR, findModel, MODELS } from '@nestor/models';
 import * as ort from 'onnxruntime-web';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxWebEngine, sha256Hex } from './onnx-web-engine.ts';
+import { noisyPng } from './test-support.ts';
 import { webNestorConfig } from './web-nestor.ts';
 
 const DEV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/eval/dev/images');
@@ -51,17 +51,7 @@ afterAll(() => Promise.all([web.dispose(), node.dispose()]));
 
 describe('OnnxWebEngine (onnxruntime-web, wasm) against onnxruntime-node', () => {
   it('reports itself as onnxruntime-web/wasm and finds nothing where there is nothing', async () => {
-    const noise = Buffer.alloc(160 * 120 * 3);
-    let seed = 11;
-    for (let i = 0; i < noise.length; i++) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      noise[i] = seed >> 23;
-    }
-    const png = new Uint8Array(
-      await sharp(noise, { raw: { width: 160, height: 120, channels: 3 } })
-        .png()
-        .toBuffer(),
-    );
+    const png = await noisyPng(160, 120, 11);
     const [a, b] = [await node.detect(png), await web.detect(png)];
     expect(b.engine).toBe('onnxruntime-web/wasm');
     expect(a.engine).toBe('onnxruntime-node/cpu');

@@ -14,9 +14,9 @@ import {
 import { createSharpCodec } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
 import * as ort from 'onnxruntime-web';
-import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OnnxWebEngine } from './onnx-web-engine.ts';
+import { noisyPng } from './test-support.ts';
 import { webNestorConfig } from './web-nestor.ts';
 import { type WorkerEndpoint, WorkerNestor } from './worker-client.ts';
 import { serveWebNestor, type WorkerHostParts, type WorkerHostScope } from './worker-host.ts';
@@ -122,20 +122,6 @@ const startParts = (engine: Engine): WorkerHostParts => ({
   codec: () => createSharpCodec(),
 });
 
-async function noisyPng(width: number, height: number): Promise<Uint8Array> {
-  const raw = Buffer.alloc(width * height * 3);
-  let seed = 5;
-  for (let i = 0; i < raw.length; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    raw[i] = seed >> 23;
-  }
-  return new Uint8Array(
-    await sharp(raw, { raw: { width, height, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
-}
-
 const ASSETS = 'http://nestor.test/';
 
 describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worker)', () => {
@@ -188,19 +174,19 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
     expect(notImage).toBeInstanceOf(NestorError);
     expect((notImage as NestorError).code).toBe('E_UNSUPPORTED_MEDIA');
     const keep = await nestor
-      .anonymize(await noisyPng(40, 30), { keepMetadata: true })
+      .anonymize(await noisyPng(40, 30, 5), { keepMetadata: true })
       .catch((e: unknown) => e);
     expect((keep as NestorError).code).toBe('E_INVALID_OPTION');
     expect((keep as NestorError).details).toMatchObject({ option: 'keepMetadata' });
     // A refused call leaves the worker serving.
-    expect((await nestor.detect(await noisyPng(40, 30))).detections).toEqual([]);
+    expect((await nestor.detect(await noisyPng(40, 30, 5))).detections).toEqual([]);
     await nestor.dispose();
   });
 
   it('settles a call whose answer cannot be sent with E_INTERNAL, and serves the next one', async () => {
     const { endpoint } = workerPair(startParts(realEngine()), 1);
     const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
-    const png = await noisyPng(40, 30);
+    const png = await noisyPng(40, 30, 5);
     const lost = await nestor.detect(png).catch((e: unknown) => e);
     expect((lost as NestorError).code).toBe('E_INTERNAL');
     expect((await nestor.detect(png)).detections).toEqual([]);
@@ -223,7 +209,7 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
     const { engine, state } = heldEngine(realEngine());
     const { endpoint } = workerPair(startParts(engine));
     const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
-    const png = await noisyPng(64, 48);
+    const png = await noisyPng(64, 48, 5);
     expect((await finish(nestor.detect(png), state)).detections).toEqual([]);
     const whole = state.runs;
 
@@ -248,7 +234,7 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
     const { engine, state } = heldEngine(realEngine());
     const { endpoint } = workerPair(startParts(engine));
     const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
-    const png = await noisyPng(64, 48);
+    const png = await noisyPng(64, 48, 5);
     const first = nestor.detect(png);
     await expect.poll(() => state.waiting()).toBe(1);
     const controller = new AbortController();
@@ -269,7 +255,7 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
     const { engine, state } = heldEngine(realEngine());
     const pair = workerPair(startParts(engine));
     const nestor = await WorkerNestor.start(pair.endpoint, { assetsBaseUrl: ASSETS });
-    const waiting = nestor.detect(await noisyPng(64, 48)).catch((e: unknown) => e);
+    const waiting = nestor.detect(await noisyPng(64, 48, 5)).catch((e: unknown) => e);
     await expect.poll(() => state.waiting()).toBe(1);
     expect(nestor.usable).toBe(true);
     pair.crash();
