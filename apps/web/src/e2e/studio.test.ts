@@ -64,6 +64,21 @@ async function largePhoto(name: string): Promise<Awaited<ReturnType<typeof photo
 const count = async (page: Page, label: 'face' | 'plate') =>
   Number(await page.getByTestId(`count-${label}`).getAttribute('data-count'));
 
+/** A new page of the studio (English) with "On this device" chosen. */
+async function studioOnDevice(): Promise<Awaited<ReturnType<typeof newPage>>> {
+  const opened = await newPage(harness.browser);
+  await opened.page.goto(`${harness.baseUrl}/en/`);
+  await opened.page.getByRole('heading', { level: 1 }).waitFor();
+  await opened.page.getByText('On this device', { exact: true }).click();
+  return opened;
+}
+
+/** Waits until "On this device" has fetched and loaded its models (the options panel says so). */
+const modelsLoaded = (page: Page) =>
+  expect
+    .poll(() => page.getByTestId('device-status').textContent(), { timeout: 60_000 })
+    .toBe('The models are loaded in this browser.');
+
 describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)', () => {
   beforeAll(async () => {
     harness = await startHarness();
@@ -341,9 +356,7 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
       'WEBP',
     ]);
     await upload(page, file);
-    await expect
-      .poll(() => page.getByTestId('device-status').textContent(), { timeout: 60_000 })
-      .toBe('The models are loaded in this browser.');
+    await modelsLoaded(page);
     expect({ face: await count(page, 'face'), plate: await count(page, 'plate') }).toEqual(server);
     expect(await page.getByTestId('timings').textContent()).toContain('none (on this device)');
     await screenshot(page, 'device-desktop');
@@ -366,10 +379,7 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
   });
 
   it('on this device: an iPhone HEIC (turned by its irot box) is read in the worker and written upright as JPEG', async () => {
-    const { context, page } = await newPage(harness.browser);
-    await page.goto(`${harness.baseUrl}/en/`);
-    await page.getByRole('heading', { level: 1 }).waitFor();
-    await page.getByText('On this device', { exact: true }).click();
+    const { context, page } = await studioOnDevice();
     const heic = await readFile(
       new URL('../../../../packages/engine-node/fixtures/blocks-irot90.heic', import.meta.url),
     );
@@ -386,13 +396,8 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
   });
 
   it('on this device: a photo removed while it runs is stopped without an error, and the next one runs', async () => {
-    const { context, page } = await newPage(harness.browser);
-    await page.goto(`${harness.baseUrl}/en/`);
-    await page.getByRole('heading', { level: 1 }).waitFor();
-    await page.getByText('On this device', { exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('device-status').textContent(), { timeout: 60_000 })
-      .toBe('The models are loaded in this browser.');
+    const { context, page } = await studioOnDevice();
+    await modelsLoaded(page);
     await page.getByTestId('file-input').setInputFiles(await largePhoto('large.jpg'));
     await expect.poll(() => page.getByTestId('announcer').textContent()).toBe('Processing large.jpg…');
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
