@@ -545,7 +545,11 @@ describe('load shedding', () => {
       release = resolve;
     });
     const state = { calls: 0, stopped: 0, release };
-    const detect = async (bytes: Uint8Array, processOptions?: ProcessOptions, signal?: AbortSignal) => {
+    const detect = async (
+      bytes: Uint8Array,
+      processOptions?: ProcessOptions,
+      { signal }: { signal?: AbortSignal } = {},
+    ) => {
       state.calls++;
       if (bytes.length !== 3) return fake.detect(bytes, processOptions);
       if (options.ignoresSignal) {

@@ -307,7 +307,7 @@ export function buildApp({
     };
     const detectHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<DetectionResult> => {
       const { bytes, options } = await readRequest(request);
-      const result = await limited(reply, (signal) => nestor.detect(bytes, options, signal));
+      const result = await limited(reply, (signal) => nestor.detect(bytes, options, { signal }));
       metrics.result(result);
       recordCounts(request, result);
       recordResult(request, result);
@@ -343,7 +343,7 @@ export function buildApp({
     };
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
-      const out = await limited(reply, (signal) => nestor.anonymize(bytes, options, signal));
+      const out = await limited(reply, (signal) => nestor.anonymize(bytes, options, { signal }));
       const { result } = out;
       metrics.result(result);
       recordCounts(request, result);

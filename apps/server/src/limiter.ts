@@ -84,7 +84,7 @@ export function createLimiter(options: LimiterOptions) {
  * Runs `work` with a signal that aborts with E_TIMEOUT after `ms`, or as `stop` does (a client
  * gone). `work` stops when it aborts and settles only once it has, so whatever it held (a
  * processing slot) is free when this rejects.
- * @example await withDeadline(60_000, (signal) => limiter.run(() => pool.detect(bytes, {}, signal), signal))
+ * @example await withDeadline(60_000, (signal) => limiter.run(() => pool.detect(bytes, {}, { signal }), signal))
  */
 export async function withDeadline<T>(
   ms: number,

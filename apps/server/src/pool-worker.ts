@@ -1,13 +1,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ProcessOptions, parseConfig, toNestorError } from '@nestor/core';
+import { type CallHooks, type ProcessOptions, type Progress, parseConfig, toNestorError } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
 import { cancellable, runCancellable } from './cancellable.ts';
-import type { PoolRequest, PoolResponse } from './pool.ts';
+import type { PoolProgress, PoolRequest, PoolResponse } from './pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('pool-worker must run in a worker thread');
 const { config, modelsDir } = workerData as { config: unknown; modelsDir: string };
 const nestor = createNodeNestor(parseConfig(config), modelsDir, cancellable);
+/** The call hooks of request `id`: its progress goes back to the pool when it asked for it. */
+const hooksFor = (id: number, progress: boolean | undefined): CallHooks =>
+  progress
+    ? { onProgress: (p: Progress) => port.postMessage({ id, progress: p } satisfies PoolProgress) }
+    : {};
 /** The requests being worked on, to cancel them by id. */
 const running = new Map<number, AbortController>();
 
@@ -54,12 +59,12 @@ async function handle(
           id: request.id,
           ok: true,
           task: 'detect',
-          result: await nestor.detect(request.bytes, options),
+          result: await nestor.detect(request.bytes, options, hooksFor(request.id, request.progress)),
         },
         transfer: [],
       };
     case 'anonymize': {
-      const out = await nestor.anonymize(request.bytes, options);
+      const out = await nestor.anonymize(request.bytes, options, hooksFor(request.id, request.progress));
       const bytes = new Uint8Array(out.bytes);
       return {
         response: { id: request.id, ok: true, task: 'anonymize', output: { ...out, bytes } },

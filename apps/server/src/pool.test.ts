@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { defaultConfig, NestorError, parseConfig } from '@nestor/core';
+import { defaultConfig, NestorError, type Progress, parseConfig } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import sharp from 'sharp';
@@ -37,6 +37,15 @@ describe('pipeline pool (worker threads)', () => {
     expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
     const detections = await pool.detect(bytes, { targets: ['face'] });
     expect(detections.image).toEqual({ width: 320, height: 240, format: 'jpeg' });
+  });
+
+  it("passes a request's progress back from its worker thread, before its answer", async () => {
+    const seen: Progress[] = [];
+    await pool.anonymize(await photoLike(320, 240), {}, { onProgress: (p) => seen.push(p) });
+    expect([...new Set(seen.map((p) => p.stage))]).toEqual(['decode', 'detect', 'redact', 'encode']);
+    const last = seen.at(-1)!;
+    expect(last.runs).toBe(last.plannedRuns);
+    expect(last.runs).toBeGreaterThan(0);
   });
 
   it('passes errors back with their codes', async () => {
@@ -133,7 +142,9 @@ describe('pipeline pool: a cancelled request', () => {
     try {
       const controller = new AbortController();
       // The test worker works on a 4-byte image until it is told to stop.
-      const endless = pool.detect(new Uint8Array(4), {}, controller.signal).catch((error: unknown) => error);
+      const endless = pool
+        .detect(new Uint8Array(4), {}, { signal: controller.signal })
+        .catch((error: unknown) => error);
       const reason = new NestorError('E_TIMEOUT');
       controller.abort(reason);
       expect(await endless).toBe(reason);
@@ -149,7 +160,9 @@ describe('pipeline pool: a cancelled request', () => {
     const { pool } = testPool(1);
     try {
       const reason = new NestorError('E_TIMEOUT');
-      await expect(pool.detect(new Uint8Array(4), {}, AbortSignal.abort(reason))).rejects.toBe(reason);
+      await expect(pool.detect(new Uint8Array(4), {}, { signal: AbortSignal.abort(reason) })).rejects.toBe(
+        reason,
+      );
       expect(await pool.detect(new Uint8Array(2))).toMatchObject({ running: 0 });
     } finally {
       await pool.dispose();
@@ -162,7 +175,9 @@ describe('pipeline pool (worker threads): cancelling real work', () => {
     const big = await photoLike(3000, 2000);
     const controller = new AbortController();
     const reason = new NestorError('E_TIMEOUT');
-    const work = pool.anonymize(big, { preset: 'thorough' }, controller.signal).catch((e: unknown) => e);
+    const work = pool
+      .anonymize(big, { preset: 'thorough' }, { signal: controller.signal })
+      .catch((e: unknown) => e);
     controller.abort(reason);
     expect(await work).toBe(reason);
     // The worker goes on serving.

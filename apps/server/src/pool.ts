@@ -2,12 +2,14 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   type AnonymizeResult,
+  type CallHooks,
   type Config,
   type DetectionResult,
   type ErrorCode,
   NestorError,
   type Pipeline,
   type ProcessOptions,
+  type Progress,
 } from '@nestor/core';
 
 export type PoolRequest =
@@ -16,6 +18,8 @@ export type PoolRequest =
       readonly task: 'detect' | 'anonymize';
       readonly bytes: Uint8Array;
       readonly options: ProcessOptions;
+      /** Whether the worker sends the request's progress (a message per inference run). */
+      readonly progress?: boolean;
     }
   | {
       readonly id: number;
@@ -37,19 +41,37 @@ export type PoolResponse =
   | { readonly id: number; readonly ok: true; readonly task: 'warmUp' | 'dispose' }
   | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
+/** Sent by a worker while request `id` runs, when it asked for progress; not an answer. */
+export interface PoolProgress {
+  readonly id: number;
+  readonly progress: Progress;
+}
+
+/** One call: a signal that stops its work, and a listener for its progress. */
+export interface PipelineCall extends CallHooks {
+  readonly signal?: AbortSignal;
+}
+
 /**
- * A pipeline whose work stops when `signal` aborts: it then rejects with the signal's reason, and
- * only once the work has stopped. A plain `Pipeline` (tests) ignores the signal.
+ * A pipeline whose work stops when the call's signal aborts: it then rejects with the signal's
+ * reason, and only once the work has stopped. A plain `Pipeline` (tests) ignores the signal.
  */
 export interface CancellablePipeline extends Pipeline {
-  detect(bytes: Uint8Array, options?: ProcessOptions, signal?: AbortSignal): Promise<DetectionResult>;
-  anonymize(bytes: Uint8Array, options?: ProcessOptions, signal?: AbortSignal): Promise<AnonymizeResult>;
+  detect(bytes: Uint8Array, options?: ProcessOptions, call?: PipelineCall): Promise<DetectionResult>;
+  anonymize(bytes: Uint8Array, options?: ProcessOptions, call?: PipelineCall): Promise<AnonymizeResult>;
 }
 
 interface Member {
   readonly worker: Worker;
   alive: boolean;
-  readonly pending: Map<number, { resolve: (r: PoolResponse) => void; reject: (e: unknown) => void }>;
+  readonly pending: Map<
+    number,
+    {
+      resolve: (r: PoolResponse) => void;
+      reject: (e: unknown) => void;
+      onProgress?: ((progress: Progress) => void) | undefined;
+    }
+  >;
   busy: number;
 }
 
@@ -93,8 +115,12 @@ export function createPipelinePool(options: PipelinePoolOptions): CancellablePip
     const worker = new Worker(workerUrl, { workerData: { config, modelsDir: options.modelsDir } });
     const member: Member = { worker, alive: true, pending: new Map(), busy: 0 };
     let failure: unknown;
-    worker.on('message', (response: PoolResponse) => {
+    worker.on('message', (response: PoolResponse | PoolProgress) => {
       restarts[index] = 0;
+      if ('progress' in response) {
+        member.pending.get(response.id)?.onProgress?.(response.progress);
+        return;
+      }
       const p = member.pending.get(response.id);
       member.pending.delete(response.id);
       p?.resolve(response);
@@ -122,7 +148,7 @@ export function createPipelinePool(options: PipelinePoolOptions): CancellablePip
   const send = async (
     request: Omit<PoolRequest, 'id'>,
     member?: Member,
-    signal?: AbortSignal,
+    { signal, onProgress }: PipelineCall = {},
   ): Promise<PoolResponse> => {
     signal?.throwIfAborted();
     const alive = members.filter((m) => m.alive);
@@ -135,11 +161,14 @@ export function createPipelinePool(options: PipelinePoolOptions): CancellablePip
     signal?.addEventListener('abort', cancel, { once: true });
     try {
       const response = await new Promise<PoolResponse>((resolve, reject) => {
-        target.pending.set(id, { resolve, reject });
+        target.pending.set(id, { resolve, reject, onProgress });
         // A private copy whose buffer can be handed over (a request's buffer may be shared).
         const transfer = request.bytes ? [new Uint8Array(request.bytes).buffer as ArrayBuffer] : [];
         const bytes = transfer[0] ? new Uint8Array(transfer[0]) : undefined;
-        target.worker.postMessage({ ...request, id, ...(bytes ? { bytes } : {}) }, transfer);
+        target.worker.postMessage(
+          { ...request, id, ...(bytes ? { bytes } : {}), ...(onProgress ? { progress: true } : {}) },
+          transfer,
+        );
       });
       if (!response.ok)
         throw signal?.aborted ? signal.reason : new NestorError(response.code, response.message);
@@ -151,13 +180,13 @@ export function createPipelinePool(options: PipelinePoolOptions): CancellablePip
   };
 
   return {
-    async detect(bytes, processOptions = {}, signal) {
-      const r = await send({ task: 'detect', bytes, options: processOptions }, undefined, signal);
+    async detect(bytes, processOptions = {}, call = {}) {
+      const r = await send({ task: 'detect', bytes, options: processOptions }, undefined, call);
       if (r.ok && r.task === 'detect') return r.result;
       throw new NestorError('E_INTERNAL');
     },
-    async anonymize(bytes, processOptions = {}, signal) {
-      const r = await send({ task: 'anonymize', bytes, options: processOptions }, undefined, signal);
+    async anonymize(bytes, processOptions = {}, call = {}) {
+      const r = await send({ task: 'anonymize', bytes, options: processOptions }, undefined, call);
       if (r.ok && r.task === 'anonymize') return r.output;
       throw new NestorError('E_INTERNAL');
     },

@@ -9,6 +9,7 @@ import { NestorError } from './errors.ts';
 import { clipToImage, type ImageBox, imageBox, type ModelBox, scaleAboutCentre } from './geometry.ts';
 import { nms, weightedNms } from './nms.ts';
 import { looksLikePlate, type SceneObject, sitsOnVehicle, type VehicleContextRules } from './plates.ts';
+import type { RunTally } from './progress.ts';
 import { letterboxView, type MipChain, sampleView, toImageBox, type View } from './sampling.ts';
 import { planViews, type TilingOptions } from './tiling.ts';
 
@@ -45,6 +46,7 @@ export async function runDetector(
   spec: ModelSpec,
   mips: MipChain,
   settings: DetectorSettings,
+  tally?: RunTally,
 ): Promise<Candidate[]> {
   const { width, height } = mips.base;
   const views: View[] = planViews(width, height, tilingFor(spec, settings));
@@ -53,7 +55,7 @@ export async function runDetector(
     const room = Math.max(0, settings.maxViews - views.length);
     views.push(...views.slice(0, room).map((v) => ({ ...v, mirrored: true })));
   }
-  const found = (await runViews(session, spec, mips, views, settings)).flat();
+  const found = (await runViews(session, spec, mips, views, settings, tally)).flat();
   const merge = spec.decoder.kind === 'db' ? nms : weightedNms;
   return merge(found, { iouThreshold: settings.iouThreshold, containmentThreshold: 0.75 });
 }
@@ -69,6 +71,7 @@ export async function findContext(
   spec: ModelSpec,
   mips: MipChain,
   minScore: number,
+  tally?: RunTally,
 ): Promise<ContextObject[]> {
   const decoder = spec.decoder;
   if (decoder.kind !== 'centernet') {
@@ -76,7 +79,9 @@ export async function findContext(
   }
   const { width, height } = mips.base;
   const view = letterboxView(imageBox(0, 0, width, height), spec.input.width, spec.input.height);
+  tally?.plan(1);
   const outputs = await infer(session, spec, mips, view);
+  tally?.ran();
   return decodeCenterNet(output(outputs, decoder.output).data, {
     classes: [...decoder.classes, ...decoder.personClasses],
     minScore,
@@ -101,6 +106,7 @@ export async function runDetectorOnVehicles(
   scene: readonly ContextObject[],
   settings: DetectorSettings,
   rules: VehicleContextRules,
+  tally?: RunTally,
 ): Promise<Candidate[]> {
   const { width, height } = mips.base;
   const searched = scene
@@ -111,7 +117,7 @@ export async function runDetectorOnVehicles(
     const box = clipToImage(scaleAboutCentre(vehicle, 1 + 2 * rules.margin), width, height);
     return box.width < 8 || box.height < 8 ? [] : [{ box, vehicle }];
   });
-  const found = await runDetectorInAreas(session, spec, mips, areas, settings);
+  const found = await runDetectorInAreas(session, spec, mips, areas, settings, tally);
   return found.flatMap((candidates, i) =>
     candidates.filter((c) => sitsOnVehicle(c.box, areas[i]!.vehicle, rules)),
   );
@@ -127,6 +133,7 @@ export async function runDetectorInAreas(
   mips: MipChain,
   areas: readonly { readonly box: ImageBox; readonly maxInputPixels?: number }[],
   settings: DetectorSettings,
+  tally?: RunTally,
 ): Promise<Candidate[][]> {
   const planned = areas.flatMap(({ box, maxInputPixels }, area) =>
     planViews(
@@ -147,6 +154,7 @@ export async function runDetectorInAreas(
     mips,
     planned.map((p) => p.view),
     settings,
+    tally,
   );
   const perArea: Candidate[][] = areas.map(() => []);
   for (const [i, candidates] of results.entries()) perArea[planned[i]!.area]!.push(...candidates);
@@ -160,13 +168,16 @@ async function runViews(
   mips: MipChain,
   views: readonly View[],
   settings: DetectorSettings,
+  tally?: RunTally,
 ): Promise<Candidate[][]> {
   const results: Candidate[][] = new Array(views.length);
+  tally?.plan(views.length);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < views.length) {
       const i = next++;
       results[i] = await runView(session, spec, mips, views[i]!, settings);
+      tally?.ran();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, lane));

@@ -36,6 +36,7 @@ import { fuseEnsemble } from './nms.ts';
 import { type ClassSettings, type ProcessOptions, resolveSettings, type Settings } from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
 import { isVehicleFace, isWornText, SCENE_MIN_SCORE, VEHICLE_CONTEXT } from './plates.ts';
+import { type CallHooks, RunTally } from './progress.ts';
 import { applyRedactions, planOp, type RedactionRegion, type RegionShape, regionLuma } from './redact.ts';
 import { MipChain } from './sampling.ts';
 import { lowLightCurve } from './tone.ts';
@@ -162,18 +163,30 @@ export class Nestor {
     await Promise.all(ids.map((id) => this.session(id)));
   }
 
-  async detect(bytes: Uint8Array, options: ProcessOptions = {}): Promise<DetectionResult> {
+  async detect(
+    bytes: Uint8Array,
+    options: ProcessOptions = {},
+    hooks: CallHooks = {},
+  ): Promise<DetectionResult> {
     const settings = resolveSettings(this.deps.config, { ...options, task: 'detect' });
     const start = now();
+    const tally = new RunTally(hooks.onProgress);
+    tally.stage('decode');
     const decoded = await this.decode(bytes, settings);
-    return (await this.process(decoded, settings, start)).result;
+    return (await this.process(decoded, settings, start, tally)).result;
   }
 
-  async anonymize(bytes: Uint8Array, options: ProcessOptions = {}): Promise<AnonymizeResult> {
+  async anonymize(
+    bytes: Uint8Array,
+    options: ProcessOptions = {},
+    hooks: CallHooks = {},
+  ): Promise<AnonymizeResult> {
     const settings = resolveSettings(this.deps.config, { ...options, task: 'anonymize' });
     const start = now();
+    const tally = new RunTally(hooks.onProgress);
+    tally.stage('decode');
     const decoded = await this.decode(bytes, settings);
-    const out = await this.process(decoded, settings, start);
+    const out = await this.process(decoded, settings, start, tally);
     if (!out.encoded) throw new NestorError('E_INTERNAL');
     return out.encoded;
   }
@@ -219,15 +232,18 @@ export class Nestor {
     input: { decoded: DecodedImage; decodeMs: number },
     settings: Settings,
     start: number,
+    tally: RunTally,
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
     const { decoded, decodeMs } = input;
     const sequence = decoded.animation ?? decoded.paged;
-    if (sequence) return this.processFrames(input, sequence, settings, start);
+    if (sequence) return this.processFrames(input, sequence, settings, start, tally);
     const { image } = decoded;
     let t = now();
+    tally.stage('detect');
     const candidates = await this.detectAll(
       new MipChain(image, decoded.reductions, lowLightCurve(image)),
       settings,
+      tally,
     );
     const detectMs = ms(t);
     const detections = this.toDetections(candidates, settings, image.width, image.height);
@@ -246,6 +262,7 @@ export class Nestor {
       return { result };
     }
     t = now();
+    tally.stage('redact');
     applyRedactions(image, this.plan(detections, settings, image));
     result.timings.redactMs = ms(t);
     return this.encode(
@@ -255,6 +272,7 @@ export class Nestor {
       decoded,
       result,
       start,
+      tally,
     );
   }
 
@@ -266,8 +284,10 @@ export class Nestor {
     decoded: DecodedImage,
     result: DetectionResult,
     start: number,
+    tally: RunTally,
   ): Promise<{ result: DetectionResult; encoded: AnonymizeResult }> {
     const t = now();
+    tally.stage('encode');
     const bytes = await this.deps.codec.encode(
       pixels,
       { format, quality: settings.quality, keepMetadata: settings.keepMetadata },
@@ -291,6 +311,7 @@ export class Nestor {
     sequence: AnimatedImage | PagedImage,
     settings: Settings,
     start: number,
+    tally: RunTally,
   ): Promise<{ result: DetectionResult; encoded?: AnonymizeResult }> {
     const { decoded, decodeMs } = input;
     const animation = 'frames' in sequence ? sequence : undefined;
@@ -310,9 +331,13 @@ export class Nestor {
     let t = now();
     const modelOnly = { ...settings, addRegions: [] };
     const perPage: Detection[][] = [];
-    for (const [index, frame] of frames.entries()) {
-      if (index % every !== 0 && index !== frames.length - 1) continue;
-      const candidates = await this.detectAll(new MipChain(frame, [], lowLightCurve(frame)), settings);
+    const detected = frames.flatMap((frame, index) =>
+      index % every === 0 || index === frames.length - 1 ? [{ frame, index }] : [],
+    );
+    tally.stage('detect');
+    for (const [position, { frame, index }] of detected.entries()) {
+      tally.frame(position, detected.length);
+      const candidates = await this.detectAll(new MipChain(frame, [], lowLightCurve(frame)), settings, tally);
       const detections = this.toDetections(candidates, modelOnly, width, height);
       if (tracker) tracker.observe(index, detections);
       else perPage.push(detections);
@@ -353,24 +378,27 @@ export class Nestor {
       return { result };
     }
     t = now();
+    tally.stage('redact');
     for (const { index, detections } of perFrame) {
       const frame = frames[index]!;
       applyRedactions(frame, this.plan(detections, settings, frame));
     }
     result.timings.redactMs = ms(t);
-    return this.encode(sequence, format, settings, decoded, result, start);
+    return this.encode(sequence, format, settings, decoded, result, start, tally);
   }
 
   /** Classes, and the models of an ensemble, run side by side (engines may run them in parallel). */
-  private async detectAll(mips: MipChain, settings: Settings): Promise<Candidate[]> {
+  private async detectAll(mips: MipChain, settings: Settings, tally?: RunTally): Promise<Candidate[]> {
     // The class with the largest model starts first, so its engine is busy while the others sample views.
     const cost = (label: Label) =>
       Math.max(
         ...settings.classes[label].models.map((id) => this.spec(id).input.width * this.spec(id).input.height),
       );
     const order = [...settings.targets].sort((a, b) => cost(b) - cost(a));
-    const scene = this.lazyScene(mips, settings);
-    const perClass = await Promise.all(order.map((label) => this.detectClass(label, mips, settings, scene)));
+    const scene = this.lazyScene(mips, settings, tally);
+    const perClass = await Promise.all(
+      order.map((label) => this.detectClass(label, mips, settings, scene, tally)),
+    );
     return this.checkScene(
       settings.targets.flatMap((label) => perClass[order.indexOf(label)]!),
       scene,
@@ -379,13 +407,17 @@ export class Nestor {
   }
 
   /** The plates' context model over the whole image: run at most once per image, and only when asked. */
-  private lazyScene(mips: MipChain, settings: Settings): () => Promise<ContextObject[]> {
+  private lazyScene(
+    mips: MipChain,
+    settings: Settings,
+    tally: RunTally | undefined,
+  ): () => Promise<ContextObject[]> {
     const { context } = settings.classes.plate;
     let run: Promise<ContextObject[]> | undefined;
     return () => {
       if (!context) return Promise.resolve([]);
       run ??= this.session(context).then((session) =>
-        findContext(session, this.spec(context), mips, SCENE_MIN_SCORE),
+        findContext(session, this.spec(context), mips, SCENE_MIN_SCORE, tally),
       );
       return run;
     };
@@ -409,6 +441,7 @@ export class Nestor {
     mips: MipChain,
     settings: Settings,
     scene: () => Promise<ContextObject[]>,
+    tally: RunTally | undefined,
   ): Promise<Candidate[]> {
     const c = settings.classes[label];
     const longSide = Math.max(mips.base.width, mips.base.height);
@@ -436,10 +469,10 @@ export class Nestor {
             throw new NestorError('E_INVALID_CONFIG', `Model ${spec.id} detects ${spec.label}, not ${label}`);
           }
           const session = await this.session(id);
-          const upright = await runDetector(session, spec, mips, detector);
+          const upright = await runDetector(session, spec, mips, detector, tally);
           const turned = await Promise.all(
             turnedChains.map(async ({ turn, chain }) =>
-              (await runDetector(session, spec, chain, detector)).map((found) => ({
+              (await runDetector(session, spec, chain, detector, tally)).map((found) => ({
                 ...found,
                 box: unturnBox(found.box, turn, mips.base.width, mips.base.height),
               })),
@@ -450,8 +483,8 @@ export class Nestor {
       ),
       this.vehicles(c, mips, settings, scene),
     ]);
-    const whole = await this.decide(c, mips, perModel);
-    whole.push(...(await this.searchCrowds(c, mips, detector, whole)));
+    const whole = await this.decide(c, mips, perModel, tally);
+    whole.push(...(await this.searchCrowds(c, mips, detector, whole, tally)));
     if (!vehicles.some((v) => v.kind === 'vehicle' && v.score >= VEHICLE_CONTEXT.minVehicleScore))
       return whole;
     // Each model searches every vehicle again, finer; its finds are decided on their own.
@@ -464,10 +497,11 @@ export class Nestor {
           vehicles,
           detector,
           VEHICLE_CONTEXT,
+          tally,
         ),
       ),
     );
-    const inside = await this.decide(c, mips, perModelInside);
+    const inside = await this.decide(c, mips, perModelInside, tally);
     // The whole-image finds stand: a vehicle's finer view adds only plates they do not touch.
     return [
       ...whole,
@@ -485,6 +519,7 @@ export class Nestor {
     mips: MipChain,
     detector: DetectorSettings,
     found: readonly Candidate[],
+    tally: RunTally | undefined,
   ): Promise<Candidate[]> {
     const { width, height } = mips.base;
     const pixels = width * height;
@@ -506,19 +541,27 @@ export class Nestor {
     }));
     const perModel = await Promise.all(
       readFiner.map(async (id) =>
-        (await runDetectorInAreas(await this.session(id), this.spec(id), mips, budgeted, detector)).flat(),
+        (
+          await runDetectorInAreas(await this.session(id), this.spec(id), mips, budgeted, detector, tally)
+        ).flat(),
       ),
     );
     const inCrowds = await this.decide(
       { ...c, models: readFiner, weights: readFiner.map(() => CROWD_RULES.modelWeight) },
       mips,
       perModel,
+      tally,
     );
     return inCrowds.filter((i) => !found.some((f) => intersectionArea(f.box, i.box) > 0.3 * area(i.box)));
   }
 
   /** Ensemble fusion, the class threshold, then the verifier (plates' reading check). */
-  private async decide(c: ClassSettings, mips: MipChain, perModel: Candidate[][]): Promise<Candidate[]> {
+  private async decide(
+    c: ClassSettings,
+    mips: MipChain,
+    perModel: Candidate[][],
+    tally: RunTally | undefined,
+  ): Promise<Candidate[]> {
     const fused = fuseEnsemble(perModel, {
       iouThreshold: c.iouThreshold,
       containmentThreshold: 0.75,
@@ -526,7 +569,14 @@ export class Nestor {
     });
     const kept = fused.filter((f) => f.score >= c.minScore);
     if (!c.verifier || kept.length === 0) return kept;
-    return verifyPlates(await this.session(c.verifier), this.spec(c.verifier), mips, kept, PLATE_VERIFY);
+    return verifyPlates(
+      await this.session(c.verifier),
+      this.spec(c.verifier),
+      mips,
+      kept,
+      PLATE_VERIFY,
+      tally,
+    );
   }
 
   /**

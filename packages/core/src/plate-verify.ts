@@ -3,6 +3,7 @@ import type { InferenceSession, ModelSpec } from './engine.ts';
 import { NestorError } from './errors.ts';
 import { clipToImage, type ImageBox, imageBox } from './geometry.ts';
 import { plateTextScore } from './plate-text.ts';
+import type { RunTally } from './progress.ts';
 import { type MipChain, sampleView, type View } from './sampling.ts';
 
 export interface PlateReadOptions {
@@ -32,6 +33,7 @@ export async function verifyPlates<T extends { readonly box: ImageBox }>(
   mips: MipChain,
   candidates: readonly T[],
   options: PlateVerifyOptions,
+  tally?: RunTally,
 ): Promise<T[]> {
   const readings = await readPlates(
     session,
@@ -39,6 +41,7 @@ export async function verifyPlates<T extends { readonly box: ImageBox }>(
     mips,
     candidates.map((c) => c.box),
     options,
+    tally,
   );
   return candidates.filter((_, i) => {
     const r = readings[i];
@@ -57,6 +60,7 @@ export async function readPlates(
   mips: MipChain,
   boxes: readonly ImageBox[],
   options: PlateReadOptions,
+  tally?: RunTally,
 ): Promise<(CtcText | undefined)[]> {
   const decoder = spec.decoder;
   if (decoder.kind !== 'ctc') {
@@ -70,6 +74,7 @@ export async function readPlates(
     .filter((e): e is { v: View; i: number } => e.v !== undefined)
     .sort((a, b) => a.v.inputWidth - b.v.inputWidth);
   const out: (CtcText | undefined)[] = boxes.map(() => undefined);
+  tally?.plan(Math.ceil(order.length / options.batchSize));
   for (let start = 0; start < order.length; start += options.batchSize) {
     const batch = order.slice(start, start + options.batchSize);
     const width = Math.max(...batch.map((e) => e.v.inputWidth));
@@ -89,6 +94,7 @@ export async function readPlates(
     const outputs = await session.run({
       [spec.input.name]: { data, dims: [batch.length, 3, height, width] },
     });
+    tally?.ran();
     const probs = outputs[decoder.output];
     if (!probs) throw new NestorError('E_INFERENCE', `The model returned no output named ${decoder.output}`);
     const [n, steps, classes] = probs.dims;

@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DetectionResult, defaultConfig, type NestorError, parseConfig } from '@nestor/core';
+import {
+  type DetectionResult,
+  defaultConfig,
+  type NestorError,
+  type Progress,
+  parseConfig,
+} from '@nestor/core';
 import { DEFAULT_MODELS_DIR } from '@nestor/models';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -760,4 +766,107 @@ describe('multi-page TIFF (pipeline)', () => {
       }
     },
   );
+});
+
+describe('progress (pipeline)', () => {
+  /** A pipeline whose inference runs are counted as the engine sees them. */
+  function counting() {
+    let runs = 0;
+    const counted = createNodeNestor(defaultConfig(), DEFAULT_MODELS_DIR, ({ engine, codec }) => ({
+      codec,
+      engine: {
+        name: engine.name,
+        async loadModel(spec) {
+          const session = await engine.loadModel(spec);
+          return {
+            run: (feeds) => {
+              runs++;
+              return session.run(feeds);
+            },
+            release: () => session.release(),
+          };
+        },
+      },
+    }));
+    return { nestor: counted, runs: () => runs };
+  }
+  const counted = counting();
+  afterAll(() => counted.nestor.dispose());
+
+  /** The stages in the order first reported. */
+  const stages = (seen: readonly Progress[]) => [...new Set(seen.map((p) => p.stage))];
+
+  /** Every run planned before it finished, and the last report has every planned run done, as the engine counted them. */
+  function expectEveryRunCounted(seen: readonly Progress[], runs: number) {
+    for (const p of seen) expect(p.runs).toBeLessThanOrEqual(p.plannedRuns);
+    expect(seen.at(-1)).toMatchObject({ runs, plannedRuns: runs });
+    expect(runs).toBeGreaterThan(0);
+  }
+
+  const cases = [
+    { photo: 'generated noise', read: noisyPng },
+    ...(HAS_DEV
+      ? [
+          // The dash-cam frame's plates are searched again in each car and read: the plan grows.
+          {
+            photo: 'plate-0228.jpg',
+            read: async () => new Uint8Array(readFileSync(path.join(DEV, 'plate-0228.jpg'))),
+          },
+          {
+            photo: 'face-0003.jpg',
+            read: async () => new Uint8Array(readFileSync(path.join(DEV, 'face-0003.jpg'))),
+          },
+        ]
+      : []),
+  ];
+
+  it.each(cases)(
+    'reports each stage of anonymize and every inference run of $photo',
+    { timeout: 60_000 },
+    async ({ read }) => {
+      const bytes = await read();
+      const seen: Progress[] = [];
+      const before = counted.runs();
+      await counted.nestor.anonymize(bytes, {}, { onProgress: (p) => seen.push(p) });
+      expect(stages(seen)).toEqual(['decode', 'detect', 'redact', 'encode']);
+      expectEveryRunCounted(seen, counted.runs() - before);
+      const runs = seen.map((p) => p.runs);
+      expect(runs).toEqual([...runs].sort((a, b) => a - b));
+    },
+  );
+
+  it.skipIf(!HAS_DEV)(
+    'the plan grows where a find calls for a closer look',
+    { timeout: 60_000 },
+    async () => {
+      const bytes = new Uint8Array(readFileSync(path.join(DEV, 'plate-0228.jpg')));
+      const seen: Progress[] = [];
+      await counted.nestor.detect(bytes, { targets: ['plate'] }, { onProgress: (p) => seen.push(p) });
+      const firstRun = seen.findIndex((p) => p.runs > 0);
+      expect(seen.at(-1)!.plannedRuns).toBeGreaterThan(seen[firstRun]!.plannedRuns);
+    },
+  );
+
+  it('reports detect without redact or encode', async () => {
+    const seen: Progress[] = [];
+    const before = counted.runs();
+    await counted.nestor.detect(await noisyPng(), {}, { onProgress: (p) => seen.push(p) });
+    expect(stages(seen)).toEqual(['decode', 'detect']);
+    expectEveryRunCounted(seen, counted.runs() - before);
+  });
+
+  it('counts each frame of an animation afresh, with its place among the frames read', async () => {
+    const input = await animate(await Promise.all([0, 1, 2].map(scene)), 'gif');
+    const seen: Progress[] = [];
+    await counted.nestor.anonymize(input, { targets: ['face'] }, { onProgress: (p) => seen.push(p) });
+    expect(stages(seen)).toEqual(['decode', 'detect', 'redact', 'encode']);
+    const frames = seen.filter((p) => p.frame).map((p) => p.frame!.index);
+    expect([...new Set(frames)]).toEqual([0, 1, 2]);
+    expect(seen.every((p) => !p.frame || p.frame.count === 3)).toBe(true);
+    for (const index of [0, 1, 2]) {
+      const last = seen.filter((p) => p.frame?.index === index).at(-1)!;
+      expect(last.runs).toBe(last.plannedRuns);
+      expect(last.runs).toBeGreaterThan(0);
+    }
+  });
 });
