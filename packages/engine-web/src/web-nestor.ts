@@ -1,5 +1,6 @@
 import {
   type AnonymizeResult,
+  type CallHooks,
   type Config,
   type ConfigInput,
   type DetectionResult,
@@ -39,15 +40,23 @@ export interface WebNestorOptions {
  * since no browser encoder can keep it.
  */
 export class WebNestor extends Nestor {
-  override async detect(input: Uint8Array | Blob, options: ProcessOptions = {}): Promise<DetectionResult> {
-    return super.detect(await this.bytesOf(input), options);
+  override async detect(
+    input: Uint8Array | Blob,
+    options: ProcessOptions = {},
+    hooks: CallHooks = {},
+  ): Promise<DetectionResult> {
+    return super.detect(await this.bytesOf(input), options, hooks);
   }
 
-  override async anonymize(input: Uint8Array | Blob, options: ProcessOptions = {}): Promise<AnonymizeResult> {
+  override async anonymize(
+    input: Uint8Array | Blob,
+    options: ProcessOptions = {},
+    hooks: CallHooks = {},
+  ): Promise<AnonymizeResult> {
     if (resolveSettings(this.config, { ...options, task: 'anonymize' }).keepMetadata) {
       throw keepMetadataUnsupported();
     }
-    return super.anonymize(await this.bytesOf(input), options);
+    return super.anonymize(await this.bytesOf(input), options, hooks);
   }
 
   /** A Blob too large is refused before it is read into memory. */

@@ -1,4 +1,10 @@
-import { type AnonymizeResult, type DetectionResult, NestorError, type ProcessOptions } from '@nestor/core';
+import {
+  type AnonymizeResult,
+  type CallHooks,
+  type DetectionResult,
+  NestorError,
+  type ProcessOptions,
+} from '@nestor/core';
 import type {
   FromWorker,
   ToWorker,
@@ -18,14 +24,18 @@ export interface WorkerEndpoint {
   terminate(): void;
 }
 
-/** Per call: a signal that stops it between two steps (it then rejects with an AbortError). */
-export interface WorkerCallOptions {
+/**
+ * Per call: a signal that stops it between two steps (it then rejects with an AbortError), and a
+ * listener for its progress.
+ */
+export interface WorkerCallOptions extends CallHooks {
   readonly signal?: AbortSignal;
 }
 
 interface Pending {
   readonly resolve: (value: FromWorker & { type: 'done' }) => void;
   readonly reject: (error: unknown) => void;
+  readonly onProgress?: CallHooks['onProgress'];
 }
 
 const aborted = () => new DOMException('The on-device run was cancelled', 'AbortError');
@@ -117,7 +127,7 @@ export class WorkerNestor {
     method: WorkerMethod,
     input: Uint8Array | Blob | undefined,
     options: ProcessOptions | undefined,
-    { signal }: WorkerCallOptions,
+    { signal, onProgress }: WorkerCallOptions,
   ): Promise<DetectionResult | AnonymizeResult | undefined> {
     if (this.broken !== undefined) return Promise.reject(this.broken);
     if (signal?.aborted) return Promise.reject(aborted());
@@ -136,10 +146,18 @@ export class WorkerNestor {
           signal?.removeEventListener('abort', onAbort);
           reject(error);
         },
+        ...(onProgress ? { onProgress } : {}),
       });
       // Bytes are copied (the caller keeps its own); a Blob crosses without its contents being read.
       this.worker.postMessage(
-        { type: 'call', id, method, ...(input ? { input } : {}), ...(options ? { options } : {}) },
+        {
+          type: 'call',
+          id,
+          method,
+          ...(input ? { input } : {}),
+          ...(options ? { options } : {}),
+          ...(onProgress ? { progress: true } : {}),
+        },
         [],
       );
     });
@@ -149,6 +167,10 @@ export class WorkerNestor {
     if (reply.type === 'started' || reply.type === 'start-failed') return;
     const pending = this.pending.get(reply.id);
     if (!pending) return;
+    if (reply.type === 'progress') {
+      pending.onProgress?.(reply.progress);
+      return;
+    }
     this.pending.delete(reply.id);
     if (reply.type === 'done') pending.resolve(reply);
     else if (reply.type === 'aborted') pending.reject(aborted());

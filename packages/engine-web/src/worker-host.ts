@@ -1,5 +1,6 @@
 import {
   type AnonymizeResult,
+  type CallHooks,
   CallSteps,
   type DetectionResult,
   type Engine,
@@ -95,10 +96,13 @@ export function serveWebNestor(
         codec: parts.codec,
       });
       const input = message.input ?? new Uint8Array();
+      const hooks: CallHooks = message.progress
+        ? { onProgress: (progress) => scope.postMessage({ type: 'progress', id, progress }, []) }
+        : {};
       const value = await steps.run<DetectionResult | AnonymizeResult>(() =>
         message.method === 'detect'
-          ? nestor.detect(input, message.options)
-          : nestor.anonymize(input, message.options),
+          ? nestor.detect(input, message.options, hooks)
+          : nestor.anonymize(input, message.options, hooks),
       );
       return { type: 'done', id, value };
     } catch (error) {

@@ -1,4 +1,11 @@
-import type { AnonymizeResult, ConfigInput, DetectionResult, ErrorCode, ProcessOptions } from '@nestor/core';
+import type {
+  AnonymizeResult,
+  ConfigInput,
+  DetectionResult,
+  ErrorCode,
+  ProcessOptions,
+  Progress,
+} from '@nestor/core';
 import type { CanvasCodecOptions } from './canvas-codec.ts';
 
 /** What the page sends to start the worker's pipeline: WebNestorOptions as plain data. */
@@ -31,6 +38,8 @@ export type ToWorker =
       readonly method: WorkerMethod;
       readonly input?: Uint8Array | Blob;
       readonly options?: ProcessOptions;
+      /** Whether the worker sends the call's progress (a message per inference run). */
+      readonly progress?: boolean;
     }
   /** Stops a call between two steps (decode, inference runs, encode); a call not begun never begins. */
   | { readonly type: 'abort'; readonly id: number };
@@ -52,4 +61,6 @@ export type FromWorker =
       readonly value: DetectionResult | AnonymizeResult | undefined;
     }
   | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
+  /** Where a call that asked for it stands; sent before its answer, never after. */
+  | { readonly type: 'progress'; readonly id: number; readonly progress: Progress }
   | { readonly type: 'aborted'; readonly id: number };

@@ -9,6 +9,7 @@ import {
   type InferenceSession,
   Nestor,
   NestorError,
+  type Progress,
   parseConfig,
 } from '@nestor/core';
 import { createSharpCodec } from '@nestor/engine-node';
@@ -90,8 +91,10 @@ function workerPair(parts: WorkerHostParts, uncloneableAnswers = 0) {
   const { port1, port2 } = new MessageChannel();
   opened.push(port1, port2);
   let refusals = uncloneableAnswers;
+  let progressMessages = 0;
   const scope: WorkerHostScope = {
     postMessage: (message, transfer) => {
+      if (message.type === 'progress') progressMessages++;
       // As structured cloning refuses an answer it cannot copy.
       if (message.type === 'done' && refusals-- > 0) throw new DOMException('uncloneable', 'DataCloneError');
       port1.postMessage(message, transfer);
@@ -114,7 +117,12 @@ function workerPair(parts: WorkerHostParts, uncloneableAnswers = 0) {
     },
   };
   port2.start();
-  return { endpoint, crash: () => errors.dispatchEvent(new Event('error')), terminated: () => terminated };
+  return {
+    endpoint,
+    crash: () => errors.dispatchEvent(new Event('error')),
+    terminated: () => terminated,
+    progressMessages: () => progressMessages,
+  };
 }
 
 const startParts = (engine: Engine): WorkerHostParts => ({
@@ -166,6 +174,33 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
       await nestor.dispose();
     },
   );
+
+  it("passes a call's progress to its listener, before its answer, and none to a call without one", async () => {
+    const engine = realEngine();
+    const direct = new Nestor({
+      engine,
+      codec: createSharpCodec(),
+      models: MODELS,
+      config: defaultConfig(),
+      concurrency: 1,
+    });
+    const { endpoint, progressMessages } = workerPair(startParts(engine));
+    const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
+    const bytes = await noisyPng(320, 240, 11);
+    const want: Progress[] = [];
+    await direct.anonymize(bytes, {}, { onProgress: (p) => want.push(p) });
+    const got: Progress[] = [];
+    const answered = nestor.anonymize(bytes, {}, { onProgress: (p) => got.push(p) }).then(() => got.length);
+    expect(await answered).toBe(got.length);
+    expect(got.length).toBe(want.length);
+    expect([...new Set(got.map((p) => p.stage))]).toEqual(['decode', 'detect', 'redact', 'encode']);
+    expect(got.at(-1)).toEqual(want.at(-1));
+    const sent = progressMessages();
+    await nestor.detect(bytes);
+    expect(progressMessages()).toBe(sent);
+    await direct.dispose();
+    await nestor.dispose();
+  });
 
   it('passes errors back as NestorErrors with their code and details', async () => {
     const { endpoint } = workerPair(startParts(realEngine()));
