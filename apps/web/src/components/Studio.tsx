@@ -1,6 +1,6 @@
 'use client';
 
-import { compareDetections, LABELS } from '@nestor/core';
+import { compareDetections, LABELS, type Progress } from '@nestor/core';
 import type { WorkerEngineInfo } from '@nestor/engine-web/worker-client';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { redirectIfUnauthenticated } from '../lib/api.ts';
@@ -23,6 +23,7 @@ import { errorMessage } from '../lib/errors.ts';
 import { frameKind } from '../lib/frames.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
 import { preflight } from '../lib/preflight.ts';
+import { advance, percentOf } from '../lib/progress.ts';
 import { type EditableRegion, fromDetections, toReviewed } from '../lib/regions.ts';
 import { type CompareOutcome, ComparePanel } from './ComparePanel.tsx';
 import { BeforeAfter, ResultOverlay } from './ImageStage.tsx';
@@ -86,6 +87,10 @@ export function Studio() {
   const [announcement, setAnnouncement] = useState('');
   const [stale, setStale] = useState(false);
   const [zipping, setZipping] = useState(false);
+  /** Where the photo running on this device stands (the server answers without progress). */
+  const [progress, setProgress] = useState<
+    { readonly id: string; readonly fraction: number; readonly last: Progress } | undefined
+  >();
   const [device, setDevice] = useState<
     | { state: 'idle' | 'loading' }
     | { state: 'ready'; info: WorkerEngineInfo }
@@ -98,6 +103,7 @@ export function Studio() {
   const touched = useRef(false);
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const titleId = useId();
+  const runProgressId = useId();
 
   // The server's defaults replace the schema's once they arrive, unless the person already chose.
   useEffect(() => {
@@ -172,6 +178,13 @@ export function Studio() {
     patch(item.id, (i) => ({ ...i, status: 'processing', error: undefined }));
     setAnnouncement(t('processingName', { name: item.file.name }));
     const running = startRun(item.id);
+    setProgress(undefined);
+    const onProgress = (last: Progress) =>
+      setProgress((shown) => ({
+        id: item.id,
+        last,
+        fraction: advance(shown?.id === item.id ? shown.fraction : undefined, last),
+      }));
     void (async () => {
       try {
         const size = item.done?.result.image;
@@ -180,13 +193,10 @@ export function Studio() {
             ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
             : undefined;
         preflight(item.file, appConfig.limits);
-        const output = await run(
-          runEngine,
-          item.file,
-          opts.task,
-          requestOptions(opts, reviewed),
-          running.signal,
-        );
+        const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed), {
+          signal: running.signal,
+          onProgress,
+        });
         // Removed (or cleared) while it ran: its result has no place to show, and no URL to leak.
         if (!itemsNow.current.some((i) => i.id === item.id)) return;
         const outputUrl = output.image ? URL.createObjectURL(output.image.blob) : undefined;
@@ -203,6 +213,7 @@ export function Studio() {
         setAnnouncement(`${item.file.name}: ${errorMessage(error, locale, appConfig.limits)}`);
       } finally {
         running.end();
+        setProgress((shown) => (shown?.id === item.id ? undefined : shown));
       }
     })();
   }, [working, next, patch, t, locale]);
@@ -277,7 +288,7 @@ export function Studio() {
       const opts = requestOptions({ ...options, task: 'detect' });
       preflight(item.file, appConfig.limits);
       const server = await runOnServer(item.file, 'detect', opts, running.signal);
-      const device = await runOnDevice(item.file, 'detect', opts, running.signal);
+      const device = await runOnDevice(item.file, 'detect', opts, { signal: running.signal });
       const comparison = compareDetections(server.result, device.result, { tolerancePx: 2 });
       patch(item.id, (i) => ({ ...i, compare: { state: 'done', outcome: { server, device, comparison } } }));
       setAnnouncement(comparison.agree ? t('compareAgree') : t('compareDisagree'));
@@ -457,12 +468,35 @@ export function Studio() {
     </div>
   );
 
+  /** What the run is doing, in words: its stage, and during detection its model runs (and frame). */
+  function progressText(last: Progress): string {
+    switch (last.stage) {
+      case 'decode':
+        return t('progressDecode');
+      case 'detect': {
+        const runs =
+          last.plannedRuns > 0
+            ? t('progressDetect', { runs: last.runs, planned: last.plannedRuns })
+            : t('progressDetectStart');
+        return last.frame
+          ? `${t('progressFrame', { frame: last.frame.index + 1, count: last.frame.count })} · ${runs}`
+          : runs;
+      }
+      case 'redact':
+        return t('progressRedact');
+      case 'encode':
+        return t('progressEncode');
+    }
+  }
+
   function statusText(item: Item): string {
     switch (item.status) {
       case 'waiting':
         return t('statusWaiting');
       case 'processing':
-        return t('statusProcessing');
+        return progress?.id === item.id
+          ? t('statusProgress', { percent: percentOf(progress.fraction) })
+          : t('statusProcessing');
       case 'error':
         return t('statusError');
       case 'done':
@@ -481,6 +515,20 @@ export function Studio() {
             />
             <p>{engine === 'device' ? t('processingDevice') : t('processing')}</p>
           </div>
+          {progress?.id === item.id ? (
+            <div className="space-y-1">
+              <progress
+                aria-labelledby={runProgressId}
+                max={100}
+                value={percentOf(progress.fraction)}
+                className="h-3 w-full appearance-none overflow-hidden rounded-full bg-slate-200 [&::-moz-progress-bar]:bg-indigo-700 [&::-webkit-progress-bar]:bg-slate-200 [&::-webkit-progress-value]:bg-indigo-700"
+                data-testid="run-progress"
+              />
+              <p id={runProgressId} className="tabular-nums text-slate-800" data-testid="run-progress-text">
+                {progressText(progress.last)}
+              </p>
+            </div>
+          ) : null}
           {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
           <img
             src={item.previewUrl}

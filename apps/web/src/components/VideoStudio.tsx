@@ -8,11 +8,11 @@ import { useAppConfig } from '../lib/app-config.tsx';
 import { errorMessage, formatBytes } from '../lib/errors.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
 import { type Upload, uploadJob, type VideoOptions } from '../lib/jobs.ts';
+import { percentOf } from '../lib/progress.ts';
 import {
   anonymizedVideoName,
   isVideoFile,
   jobFailure,
-  percentOf,
   splitEta,
   summarizeVideo,
   VIDEO_ACCEPT,

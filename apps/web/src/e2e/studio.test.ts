@@ -395,6 +395,29 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await context.close();
   });
 
+  it('on this device: a large photo shows its progress, stage and model runs, until its result', async () => {
+    const { context, page } = await studioOnDevice();
+    await modelsLoaded(page);
+    await page.getByTestId('file-input').setInputFiles(await largePhoto('large.jpg'));
+    const text = page.getByTestId('run-progress-text');
+    await expect
+      .poll(() => text.textContent(), { timeout: 60_000 })
+      .toMatch(/^Looking for faces and plates: model run \d+ of \d+$/);
+    const bar = page.getByTestId('run-progress');
+    const value = async () => Number(await bar.getAttribute('value'));
+    const first = await value();
+    await expect.poll(value, { timeout: 60_000 }).toBeGreaterThan(first);
+    const [runs, planned] = (await text.textContent())!.match(/\d+/g)!.map(Number);
+    expect(runs).toBeLessThanOrEqual(planned!);
+    // Its name is the text it describes.
+    expect(await page.getByRole('progressbar', { name: /^Looking for faces and plates/ }).count()).toBe(1);
+    await expect
+      .poll(() => page.getByTestId('announcer').textContent(), { timeout: 120_000 })
+      .toMatch(/^large\.jpg done: /);
+    expect(await bar.count()).toBe(0);
+    await context.close();
+  });
+
   it('on this device: a photo removed while it runs is stopped without an error, and the next one runs', async () => {
     const { context, page } = await studioOnDevice();
     await modelsLoaded(page);

@@ -6,6 +6,7 @@ import {
   type Label,
   NestorError,
   type Preset,
+  type Progress,
   type RedactionMethod,
   sniffImageFormat,
 } from '@nestor/core';
@@ -180,11 +181,10 @@ export async function runOnDevice(
   file: Blob,
   task: Task,
   options: RequestOptions,
-  signal?: AbortSignal,
+  call: RunCall = {},
 ): Promise<RunOutput> {
   const start = performance.now();
   const nestor = await devicePipeline();
-  const call = signal ? { signal } : {};
   // The worker reads the file itself; the page reads only enough to know its format.
   if (task === 'detect') {
     const result = await nestor.detect(file, options, call);
@@ -203,17 +203,25 @@ export async function runOnDevice(
 /** Enough of a file's start to tell its format (an ISO-BMFF ftyp box lists its brands there). */
 const SNIFF_BYTES = 256;
 
-/** One run on the chosen engine; `signal` stops it (the server's request, or the worker between two steps). */
+/** What the page can do with a run while it works. */
+export interface RunCall {
+  /** Stops it: the server's request, or the worker between two steps. */
+  readonly signal?: AbortSignal;
+  /** Where it stands; on this device only (the server answers the whole result at once). */
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/** One run on the chosen engine. */
 export function run(
   engine: EngineKind,
   file: Blob,
   task: Task,
   options: RequestOptions,
-  signal?: AbortSignal,
+  call: RunCall = {},
 ): Promise<RunOutput> {
   return engine === 'server'
-    ? runOnServer(file, task, options, signal)
-    : runOnDevice(file, task, options, signal);
+    ? runOnServer(file, task, options, call.signal)
+    : runOnDevice(file, task, options, call);
 }
 
 /** Formats the browser can write: on this device the output is limited to them. */

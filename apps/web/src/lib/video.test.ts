@@ -6,7 +6,6 @@ import {
   errorFromAnswer,
   isVideoFile,
   jobFailure,
-  percentOf,
   splitEta,
   summarizeVideo,
   videoDetectionsName,
@@ -44,17 +43,6 @@ describe('video page helpers', () => {
     [-3, { minutes: 0, seconds: 0 }],
   ])('splitEta(%s)', (seconds, expected) => {
     expect(splitEta(seconds)).toEqual(expected);
-  });
-
-  it.each([
-    [0, 0],
-    [0.456, 45],
-    [0.999, 99],
-    [1, 100],
-    [1.2, 100],
-    [-1, 0],
-  ])('percentOf(%s) is %s', (fraction, expected) => {
-    expect(percentOf(fraction)).toBe(expected);
   });
 
   it('summarizes a video detections JSON', () => {

@@ -61,12 +61,6 @@ export function splitEta(seconds: number): { minutes: number; seconds: number } 
   return { minutes: Math.floor(whole / 60), seconds: whole % 60 };
 }
 
-/** Percent for display: whole numbers, 100 only once the work is done. */
-export function percentOf(fraction: number): number {
-  const clamped = Math.min(1, Math.max(0, fraction));
-  return clamped >= 1 ? 100 : Math.min(99, Math.floor(clamped * 100));
-}
-
 const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
 
 /**
