@@ -2,6 +2,7 @@ import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AnonymizeResult,
+  type CallHooks,
   CallSteps,
   countFrames,
   type DetectionResult,
@@ -17,6 +18,7 @@ import {
   PRESETS,
   type ProcessOptions,
   parseProcessOptions,
+  progressFraction,
   QUARTER_TURNS,
   type QuarterTurn,
   REDACTION_METHODS,
@@ -503,7 +505,7 @@ async function forEachInput(
   io: Io,
   quiet: boolean,
   label: string,
-  work: (file: InputFile) => Promise<void>,
+  work: (file: InputFile, hooks: CallHooks) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<InputsRun> {
   const { files, failed } = expanded;
@@ -516,7 +518,7 @@ async function forEachInput(
       break;
     }
     try {
-      await work(file);
+      await work(file, { onProgress: (p) => progress.working(progressFraction(p), file.given) });
       outcomes.push({ file });
       progress.tick(true, file.given);
     } catch (error) {
@@ -569,7 +571,7 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
       io,
       quiet || Boolean(flags.json && !io.stderr.isTTY),
       'detect',
-      async (file) => {
+      async (file, hooks) => {
         if (isVideoFile(file.absolute)) {
           const video = await processVideoFile(framesOf(nestor), file, options, undefined, {
             stderr: io.stderr,
@@ -580,7 +582,7 @@ async function detectCommand(inputs: string[], flags: Flags, io: Io): Promise<nu
           if (!flags.json) io.stdout.write(`${file.given}: ${videoSummary(video.result)}\n`);
           return;
         }
-        const result = await nestor.detect(await readInput(file, await nestor.maxBytes()), options);
+        const result = await nestor.detect(await readInput(file, await nestor.maxBytes()), options, hooks);
         results.push({ file: file.given, ...result });
         if (!flags.json) {
           const counts = LABELS.map(
@@ -681,7 +683,7 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
       io,
       quiet,
       'anonymize',
-      async (file) => {
+      async (file, hooks) => {
         if (isVideoFile(file.absolute)) {
           const video = await processVideoFile(
             framesOf(nestor),
@@ -701,6 +703,7 @@ async function anonymizeCommand(inputs: string[], flags: Flags, io: Io): Promise
         const out: AnonymizeResult = await nestor.anonymize(
           await readInput(file, await nestor.maxBytes()),
           options,
+          hooks,
         );
         const { target } = plan.claim(file, FILE_EXTENSIONS[out.format]);
         await writeOutput(target, out.bytes, rules);

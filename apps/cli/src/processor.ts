@@ -1,5 +1,6 @@
 import type {
   AnonymizeResult,
+  CallHooks,
   Config,
   DetectionResult,
   ImageFormat,
@@ -17,8 +18,9 @@ export interface Processor {
   readonly frames?: FramePipeline;
   /** The largest image (in bytes) that will be processed: `limits.maxBytes` of the config that decides. */
   maxBytes(): Promise<number>;
-  detect(bytes: Uint8Array, options: ProcessOptions): Promise<DetectionResult>;
-  anonymize(bytes: Uint8Array, options: ProcessOptions): Promise<AnonymizeResult>;
+  /** `hooks.onProgress` is told where the local pipeline stands; a server answers without progress. */
+  detect(bytes: Uint8Array, options: ProcessOptions, hooks?: CallHooks): Promise<DetectionResult>;
+  anonymize(bytes: Uint8Array, options: ProcessOptions, hooks?: CallHooks): Promise<AnonymizeResult>;
   dispose(): Promise<void>;
 }
 
@@ -27,8 +29,8 @@ export function localProcessor(nestor: Nestor): Processor {
     defaultFormat: nestor.config.output.format,
     frames: nestor,
     maxBytes: async () => nestor.config.limits.maxBytes,
-    detect: (bytes, options) => nestor.detect(bytes, options),
-    anonymize: (bytes, options) => nestor.anonymize(bytes, options),
+    detect: (bytes, options, hooks) => nestor.detect(bytes, options, hooks),
+    anonymize: (bytes, options, hooks) => nestor.anonymize(bytes, options, hooks),
     dispose: () => nestor.dispose(),
   };
 }

@@ -129,7 +129,13 @@ export {
 export { PLATE_TEXT, type PlateTextRules, type PlateTextScore, plateTextScore } from './plate-text.ts';
 export { type PlateVerifyOptions, verifyPlates } from './plate-verify.ts';
 export { looksLikePlate, PLATE_SHAPE, type PlateShapeRules } from './plates.ts';
-export { type CallHooks, type Progress, type ProgressStage, RunTally } from './progress.ts';
+export {
+  type CallHooks,
+  type Progress,
+  type ProgressStage,
+  progressFraction,
+  RunTally,
+} from './progress.ts';
 /** Redaction. */
 export {
   applyRedactions,
