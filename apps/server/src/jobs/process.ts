@@ -6,6 +6,8 @@ import {
   type Nestor,
   NestorError,
   type NestorErrorJson,
+  type Progress,
+  progressFraction,
   toNestorError,
 } from '@nestor/core';
 import {
@@ -20,6 +22,38 @@ import type { JobStorage } from './storage.ts';
 import type { JobOutput, JobProgress, JobSpec } from './types.ts';
 
 export const DETECTIONS_FILE = 'detections.json';
+
+/** A job's progress is told (a Redis write with BullMQ) at most this often, except when an image ends. */
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * A batch's progress once `done` of `total` images are (fractional while one runs: a 12 MP
+ * `thorough` photo takes half a minute), and the time left at the pace so far.
+ * @example batchProgress(1.5, 3, 30) // { progress: 0.5, etaSeconds: 30 }
+ */
+export function batchProgress(done: number, total: number, elapsedSeconds: number): JobProgress {
+  const progress = Math.min(1, done / total);
+  if (done <= 0) return { progress };
+  return { progress, etaSeconds: Math.round((elapsedSeconds / done) * Math.max(0, total - done)) };
+}
+
+/**
+ * `tell`, called at most once every `ms` (by `now`'s clock), except with `always`: the reports that
+ * must not be dropped (an image done).
+ */
+export function atMostEvery<T>(
+  ms: number,
+  tell: (value: T) => void,
+  now: () => number = () => performance.now(),
+): (value: T, always?: boolean) => void {
+  let told = Number.NEGATIVE_INFINITY;
+  return (value, always = false) => {
+    const at = now();
+    if (!always && at - told < ms) return;
+    told = at;
+    tell(value);
+  };
+}
 
 /** What a job needs of a pipeline: images go through `detect` or `anonymize`, a video frame by frame. */
 export type JobPipeline = Pick<Nestor, 'detect' | 'anonymize'> & FramePipeline;
@@ -49,12 +83,14 @@ export async function runJob(
     const input = path.join(inDir, spec.inputs[0]!);
     const info = await probeVideo(input);
     const fileName = `anonymized${VIDEO_EXTENSIONS[info.container]}`;
+    const tell = atMostEvery(PROGRESS_EVERY_MS, onProgress);
     const result = await anonymizeVideo(nestor, {
       input,
       ...(detect ? {} : { output: path.join(outDir, fileName) }),
       options: spec.options,
       ...(signal ? { signal } : {}),
-      onProgress: (p) => onProgress({ progress: p.frame / p.frames, etaSeconds: Math.round(p.etaSeconds) }),
+      onProgress: (p) =>
+        tell({ progress: p.frame / p.frames, etaSeconds: Math.round(p.etaSeconds) }, p.frame === p.frames),
     });
     const json = new TextEncoder().encode(JSON.stringify(result));
     if (detect) return write(DETECTIONS_FILE, 'application/json', json);
@@ -63,16 +99,20 @@ export async function runJob(
   }
 
   const started = performance.now();
+  const tell = atMostEvery(PROGRESS_EVERY_MS, onProgress);
+  const report = (done: number, always = false) =>
+    tell(batchProgress(done, spec.inputs.length, (performance.now() - started) / 1000), always);
   const files: Record<string, Uint8Array> = {};
   const results: ({ file: string } & (DetectionResult | { error: NestorErrorJson }))[] = [];
   for (const [i, name] of spec.inputs.entries()) {
     signal?.throwIfAborted();
     const bytes = new Uint8Array(await readFile(path.join(inDir, name)));
+    const hooks = { onProgress: (p: Progress) => report(i + progressFraction(p)) };
     try {
       if (detect) {
-        results.push({ file: name, ...(await nestor.detect(bytes, spec.options)) });
+        results.push({ file: name, ...(await nestor.detect(bytes, spec.options, hooks)) });
       } else {
-        const out = await nestor.anonymize(bytes, spec.options);
+        const out = await nestor.anonymize(bytes, spec.options, hooks);
         const outName = `${path.parse(name).name}${FILE_EXTENSIONS[out.format]}`;
         files[uniqueName(files, outName)] = out.bytes;
         results.push({ file: name, ...out.result });
@@ -83,12 +123,7 @@ export async function runJob(
       if (e.code === 'E_INTERNAL' || e.code.startsWith('E_MODEL')) throw e;
       results.push({ file: name, error: e.toJSON() });
     }
-    const done = i + 1;
-    const perImage = (performance.now() - started) / 1000 / done;
-    onProgress({
-      progress: done / spec.inputs.length,
-      etaSeconds: Math.round(perImage * (spec.inputs.length - done)),
-    });
+    report(i + 1, true);
   }
   const json = new TextEncoder().encode(JSON.stringify({ results }));
   if (detect) return write(DETECTIONS_FILE, 'application/json', json);
