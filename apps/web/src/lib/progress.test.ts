@@ -1,4 +1,3 @@
-import type { Progress } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
 import { advance, percentOf } from './progress.ts';
 
