@@ -513,7 +513,13 @@ export function Studio() {
               aria-hidden="true"
               className="size-5 animate-spin rounded-full border-2 border-indigo-700 border-t-transparent"
             />
-            <p>{engine === 'device' ? t('processingDevice') : t('processing')}</p>
+            <p>
+              {engine === 'server'
+                ? t('processing')
+                : device.state === 'ready'
+                  ? t('processingDevice')
+                  : t('processingDeviceLoading')}
+            </p>
           </div>
           {progress?.id === item.id ? (
             <div className="space-y-1">

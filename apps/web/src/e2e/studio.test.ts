@@ -403,6 +403,8 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await expect
       .poll(() => text.textContent(), { timeout: 60_000 })
       .toMatch(/^Looking for faces and plates: model run \d+ of \d+$/);
+    // The models were loaded before the photo came: no word of loading them.
+    expect(await page.getByTestId('processing').textContent()).toBe('Processing on this device…');
     const bar = page.getByTestId('run-progress');
     const value = async () => Number(await bar.getAttribute('value'));
     const first = await value();
