@@ -9,7 +9,9 @@ import {
   defaultConfig,
   IMAGE_FORMATS,
   Nestor,
+  NestorError,
   type ProcessOptions,
+  type Progress,
   parseConfig,
   REDACTION_METHODS,
   type StatsReport,
@@ -333,6 +335,88 @@ describe('POST /v1/anonymize', () => {
     expect(res.json<DetectionResult>().counts.face).toBeGreaterThanOrEqual(2);
     const face = Number(/face=(\d+)/.exec(String(res.headers['x-nestor-counts']))?.[1]);
     expect(face).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** The lines of an NDJSON answer, parsed. */
+const ndjsonLines = (res: LightMyRequestResponse) =>
+  res.body
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('progress (Accept: application/x-ndjson)', () => {
+  const NDJSON = { accept: 'application/x-ndjson' };
+
+  it('streams detect: progress lines, then the same result a plain answer has', async () => {
+    const res = await post('/v1/detect', jpeg, 'image/jpeg', NDJSON);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('application/x-ndjson');
+    expect(res.headers['cache-control']).toBe('no-store');
+    const lines = ndjsonLines(res);
+    const progress = lines.slice(0, -1).map((l) => l.progress as Progress);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p.stage === 'detect')).toBe(true);
+    // The last report before the result has every planned run done.
+    expect(progress.at(-1)!.runs).toBe(progress.at(-1)!.plannedRuns);
+    const { result } = lines.at(-1) as { result: DetectionResult };
+    const plain = (await post('/v1/detect', jpeg, 'image/jpeg')).json<DetectionResult>();
+    expect(withoutTimings(result)).toEqual(withoutTimings(plain));
+  });
+
+  it('streams anonymize: the result line is the JSON answer with the image in base64', async () => {
+    const res = await post('/v1/anonymize?format=png', jpeg, 'image/jpeg', NDJSON);
+    expect(res.statusCode, res.body).toBe(200);
+    const lines = ndjsonLines(res);
+    expect([...new Set(lines.slice(0, -1).map((l) => (l.progress as Progress).stage))]).toEqual([
+      'detect',
+      'redact',
+      'encode',
+    ]);
+    const { result } = lines.at(-1) as { result: { output: { format: string; base64: string } } };
+    expect(result.output.format).toBe('png');
+    expect((await sharp(Buffer.from(result.output.base64, 'base64')).metadata()).format).toBe('png');
+  });
+
+  it('answers an unreadable image or a bad option with the usual HTTP error, before any line', async () => {
+    expectError(
+      await post('/v1/detect', Buffer.from('not an image'), 'image/jpeg', NDJSON),
+      415,
+      'E_UNSUPPORTED_MEDIA',
+    );
+    expectError(await post('/v1/detect?method=smudge', jpeg, 'image/jpeg', NDJSON), 400, 'E_INVALID_OPTION');
+  });
+
+  it('ends with the status and error body a plain answer would have had when the work fails after it began', async () => {
+    const failing = fakePipeline();
+    const broken = await appWith(defaultConfig(), {
+      ...failing,
+      detect: async (
+        _bytes: Uint8Array,
+        _options?: ProcessOptions,
+        call?: { onProgress?: (p: Progress) => void },
+      ) => {
+        call?.onProgress?.({ stage: 'decode', runs: 0, plannedRuns: 0 });
+        call?.onProgress?.({ stage: 'detect', runs: 0, plannedRuns: 2 });
+        throw new NestorError('E_INFERENCE', 'session 7 failed at /opt/models/x.onnx');
+      },
+    } as unknown as Nestor);
+    const res = await broken.inject({
+      method: 'POST',
+      url: '/v1/detect',
+      payload: png,
+      headers: { 'content-type': 'image/png', ...NDJSON },
+    });
+    expect(res.statusCode).toBe(200);
+    const lines = ndjsonLines(res);
+    expect(lines[0]).toEqual({ progress: { stage: 'detect', runs: 0, plannedRuns: 2 } });
+    // A server error's message is its code's generic text: no path leaks.
+    expect(lines.at(-1)).toEqual({
+      status: 500,
+      error: { code: 'E_INFERENCE', message: expect.not.stringContaining('/opt') },
+    });
+    const metrics = await broken.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/nestor_errors_total\{code="E_INFERENCE"\} 1/);
   });
 });
 

@@ -2,12 +2,14 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
+  type AnonymizeResult,
   type Config,
   type DetectionResult,
   LABELS,
   modelsOfClass,
   NestorError,
   type ProcessOptions,
+  type Progress,
   toNestorError,
 } from '@nestor/core';
 import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
@@ -30,6 +32,7 @@ import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { FIELD_BYTES, fieldValue, optionsFromFields } from './options.ts';
 import type { CancellablePipeline } from './pool.ts';
+import { NDJSON, streamProgress, wantsProgress } from './progress-stream.ts';
 import {
   anonymizeJsonSchema,
   detectionResultSchema,
@@ -38,6 +41,7 @@ import {
   modelsSchema,
   optionsQuerySchema,
   statusSchema,
+  streamedLineSchema,
 } from './schemas.ts';
 import { onClose, onSettled } from './settled.ts';
 import { memoryStatsStore, recordResult, type StatsStore, statsPlugin } from './stats.ts';
@@ -195,15 +199,21 @@ export function buildApp({
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.setErrorHandler((thrown, request, reply) => {
-    const { status, body, error } = toHttpError(thrown, request.routeOptions.bodyLimit);
+  /** An error as it is answered (status and body), counted and logged: the error handler's, and a stream's after it began. */
+  const failure = (thrown: unknown, request: FastifyRequest) => {
+    const answer = toHttpError(thrown, request.routeOptions.bodyLimit);
+    const { status, error } = answer;
     metrics.error(error.code);
+    if (status >= 500) request.log.error({ err: error }, error.code);
+    else request.log.info({ code: error.code }, 'request refused');
+    return answer;
+  };
+  app.setErrorHandler((thrown, request, reply) => {
+    const { status, body, error } = failure(thrown, request);
     // A retry is worth it once some of the queue has drained; not after E_TIMEOUT, which it would meet again.
     if (error.code === 'E_BUSY') reply.header('retry-after', '2');
     const retryAfter = error.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-    if (status >= 500) request.log.error({ err: error }, error.code);
-    else request.log.info({ code: error.code }, 'request refused');
     return reply.status(status).type('application/json').send(body);
   });
   app.setNotFoundHandler(async () => {
@@ -302,16 +312,41 @@ export function buildApp({
         tags: ['images'],
         querystring: optionsQuerySchema,
         body: imageBodySchema,
-        response: { 200: detectionResultSchema, ...errorResponses },
+        response: {
+          200: {
+            description:
+              'The detections JSON; with Accept: application/x-ndjson, progress lines and then the result (see streamedLineSchema)',
+            content: {
+              'application/json': { schema: detectionResultSchema },
+              [NDJSON]: { schema: streamedLineSchema(detectionResultSchema) },
+            },
+          },
+          ...errorResponses,
+        },
       },
     };
-    const detectHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<DetectionResult> => {
-      const { bytes, options } = await readRequest(request);
-      const result = await limited(reply, (signal) => nestor.detect(bytes, options, { signal }));
+    /** A result's counts go to the metrics, the account's counters and the statistics. */
+    const recorded = <T extends DetectionResult>(request: FastifyRequest, result: T): T => {
       metrics.result(result);
       recordCounts(request, result);
       recordResult(request, result);
       return result;
+    };
+    const detectHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const { bytes, options } = await readRequest(request);
+      const run = (onProgress?: (progress: Progress) => void) =>
+        limited(reply, (signal) =>
+          nestor.detect(bytes, options, { signal, ...(onProgress ? { onProgress } : {}) }),
+        );
+      if (wantsProgress(request)) {
+        return streamProgress(
+          reply,
+          run,
+          (result) => recorded(request, result),
+          (thrown) => failure(thrown, request),
+        );
+      }
+      return recorded(request, await run());
     };
     routes.post('/v1/detect', detect, detectHandler);
     routes.post(
@@ -324,16 +359,18 @@ export function buildApp({
       ...processing,
       config: { role: 'user', scope: 'anonymize' } as const,
       schema: {
-        summary: 'Redact faces and plates; returns the image, or JSON with Accept: application/json',
+        summary:
+          'Redact faces and plates; returns the image, JSON with Accept: application/json, or its progress then JSON with Accept: application/x-ndjson',
         tags: ['images'],
         querystring: optionsQuerySchema,
         body: imageBodySchema,
         response: {
           200: {
             description:
-              'The anonymized image (headers Server-Timing and X-Nestor-Counts), or the detections JSON with the image in base64',
+              'The anonymized image (headers Server-Timing and X-Nestor-Counts), the detections JSON with the image in base64, or progress lines then that JSON',
             content: {
               'application/json': { schema: anonymizeJsonSchema },
+              [NDJSON]: { schema: streamedLineSchema(anonymizeJsonSchema) },
               'image/*': { schema: { type: 'string', format: 'binary' } },
             },
           },
@@ -341,25 +378,37 @@ export function buildApp({
         },
       },
     };
+    /** The JSON answer of an anonymization: the detections, and the image in base64. */
+    const anonymizeJson = (out: AnonymizeResult) => ({
+      ...out.result,
+      image: { ...out.result.image },
+      output: {
+        format: out.format,
+        mimeType: out.mimeType,
+        base64: Buffer.from(out.bytes).toString('base64'),
+      },
+    });
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
-      const out = await limited(reply, (signal) => nestor.anonymize(bytes, options, { signal }));
-      const { result } = out;
-      metrics.result(result);
-      recordCounts(request, result);
-      recordResult(request, result);
-      reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
-      if (wantsJson(request)) {
-        return {
-          ...result,
-          image: { ...result.image },
-          output: {
-            format: out.format,
-            mimeType: out.mimeType,
-            base64: Buffer.from(out.bytes).toString('base64'),
+      const run = (onProgress?: (progress: Progress) => void) =>
+        limited(reply, (signal) =>
+          nestor.anonymize(bytes, options, { signal, ...(onProgress ? { onProgress } : {}) }),
+        );
+      if (wantsProgress(request)) {
+        return streamProgress(
+          reply,
+          run,
+          (out) => {
+            recorded(request, out.result);
+            return anonymizeJson(out);
           },
-        };
+          (thrown) => failure(thrown, request),
+        );
       }
+      const out = await run();
+      const result = recorded(request, out.result);
+      reply.header('server-timing', serverTiming(result)).header('x-nestor-counts', countsHeader(result));
+      if (wantsJson(request)) return anonymizeJson(out);
       return reply
         .type(out.mimeType)
         .send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.length));

@@ -1,8 +1,8 @@
-import type { AnonymizeResult, DetectionResult, Pipeline } from '@nestor/core';
+import type { AnonymizeResult, CallHooks, DetectionResult, Pipeline } from '@nestor/core';
 
 /**
  * A pipeline for tests of the HTTP surface that need no model: every image "has" one face and one
- * plate; `fail` makes warm-up reject (a model that does not load).
+ * plate, found by one inference run it reports; `fail` makes warm-up reject (a model that does not load).
  */
 export function fakePipeline(options: { readonly fail?: Error } = {}): Pipeline {
   const result = (): DetectionResult => ({
@@ -30,14 +30,18 @@ export function fakePipeline(options: { readonly fail?: Error } = {}): Pipeline 
     engine: 'fake',
     models: { face: 'fake@sha256:0', plate: 'fake@sha256:0' },
   });
+  const detected = (hooks: CallHooks = {}) => {
+    for (const runs of [0, 1]) hooks.onProgress?.({ stage: 'detect', runs, plannedRuns: 1 });
+    return result();
+  };
   return {
-    detect: async () => result(),
-    anonymize: async (bytes): Promise<AnonymizeResult> => ({
-      bytes,
-      format: 'png',
-      mimeType: 'image/png',
-      result: result(),
-    }),
+    detect: async (_bytes, _options, hooks) => detected(hooks),
+    anonymize: async (bytes, _options, hooks): Promise<AnonymizeResult> => {
+      const found = detected(hooks);
+      for (const stage of ['redact', 'encode'] as const)
+        hooks?.onProgress?.({ stage, runs: 1, plannedRuns: 1 });
+      return { bytes, format: 'png', mimeType: 'image/png', result: found };
+    },
     warmUp: async () => {
       if (options.fail) throw options.fail;
     },

@@ -37,8 +37,9 @@ const SOMETIMES: Readonly<Record<string, readonly string[]>> = {
   // Only models our exporter converted name what they were converted from.
   'GET /v1/models': ['models[].source.exportedFrom'],
   // Only the classes a request targets have a model.
-  'POST /v1/detect': ['models.face', 'models.plate'],
-  'POST /v1/anonymize': ['models.face', 'models.plate'],
+  // (An NDJSON answer's result line carries the same.)
+  'POST /v1/detect': ['models.face', 'models.plate', 'result.models.face', 'result.models.plate'],
+  'POST /v1/anonymize': ['models.face', 'models.plate', 'result.models.face', 'result.models.plate'],
   // Local mode's user has no credentials to expire.
   'GET /v1/auth/session': ['user.credentialsExpireAt'],
   // Known once the job has run a while; a result once completed, an error once failed.
@@ -136,17 +137,18 @@ function expectDocumented(
   app: FastifyInstance,
   operation: string,
   res: LightMyRequestResponse | { readonly statusCode: number; readonly body: unknown },
+  contentType = 'application/json',
 ): void {
   const [method, route] = operation.split(' ') as [string, string];
   const doc: Document = JSON.parse(JSON.stringify(app.swagger()));
   const responses = doc.paths[route]?.[method.toLowerCase()]?.responses ?? {};
   // Errors are documented per class of status (4xx, 5xx).
   const response = responses[String(res.statusCode)] ?? responses[`${String(res.statusCode)[0]}XX`];
-  const schema = response?.content?.['application/json']?.schema;
+  const schema = response?.content?.[contentType]?.schema;
   const body = typeof res.body === 'string' ? JSON.parse(res.body) : res.body;
   expect(
     schema,
-    `${operation} documents no JSON for ${res.statusCode}: ${JSON.stringify(body)}`,
+    `${operation} documents no ${contentType} for ${res.statusCode}: ${JSON.stringify(body)}`,
   ).toBeDefined();
   const problems: string[] = [];
   const optional = new Set<string>();
@@ -196,6 +198,15 @@ describe('responses are what the OpenAPI document says (local mode)', () => {
       app.inject({ method: 'POST', url, payload: PNG, headers: { 'content-type': 'image/png', ...headers } });
     expectDocumented(app, 'POST /v1/detect', await post('/v1/detect'));
     expectDocumented(app, 'POST /v1/anonymize', await post('/v1/anonymize', { accept: 'application/json' }));
+    // Each line of an answer streamed with its progress is one of the documented lines.
+    const ndjson = 'application/x-ndjson';
+    for (const operation of ['POST /v1/detect', 'POST /v1/anonymize']) {
+      const res = await post(operation.split(' ')[1]!, { accept: ndjson });
+      expect(res.headers['content-type']).toBe(ndjson);
+      const lines = res.body.split('\n').filter((line) => line !== '');
+      expect(lines.length).toBeGreaterThan(1);
+      for (const line of lines) expectDocumented(app, operation, { statusCode: 200, body: line }, ndjson);
+    }
     const refused = await post('/v1/detect?method=smudge');
     expect(refused.statusCode).toBe(400);
     expectDocumented(app, 'POST /v1/detect', refused);

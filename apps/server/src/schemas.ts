@@ -188,6 +188,55 @@ export const errorSchema = {
   },
 } as const;
 
+/** A progress report of a processing answer streamed as NDJSON (`Progress` in core). */
+const progressLineSchema = {
+  type: 'object',
+  required: ['progress'],
+  properties: {
+    progress: {
+      type: 'object',
+      required: ['stage', 'runs', 'plannedRuns'],
+      properties: {
+        stage: { type: 'string', enum: ['decode', 'detect', 'redact', 'encode'] },
+        runs: { type: 'integer', description: 'Inference runs done (of the current frame).' },
+        plannedRuns: {
+          type: 'integer',
+          description: 'Inference runs planned so far; the plan grows when a find calls for a closer look.',
+        },
+        frame: {
+          type: 'object',
+          description: 'An animation or a multi-page file: the frame being read, among those detected.',
+          required: ['index', 'count'],
+          properties: { index: { type: 'integer' }, count: { type: 'integer' } },
+        },
+      },
+    },
+  },
+} as const;
+
+/** A failure after a streamed answer began: the status a plain answer would have had, and its error body. */
+const failureLineSchema = {
+  type: 'object',
+  required: ['status', 'error'],
+  properties: { status: { type: 'integer' }, error: errorSchema.properties.error },
+} as const;
+
+/**
+ * Each line of a processing answer streamed as NDJSON (`Accept: application/x-ndjson`): progress
+ * lines, then the result (`result`, the JSON body of a plain answer) or a failure.
+ */
+export function streamedLineSchema<R extends object>(result: R) {
+  return {
+    description:
+      'One line of the NDJSON answer: `progress` lines while it works, then `result` (the JSON answer) or `status` and `error`',
+    oneOf: [
+      progressLineSchema,
+      { type: 'object', required: ['result'], properties: { result } },
+      failureLineSchema,
+    ],
+  } as const;
+}
+
 /** How a video's output frames are timed, each way with when it is used. */
 const VIDEO_TIMESTAMPS: Readonly<Record<VideoTimestamps, string>> = {
   'constant-rate': 'at the declared rate',

@@ -130,6 +130,7 @@ export { PLATE_TEXT, type PlateTextRules, type PlateTextScore, plateTextScore } 
 export { type PlateVerifyOptions, verifyPlates } from './plate-verify.ts';
 export { looksLikePlate, PLATE_SHAPE, type PlateShapeRules } from './plates.ts';
 export {
+  atMostEvery,
   type CallHooks,
   type Progress,
   type ProgressStage,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Progress, progressFraction, RunTally } from './progress.ts';
+import { atMostEvery, type Progress, progressFraction, RunTally } from './progress.ts';
 
 type Step = (tally: RunTally) => void;
 const stage =
@@ -91,5 +91,26 @@ describe('progressFraction', () => {
     },
   ])('$progress.stage $progress.runs/$progress.plannedRuns → $fraction', ({ progress, fraction }) => {
     expect(progressFraction(progress)).toBeCloseTo(fraction, 10);
+  });
+});
+
+describe('atMostEvery', () => {
+  it('tells at most once per interval, and always when asked to, and says whether it told', () => {
+    const told: number[] = [];
+    const clock = { ms: 0 };
+    const tell = atMostEvery(
+      250,
+      (n: number) => told.push(n),
+      () => clock.ms,
+    );
+    const answers = [tell(1)];
+    clock.ms = 100;
+    answers.push(tell(2), tell(3, true));
+    clock.ms = 300;
+    answers.push(tell(4));
+    clock.ms = 600;
+    answers.push(tell(5));
+    expect(told).toEqual([1, 3, 5]);
+    expect(answers).toEqual([true, false, true, false, true]);
   });
 });

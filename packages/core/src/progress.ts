@@ -87,3 +87,22 @@ export class RunTally {
     });
   }
 }
+
+/**
+ * `tell`, called at most once every `ms` (by `now`'s clock), except with `always`: the reports that
+ * must not be dropped (an image done). The function returned says whether it told.
+ */
+export function atMostEvery<T>(
+  ms: number,
+  tell: (value: T) => void,
+  now: () => number = () => performance.now(),
+): (value: T, always?: boolean) => boolean {
+  let told = Number.NEGATIVE_INFINITY;
+  return (value, always = false) => {
+    const at = now();
+    if (!always && at - told < ms) return false;
+    told = at;
+    tell(value);
+    return true;
+  };
+}

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CallHooks, DetectionResult, ProcessOptions } from '@nestor/core';
 import { describe, expect, it } from 'vitest';
-import { atMostEvery, batchProgress, type JobPipeline, runJob } from './process.ts';
+import { batchProgress, type JobPipeline, runJob } from './process.ts';
 import { JobStorage } from './storage.ts';
 import type { JobProgress } from './types.ts';
 
@@ -16,27 +16,6 @@ describe('batchProgress', () => {
     { done: 3, total: 3, elapsed: 12, want: { progress: 1, etaSeconds: 0 } },
   ])('$done of $total in $elapsed s → $want', ({ done, total, elapsed, want }) => {
     expect(batchProgress(done, total, elapsed)).toEqual(want);
-  });
-});
-
-describe('atMostEvery', () => {
-  it('tells at most once per interval, and always when asked to', () => {
-    const told: number[] = [];
-    const clock = { ms: 0 };
-    const tell = atMostEvery(
-      250,
-      (n: number) => told.push(n),
-      () => clock.ms,
-    );
-    tell(1);
-    clock.ms = 100;
-    tell(2);
-    tell(3, true);
-    clock.ms = 300;
-    tell(4);
-    clock.ms = 600;
-    tell(5);
-    expect(told).toEqual([1, 3, 5]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  atMostEvery,
   type DetectionResult,
   FILE_EXTENSIONS,
   type Nestor,
@@ -35,24 +36,6 @@ export function batchProgress(done: number, total: number, elapsedSeconds: numbe
   const progress = Math.min(1, done / total);
   if (done <= 0) return { progress };
   return { progress, etaSeconds: Math.round((elapsedSeconds / done) * Math.max(0, total - done)) };
-}
-
-/**
- * `tell`, called at most once every `ms` (by `now`'s clock), except with `always`: the reports that
- * must not be dropped (an image done).
- */
-export function atMostEvery<T>(
-  ms: number,
-  tell: (value: T) => void,
-  now: () => number = () => performance.now(),
-): (value: T, always?: boolean) => void {
-  let told = Number.NEGATIVE_INFINITY;
-  return (value, always = false) => {
-    const at = now();
-    if (!always && at - told < ms) return;
-    told = at;
-    tell(value);
-  };
 }
 
 /** What a job needs of a pipeline: images go through `detect` or `anonymize`, a video frame by frame. */
