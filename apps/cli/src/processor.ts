@@ -18,7 +18,7 @@ export interface Processor {
   readonly frames?: FramePipeline;
   /** The largest image (in bytes) that will be processed: `limits.maxBytes` of the config that decides. */
   maxBytes(): Promise<number>;
-  /** `hooks.onProgress` is told where the local pipeline stands; a server answers without progress. */
+  /** `hooks.onProgress` is told where the work stands (the local pipeline's reports, or the server's stream). */
   detect(bytes: Uint8Array, options: ProcessOptions, hooks?: CallHooks): Promise<DetectionResult>;
   anonymize(bytes: Uint8Array, options: ProcessOptions, hooks?: CallHooks): Promise<AnonymizeResult>;
   dispose(): Promise<void>;
@@ -50,9 +50,9 @@ export function remoteProcessor(baseUrl: string, signal?: AbortSignal): Processo
       maxBytes ??= client.appConfig().then((app) => app.limits.maxBytes);
       return maxBytes;
     },
-    detect: (bytes, options) => client.detect(bytes, request(options)),
-    async anonymize(bytes, options) {
-      const { output, ...result } = await client.anonymizeJson(bytes, request(options));
+    detect: (bytes, options, hooks = {}) => client.detect(bytes, request(options), hooks),
+    async anonymize(bytes, options, hooks = {}) {
+      const { output, ...result } = await client.anonymizeJson(bytes, request(options), hooks);
       const format: ImageFormat = output.format;
       return {
         bytes: new Uint8Array(Buffer.from(output.base64, 'base64')),

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { defaultConfig, type Nestor } from '@nestor/core';
+import { defaultConfig, type Nestor, type Progress } from '@nestor/core';
 import { createNodeNestor } from '@nestor/engine-node';
 import { DEFAULT_MODELS_DIR, MODELS } from '@nestor/models';
 import { buildApp } from '@nestor/server';
@@ -267,6 +267,76 @@ describe('createClient against the real server', () => {
     const meta = await sharp(Buffer.from(out.output.base64, 'base64')).metadata();
     expect([meta.width, meta.height]).toEqual([WIDTH, HEIGHT]);
     expect(out.counts.face).toBe(out.detections.filter((d) => d.label === 'face').length);
+  });
+});
+
+describe('progress (onProgress: the server streams NDJSON)', () => {
+  it('detect hears where the work stands, then resolves to the result a plain call gets', async () => {
+    const heard: Progress[] = [];
+    const result = await client.detect(jpeg, { addRegions: [FACE] }, { onProgress: (p) => heard.push(p) });
+    expect(heard.length).toBeGreaterThan(0);
+    expect(heard.at(-1)!.runs).toBe(heard.at(-1)!.plannedRuns);
+    const plain = await client.detect(jpeg, { addRegions: [FACE] });
+    expect(result.detections).toEqual(plain.detections);
+  });
+
+  it('anonymizeJson hears every stage after decoding, and gets the image', async () => {
+    const heard: Progress[] = [];
+    const out = await client.anonymizeJson(jpeg, { format: 'png' }, { onProgress: (p) => heard.push(p) });
+    expect([...new Set(heard.map((p) => p.stage))]).toEqual(['detect', 'redact', 'encode']);
+    expect((await sharp(Buffer.from(out.output.base64, 'base64')).metadata()).format).toBe('png');
+  });
+
+  it('an image the server cannot read is its usual error, with no report', async () => {
+    const heard: Progress[] = [];
+    const error = await rejection(
+      client.detect(new TextEncoder().encode('no image'), {}, { onProgress: (p) => heard.push(p) }),
+    );
+    expect([error.code, error.details?.status]).toEqual(['E_UNSUPPORTED_MEDIA', 415]);
+    expect(heard).toEqual([]);
+  });
+
+  const streaming = (body: string, type = 'application/x-ndjson') =>
+    createClient({
+      baseUrl: 'http://nestor.test',
+      retry: false,
+      fetch: async () => new Response(body, { status: 200, headers: { 'content-type': type } }),
+    });
+  const report = { stage: 'detect', runs: 1, plannedRuns: 3 };
+
+  it('a failure line rejects with its error and status, after the reports before it', async () => {
+    const heard: Progress[] = [];
+    const body = [
+      JSON.stringify({ progress: report }),
+      JSON.stringify({ status: 503, error: { code: 'E_TIMEOUT', message: 'Processing took too long' } }),
+      '',
+    ].join('\n');
+    const error = await rejection(streaming(body).detect(jpeg, {}, { onProgress: (p) => heard.push(p) }));
+    expect([error.code, error.message, error.details?.status]).toEqual([
+      'E_TIMEOUT',
+      'Processing took too long',
+      503,
+    ]);
+    expect(heard).toEqual([report]);
+  });
+
+  it('an answer that ends before its result is E_NETWORK', async () => {
+    const error = await rejection(
+      streaming(`${JSON.stringify({ progress: report })}\n`).detect(jpeg, {}, { onProgress: () => {} }),
+    );
+    expect(error.code).toBe('E_NETWORK');
+  });
+
+  it('a server that does not stream answers plain JSON: the result, and no report', async () => {
+    const heard: Progress[] = [];
+    const plain = await client.detect(jpeg, { addRegions: [FACE] });
+    const result = await streaming(JSON.stringify(plain), 'application/json').detect(
+      jpeg,
+      {},
+      { onProgress: (p) => heard.push(p) },
+    );
+    expect(result).toEqual(plain);
+    expect(heard).toEqual([]);
   });
 });
 

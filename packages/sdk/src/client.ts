@@ -9,6 +9,7 @@ import {
   NestorError,
   type Preset,
   type ProcessOptions,
+  type Progress,
   type RedactionMethod,
   type Timings,
 } from '@nestor/core';
@@ -31,7 +32,9 @@ import {
   createTransport,
   type HttpMethod,
   isRecord,
+  NDJSON,
   readJson,
+  readStreamed,
   toError,
 } from './transport.ts';
 
@@ -110,6 +113,15 @@ export interface AnonymizeJsonResult extends DetectionResult {
   output: { format: ImageFormat; mimeType: string; base64: string };
 }
 
+/**
+ * A detect or anonymizeJson call: with `onProgress`, the server streams where the work stands
+ * (NDJSON, `Accept: application/x-ndjson`) and the listener hears each report before the call
+ * resolves. A server that does not stream answers plain JSON, and the listener hears nothing.
+ */
+export interface ProcessCallOptions extends CallOptions {
+  readonly onProgress?: (progress: Progress) => void;
+}
+
 /** One entry of `GET /v1/models`. */
 export interface ModelInfo extends Pick<ModelSpec, 'id' | 'label' | 'description' | 'sha256' | 'source'> {
   /** Run by the server's configuration in at least one preset. */
@@ -127,12 +139,12 @@ export type JobOptions = RequestOptions & { readonly task?: 'anonymize' | 'detec
 
 /** Every method takes `call` last: `{ signal, timeoutMs, retry }` for that call alone. */
 export interface NestorClient {
-  detect(image: ImageInput, options?: RequestOptions, call?: CallOptions): Promise<DetectionResult>;
+  detect(image: ImageInput, options?: RequestOptions, call?: ProcessCallOptions): Promise<DetectionResult>;
   anonymize(image: ImageInput, options?: RequestOptions, call?: CallOptions): Promise<AnonymizedImage>;
   anonymizeJson(
     image: ImageInput,
     options?: RequestOptions,
-    call?: CallOptions,
+    call?: ProcessCallOptions,
   ): Promise<AnonymizeJsonResult>;
   models(call?: CallOptions): Promise<ModelInfo[]>;
   health(call?: CallOptions): Promise<{ status: 'ok' }>;
@@ -304,6 +316,26 @@ export function createClient(options: ClientOptions): NestorClient {
       call,
     );
 
+  /** A processing POST: plain JSON, or streamed with its progress when the call listens for it. */
+  const processed = <T>(path: string, body: () => FormData, call: ProcessCallOptions): Promise<T> => {
+    const { onProgress, ...rest } = call;
+    if (!onProgress) return json<T>(path, rest, body);
+    return request(
+      {
+        method: 'POST',
+        path,
+        // A server that does not stream answers JSON.
+        accept: `${NDJSON}, application/json`,
+        body,
+        read: async (response, url) =>
+          (response.headers.get('content-type') ?? '').startsWith(NDJSON)
+            ? ((await readStreamed(response, url, onProgress)) as T)
+            : ((await readJson(response, url)) as T),
+      },
+      rest,
+    );
+  };
+
   const jobPath = (id: string) => `/v1/jobs/${encodeURIComponent(id)}`;
 
   const deletion = (id: string): ApiRequest<void> => ({
@@ -359,7 +391,7 @@ export function createClient(options: ClientOptions): NestorClient {
 
   return {
     detect: (image, opts = {}, call = {}) =>
-      json<DetectionResult>('/v1/detect', call, () => formData(image, opts)),
+      processed<DetectionResult>('/v1/detect', () => formData(image, opts), call),
 
     anonymize: (image, opts = {}, call = {}) =>
       request(
@@ -379,7 +411,7 @@ export function createClient(options: ClientOptions): NestorClient {
       ),
 
     anonymizeJson: (image, opts = {}, call = {}) =>
-      json<AnonymizeJsonResult>('/v1/anonymize', call, () => formData(image, opts)),
+      processed<AnonymizeJsonResult>('/v1/anonymize', () => formData(image, opts), call),
 
     models: async (call) => (await json<{ models: ModelInfo[] }>('/v1/models', call)).models,
 

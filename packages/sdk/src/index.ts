@@ -8,6 +8,7 @@ export {
   isNestorError,
   NestorError,
   type ProcessOptions,
+  type Progress,
   type Timings,
   type TrackSummary,
 } from '@nestor/core';
@@ -22,6 +23,7 @@ export {
   type JobOptions,
   type ModelInfo,
   type NestorClient,
+  type ProcessCallOptions,
   type ReadyStatus,
   type RequestOptions,
 } from './client.ts';

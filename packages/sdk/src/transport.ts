@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode, invalidOption, NestorError } from '@nestor/core';
+import { ERROR_CODES, type ErrorCode, invalidOption, NestorError, type Progress } from '@nestor/core';
 import {
   backoffMs,
   type Failure,
@@ -133,6 +133,51 @@ export async function readJson(response: Response, url: string): Promise<unknown
     throw new NestorError('E_INTERNAL', `${url} answered ${response.status} with invalid JSON`, {
       cause: error,
     });
+  }
+}
+
+/** The media type of a processing answer streamed with its progress. */
+export const NDJSON = 'application/x-ndjson';
+
+/**
+ * A processing answer streamed as NDJSON: each `progress` line goes to `onProgress`, the `result`
+ * line is the answer; a failure line (`status`, `error`) throws its error, as the same answer
+ * unstreamed would have. An answer that ends without either broke off (E_NETWORK).
+ */
+export async function readStreamed(
+  response: Response,
+  url: string,
+  onProgress: (progress: Progress) => void,
+): Promise<unknown> {
+  if (!response.body) throw new NestorError('E_NETWORK', `The answer of ${url} has no body`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    buffered += decoder.decode(value, { stream: !done });
+    const lines = buffered.split('\n');
+    buffered = done ? '' : lines.pop()!;
+    for (const text of lines) {
+      if (text.trim() === '') continue;
+      let line: unknown;
+      try {
+        line = JSON.parse(text);
+      } catch (error) {
+        throw new NestorError('E_INTERNAL', `${url} streamed a line that is not JSON`, { cause: error });
+      }
+      if (!isRecord(line)) continue;
+      if ('result' in line) {
+        await reader.cancel();
+        return line.result;
+      }
+      if ('error' in line) {
+        await reader.cancel();
+        throw toError(line, typeof line.status === 'number' ? line.status : 500, url);
+      }
+      if (isRecord(line.progress)) onProgress(line.progress as unknown as Progress);
+    }
+    if (done) throw new NestorError('E_NETWORK', `The answer of ${url} ended before its result`);
   }
 }
 

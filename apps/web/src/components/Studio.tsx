@@ -87,7 +87,7 @@ export function Studio() {
   const [announcement, setAnnouncement] = useState('');
   const [stale, setStale] = useState(false);
   const [zipping, setZipping] = useState(false);
-  /** Where the photo running on this device stands (the server answers without progress). */
+  /** Where the photo running stands (the worker's reports, or the server's stream). */
   const [progress, setProgress] = useState<
     { readonly id: string; readonly fraction: number; readonly last: Progress } | undefined
   >();
@@ -287,7 +287,7 @@ export function Studio() {
     try {
       const opts = requestOptions({ ...options, task: 'detect' });
       preflight(item.file, appConfig.limits);
-      const server = await runOnServer(item.file, 'detect', opts, running.signal);
+      const server = await runOnServer(item.file, 'detect', opts, { signal: running.signal });
       const device = await runOnDevice(item.file, 'detect', opts, { signal: running.signal });
       const comparison = compareDetections(server.result, device.result, { tolerancePx: 2 });
       patch(item.id, (i) => ({ ...i, compare: { state: 'done', outcome: { server, device, comparison } } }));

@@ -327,6 +327,31 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
     await context.close();
   });
 
+  it('on the server: a thorough run of a large photo shows the progress the server streams', async () => {
+    const { context, page } = await newPage(harness.browser);
+    await page.goto(`${harness.baseUrl}/en/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.getByLabel('Effort').selectOption('thorough');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/v1/anonymize'));
+    await page.getByTestId('file-input').setInputFiles(await largePhoto('large.jpg'));
+    expect((await sent).headers().accept).toContain('application/x-ndjson');
+    const text = page.getByTestId('run-progress-text');
+    // Thousands of runs: the numbers are grouped as the locale writes them (1,965).
+    await expect
+      .poll(() => text.textContent(), { timeout: 60_000 })
+      .toMatch(/^Looking for faces and plates: model run [\d,]+ of [\d,]+$/);
+    const bar = page.getByTestId('run-progress');
+    const value = async () => Number(await bar.getAttribute('value'));
+    const first = await value();
+    await expect.poll(value, { timeout: 60_000 }).toBeGreaterThan(first);
+    expect(await page.getByTestId('processing').textContent()).toBe('Processing on the server…');
+    // Half a minute of work: removing the photo stops it.
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    expect(await bar.count()).toBe(0);
+    expect(await page.getByTestId('error').count()).toBe(0);
+    await context.close();
+  });
+
   it('on this device: same count as the server, and no image leaves the browser', async () => {
     const { context, page } = await newPage(harness.browser);
     const requests: { method: string; path: string }[] = [];

@@ -90,15 +90,14 @@ function base64ToBlob(base64: string, mimeType: string): Blob {
   return new Blob([bytes], { type: mimeType });
 }
 
-/** One run on the server: the image goes over the network to this origin's API. */
+/** One run on the server: the image goes over the network to this origin's API, which streams its progress. */
 export async function runOnServer(
   file: Blob,
   task: Task,
   options: RequestOptions,
-  signal?: AbortSignal,
+  call: RunCall = {},
 ): Promise<RunOutput> {
   const start = performance.now();
-  const call = signal ? { signal } : {};
   if (task === 'detect') {
     const result = await api().detect(file, options, call);
     const wallMs = elapsed(start);
@@ -207,7 +206,7 @@ const SNIFF_BYTES = 256;
 export interface RunCall {
   /** Stops it: the server's request, or the worker between two steps. */
   readonly signal?: AbortSignal;
-  /** Where it stands; on this device only (the server answers the whole result at once). */
+  /** Where it stands: the worker's reports, or the server's (streamed from once the image is decoded). */
   readonly onProgress?: (progress: Progress) => void;
 }
 
@@ -220,7 +219,7 @@ export function run(
   call: RunCall = {},
 ): Promise<RunOutput> {
   return engine === 'server'
-    ? runOnServer(file, task, options, call.signal)
+    ? runOnServer(file, task, options, call)
     : runOnDevice(file, task, options, call);
 }
 
