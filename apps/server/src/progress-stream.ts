@@ -17,9 +17,9 @@ export function wantsProgress(request: FastifyRequest): boolean {
 
 /**
  * Answers a processing request as NDJSON: `{"progress":{…}}` lines as the work goes (at most every
- * 100 ms, and the last one always), then one `{"result":{…}}` line, or `{"status":503,"error":{…}}` for a failure after the
- * answer began. The answer begins (200) only once the image is decoded: until then a failure (an
- * unreadable image, a full queue) is thrown, for the usual HTTP error answer.
+ * 100 ms, and the last one always), then one `{"result":{…}}` line, or `{"status":503,"error":{…}}`
+ * for a failure after the answer began. The answer begins (200) only once the image is decoded:
+ * until then a failure (an unreadable image, a full queue) is thrown, for the usual HTTP error answer.
  * @param run starts the work, reporting to `onProgress`
  * @param finish the result line's value (the same body a plain answer has)
  * @param failure an error after the answer began as its status and body (logged and counted there)
@@ -48,10 +48,11 @@ export async function streamProgress<T>(
   });
   // A failure before the image is decoded rejects here, and is answered as any error is.
   await Promise.race([begun, work]);
-  work.then(
-    (out) => {
+  // A failure of `finish` (recording the result) ends the answer as the work's own would.
+  work.then(finish).then(
+    (result) => {
       if (unsent) lines.write(line({ progress: unsent }));
-      lines.end(line({ result: finish(out) }));
+      lines.end(line({ result }));
     },
     (thrown: unknown) => {
       const { status, body } = failure(thrown);
