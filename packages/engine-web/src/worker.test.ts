@@ -132,19 +132,17 @@ const startParts = (engine: Engine): WorkerHostParts => ({
 
 const ASSETS = 'http://nestor.test/';
 
+/** The pipeline itself on `engine`, outside any worker: what the worker's answers must equal. */
+const directNestor = (engine: Engine) =>
+  new Nestor({ engine, codec: createSharpCodec(), models: MODELS, config: defaultConfig(), concurrency: 1 });
+
 describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worker)', () => {
   it.skipIf(!HAS_DEV)(
     'answers detect and anonymize exactly as the pipeline itself does, Blob or bytes',
     async () => {
       const bytes = new Uint8Array(await readFile(path.join(DEV, 'face-0003.jpg')));
       const engine = realEngine();
-      const direct = new Nestor({
-        engine,
-        codec: createSharpCodec(),
-        models: MODELS,
-        config: defaultConfig(),
-        concurrency: 1,
-      });
+      const direct = directNestor(engine);
       const { endpoint } = workerPair(startParts(engine));
       const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
       expect(nestor.info).toEqual({ engine: 'onnxruntime-web/wasm', threads: 1, crossOriginIsolated: false });
@@ -177,13 +175,7 @@ describe('WorkerNestor and serveWebNestor (the on-device pipeline in a Web Worke
 
   it("passes a call's progress to its listener, before its answer, and none to a call without one", async () => {
     const engine = realEngine();
-    const direct = new Nestor({
-      engine,
-      codec: createSharpCodec(),
-      models: MODELS,
-      config: defaultConfig(),
-      concurrency: 1,
-    });
+    const direct = directNestor(engine);
     const { endpoint, progressMessages } = workerPair(startParts(engine));
     const nestor = await WorkerNestor.start(endpoint, { assetsBaseUrl: ASSETS });
     const bytes = await noisyPng(320, 240, 11);
