@@ -31,7 +31,7 @@ import { createJobs, type Jobs, jobRoutes } from './jobs/index.ts';
 import { createLimiter, processingSlots, withDeadline } from './limiter.ts';
 import { createMetrics } from './metrics.ts';
 import { FIELD_BYTES, fieldValue, optionsFromFields } from './options.ts';
-import type { CancellablePipeline } from './pool.ts';
+import type { CancellablePipeline, PipelineCall } from './pool.ts';
 import { NDJSON, streamProgress, wantsProgress } from './progress-stream.ts';
 import {
   anonymizeJsonSchema,
@@ -325,6 +325,9 @@ export function buildApp({
         },
       },
     };
+    /** A request's pipeline call: its deadline's signal, and the stream's listener when it streams. */
+    const pipelineCall = (signal: AbortSignal, onProgress?: (progress: Progress) => void): PipelineCall =>
+      onProgress ? { signal, onProgress } : { signal };
     /** A result's counts go to the metrics, the account's counters and the statistics. */
     const recorded = <T extends DetectionResult>(request: FastifyRequest, result: T): T => {
       metrics.result(result);
@@ -335,9 +338,7 @@ export function buildApp({
     const detectHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
       const run = (onProgress?: (progress: Progress) => void) =>
-        limited(reply, (signal) =>
-          nestor.detect(bytes, options, { signal, ...(onProgress ? { onProgress } : {}) }),
-        );
+        limited(reply, (signal) => nestor.detect(bytes, options, pipelineCall(signal, onProgress)));
       if (wantsProgress(request)) {
         return streamProgress(
           reply,
@@ -391,9 +392,7 @@ export function buildApp({
     const anonymizeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { bytes, options } = await readRequest(request);
       const run = (onProgress?: (progress: Progress) => void) =>
-        limited(reply, (signal) =>
-          nestor.anonymize(bytes, options, { signal, ...(onProgress ? { onProgress } : {}) }),
-        );
+        limited(reply, (signal) => nestor.anonymize(bytes, options, pipelineCall(signal, onProgress)));
       if (wantsProgress(request)) {
         return streamProgress(
           reply,
