@@ -109,11 +109,13 @@ export {
 export { type NmsOptions, nms, type Scored, weightedNms } from './nms.ts';
 /** Per-request options. */
 export {
+  holdsAt,
   type ProcessOptions,
   parseProcessOptions,
   processOptionsSchema,
   resolveSettings,
   type Settings,
+  type TimeSpan,
 } from './options.ts';
 export {
   type AnonymizeResult,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NestorError, type OptionFacts } from './errors.ts';
 import { IMAGE_FORMATS } from './image.ts';
-import { parseProcessOptions } from './options.ts';
+import { holdsAt, parseProcessOptions } from './options.ts';
 import { outputFormat, pagesFormat } from './pipeline.ts';
 
 /** The NestorError `run` throws. */
@@ -50,6 +50,14 @@ describe('parseProcessOptions: every refused option names itself in details', ()
       details: { option: 'addRegions', reason: 'invalid' },
     },
     { input: { suppress: 'everywhere' }, details: { option: 'suppress', reason: 'type' } },
+    {
+      input: { suppress: [{ x: 0, y: 0, width: 5, height: 5, fromMs: 2000, toMs: 1000 }] },
+      details: { option: 'suppress', reason: 'invalid' },
+    },
+    {
+      input: { addRegions: [{ x: 0, y: 0, width: 5, height: 5, label: 'face', fromMs: -1 }] },
+      details: { option: 'addRegions', reason: 'invalid' },
+    },
     { input: { colour: 'red' }, details: { option: 'colour', reason: 'unknown' } },
     { input: { ['n'.repeat(100)]: 1 }, details: { option: 'n'.repeat(40), reason: 'unknown' } },
     { input: 'fast', details: { option: 'options', reason: 'type' } },
@@ -57,6 +65,13 @@ describe('parseProcessOptions: every refused option names itself in details', ()
     const error = refusal(input);
     expect(error.code).toBe('E_INVALID_OPTION');
     expect(error.details).toEqual(details);
+  });
+
+  it('says why a time span is refused', () => {
+    expect(
+      refusal({ addRegions: [{ x: 0, y: 0, width: 5, height: 5, label: 'face', fromMs: 9, toMs: 3 }] })
+        .message,
+    ).toBe('Expected a time not before fromMs for addRegions.0.toMs but received 3 of type number');
   });
 
   it('keeps the one message format', () => {
@@ -78,5 +93,19 @@ describe('an output format the input cannot be written in', () => {
     },
   ])('$details.allowed', ({ run, details }) => {
     expect(thrownBy(run).details).toEqual(details);
+  });
+});
+
+describe('holdsAt: when a video region holds', () => {
+  it.each([
+    { span: {}, timeMs: 0, holds: true },
+    { span: {}, timeMs: 9e9, holds: true },
+    { span: { fromMs: 1000 }, timeMs: 999, holds: false },
+    { span: { fromMs: 1000 }, timeMs: 1000, holds: true },
+    { span: { toMs: 2000 }, timeMs: 2000, holds: true },
+    { span: { toMs: 2000 }, timeMs: 2001, holds: false },
+    { span: { fromMs: 1000, toMs: 1000 }, timeMs: 1000, holds: true },
+  ])('$span at $timeMs ms: $holds', ({ span, timeMs, holds }) => {
+    expect(holdsAt(span, timeMs)).toBe(holds);
   });
 });

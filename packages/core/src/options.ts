@@ -18,7 +18,25 @@ const rect = z.object({
   y: z.number().finite(),
   width: z.number().positive(),
   height: z.number().positive(),
+  /** Video only: the region holds from this time on (ms from the first frame); a photo ignores it. */
+  fromMs: z.number().min(0).finite().optional(),
+  /** Video only: the region holds until this time (ms, inclusive); a photo ignores it. */
+  toMs: z.number().min(0).finite().optional(),
 });
+
+/** A time span runs forwards. */
+const spanInOrder = (r: TimeSpan) => r.fromMs === undefined || r.toMs === undefined || r.fromMs <= r.toMs;
+const SPAN_ORDER = { message: 'a time not before fromMs', path: ['toMs'] };
+
+/** When a region of a video holds: both ends optional (the start, the end of the video). */
+export interface TimeSpan {
+  readonly fromMs?: number | undefined;
+  readonly toMs?: number | undefined;
+}
+
+/** Whether a region with this span holds at `timeMs` (ms from the first frame). */
+export const holdsAt = (span: TimeSpan, timeMs: number): boolean =>
+  (span.fromMs ?? 0) <= timeMs && timeMs <= (span.toMs ?? Number.POSITIVE_INFINITY);
 
 /**
  * Per-request options: the same names as the config, all optional, validated at the boundary
@@ -39,10 +57,14 @@ export const processOptionsSchema = z
     keepMetadata: z.boolean(),
     /** Regions drawn by a person: always redacted, whatever the detector says. */
     addRegions: z
-      .array(rect.extend({ label: z.enum(LABELS), shape: z.enum(REGION_SHAPES).optional() }))
+      .array(
+        rect
+          .extend({ label: z.enum(LABELS), shape: z.enum(REGION_SHAPES).optional() })
+          .refine(spanInOrder, SPAN_ORDER),
+      )
       .max(1000),
     /** Detections whose box lies mostly inside one of these are dropped (false positives). */
-    suppress: z.array(rect).max(1000),
+    suppress: z.array(rect.refine(spanInOrder, SPAN_ORDER)).max(1000),
   })
   .partial()
   .strict();

@@ -3,11 +3,13 @@ import {
   type Detection,
   type FrameDetection,
   type FrameDetections,
+  holdsAt,
   LABELS,
   type Label,
   type Nestor,
   NestorError,
   type ProcessOptions,
+  type TimeSpan,
   type TrackedDetection,
   Tracker,
   type TrackSummary,
@@ -120,6 +122,7 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
   const tracker = new Tracker(tracking);
   const manual = manualRegions(options, info, config);
   const detectOptions: ProcessOptions = { ...options, addRegions: [] };
+  const suppress = options.suppress ?? [];
   const encoderSettings: EncoderSettings = {
     container: info.container,
     x264Preset: settings.x264Preset,
@@ -161,9 +164,15 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
     const run: Run = {
       index: frame.index,
       done: false,
-      detections: nestor.detectPixels(yuvToRgb(frame.data, layout), detectOptions).finally(() => {
-        run.done = true;
-      }),
+      detections: nestor
+        .detectPixels(yuvToRgb(frame.data, layout), {
+          ...detectOptions,
+          // A false find a person named is dropped where they said it shows.
+          suppress: suppress.filter((s) => holdsAt(s, timeMs(frame.index))),
+        })
+        .finally(() => {
+          run.done = true;
+        }),
     };
     // Awaited in order later; a failure is raised there, not as an unhandled rejection.
     run.detections.catch(() => {});
@@ -172,13 +181,17 @@ export async function anonymizeVideo(nestor: FramePipeline, job: VideoJob): Prom
 
   const emit = async (frame: Frame) => {
     const tracked: TrackedDetection[] = tracker.at(frame.index);
-    const regions: FrameDetection[] = [...tracked, ...manual];
+    const time = timeMs(frame.index);
+    const regions: FrameDetection[] = [
+      ...tracked,
+      ...manual.filter((m) => holdsAt(m.span, time)).map((m) => m.detection),
+    ];
     for (const d of tracked) {
       trackFrames.set(d.track, (trackFrames.get(d.track) ?? 0) + 1);
       if (d.source === 'tracker') trackedFrames++;
     }
     if (regions.length > 0) {
-      frames.push({ index: frame.index, timeMs: timeMs(frame.index), detections: regions });
+      frames.push({ index: frame.index, timeMs: time, detections: regions });
       if (encoder) for (const region of regions) redact(frame.data, region);
     }
     if (encoder) await encoder.write(frame.data);
@@ -316,8 +329,14 @@ function checkLimits(info: VideoInfo, config: Config): void {
   }
 }
 
-/** Regions a person drew: covered on every frame, whatever the detector says. */
-function manualRegions(options: ProcessOptions, info: VideoInfo, config: Config): FrameDetection[] {
+/** A region a person drew, and when it holds. */
+interface ManualRegion {
+  readonly detection: FrameDetection;
+  readonly span: TimeSpan;
+}
+
+/** Regions a person drew: covered on every frame of their span, whatever the detector says. */
+function manualRegions(options: ProcessOptions, info: VideoInfo, config: Config): ManualRegion[] {
   return (options.addRegions ?? []).flatMap((r) => {
     const x0 = Math.max(0, Math.floor(r.x));
     const y0 = Math.max(0, Math.floor(r.y));
@@ -325,15 +344,14 @@ function manualRegions(options: ProcessOptions, info: VideoInfo, config: Config)
     const y1 = Math.min(info.height, Math.ceil(r.y + r.height));
     if (x1 <= x0 || y1 <= y0) return [];
     const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-    return [
-      {
-        label: r.label,
-        score: 1,
-        box,
-        region: box,
-        shape: r.shape ?? config.classes[r.label].shape,
-        source: 'manual' as const,
-      },
-    ];
+    const detection: FrameDetection = {
+      label: r.label,
+      score: 1,
+      box,
+      region: box,
+      shape: r.shape ?? config.classes[r.label].shape,
+      source: 'manual',
+    };
+    return [{ detection, span: { fromMs: r.fromMs, toMs: r.toMs } }];
   });
 }

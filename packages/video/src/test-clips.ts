@@ -116,13 +116,16 @@ export function findMagenta(
 export function magentaPipeline(config: Config = defaultConfig(), misses: ReadonlySet<number> = new Set()) {
   let run = 0;
   const calls: number[] = [];
-  const pipeline: FramePipeline & { calls: number[] } = {
+  const suppressed: NonNullable<ProcessOptions['suppress']>[] = [];
+  const pipeline: FramePipeline & { calls: number[]; suppressed: typeof suppressed } = {
     config,
     calls,
+    suppressed,
     modelIds: () => ({ plate: 'magenta@test' }),
-    async detectPixels(image: RawImage, _options?: ProcessOptions): Promise<Detection[]> {
+    async detectPixels(image: RawImage, options?: ProcessOptions): Promise<Detection[]> {
       const found = findMagenta(image);
       calls.push(run);
+      suppressed.push(options?.suppress ?? []);
       if (misses.has(run++) || !found) return [];
       return [{ label: 'plate', score: 0.9, box: found, region: found, shape: 'rect', source: 'model' }];
     },

@@ -358,6 +358,41 @@ describe.skipIf(!HAS_FFMPEG)('anonymizeVideo (ffmpeg)', () => {
     expect(result.frames[5]!.detections[0]!.source).toBe('tracker');
   });
 
+  it('corrections hold in their time span: a drawn region is covered, a dropped area passed on', async () => {
+    const input = path.join(dir, 'spans.mkv');
+    movingBoxClip(input, { frames: 12 });
+    const pipeline = magentaPipeline(parseConfig({ video: { detectEvery: 4 } }));
+    const drawn = { x: 0, y: 0, width: 16, height: 16, label: 'face' as const };
+    const dropped = { x: 100, y: 0, width: 50, height: 50 };
+    const result = await anonymizeVideo(pipeline, {
+      input,
+      options: {
+        task: 'detect',
+        // Frames are 40 ms apart: frames 3 to 6, and the runs of frames 4 and 8.
+        addRegions: [{ ...drawn, fromMs: 120, toMs: 240 }],
+        suppress: [{ ...dropped, fromMs: 160, toMs: 320 }],
+      },
+    });
+    const manualFrames = result.frames
+      .filter((f) => f.detections.some((d) => d.source === 'manual'))
+      .map((f) => f.index);
+    expect(manualFrames).toEqual([3, 4, 5, 6]);
+    expect(result.frames[3]!.detections.find((d) => d.source === 'manual')).toMatchObject({
+      label: 'face',
+      shape: 'ellipse',
+      region: { x: 0, y: 0, width: 16, height: 16 },
+    });
+    // Runs on frames 0, 4, 8 and 11: only those at 160 and 320 ms are told to drop the area.
+    expect(pipeline.suppressed).toEqual([
+      [],
+      [{ ...dropped, fromMs: 160, toMs: 320 }],
+      [{ ...dropped, fromMs: 160, toMs: 320 }],
+      [],
+    ]);
+    // The regions the detector was not asked to drop are tracked as before.
+    expect(result.tracks).toHaveLength(1);
+  });
+
   it('refuses a file that is not a video, and ends a job when asked', async () => {
     const error = await probeVideo(path.join(dir, 'missing.mp4')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_UNSUPPORTED_MEDIA' });

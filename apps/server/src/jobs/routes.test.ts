@@ -279,6 +279,29 @@ describe('POST /v1/jobs', () => {
     });
   });
 
+  it("takes a video's timed corrections, and refuses a span that runs backwards", async () => {
+    const storage = JobStorage.fromConfig(parseConfig({}));
+    const fake = fakeQueue(storage);
+    const app = await appWith(fake.queue, storage);
+    const addRegions = [{ x: 1, y: 2, width: 30, height: 40, label: 'face', fromMs: 500, toMs: 1500 }];
+    const suppress = [{ x: 0, y: 0, width: 10, height: 10, toMs: 200 }];
+    const fields = { addRegions: JSON.stringify(addRegions), suppress: JSON.stringify(suppress) };
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs', ...(await upload(1, fields)) });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(fake.added[0]?.options).toEqual({ addRegions, suppress });
+    const backwards = JSON.stringify([{ ...addRegions[0], fromMs: 1500, toMs: 500 }]);
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      ...(await upload(1, { addRegions: backwards })),
+    });
+    expect(errorOf(refused, 400)).toMatchObject({
+      code: 'E_INVALID_OPTION',
+      message: 'Expected a time not before fromMs for addRegions.0.toMs but received 500 of type number',
+      details: { option: 'addRegions', reason: 'invalid' },
+    });
+  });
+
   it('takes task and the options from the form or the query string', async () => {
     const storage = JobStorage.fromConfig(parseConfig({}));
     const fake = fakeQueue(storage);
