@@ -41,6 +41,10 @@ interface Props {
   readonly initial: readonly EditableRegion[];
   readonly onApply: (regions: EditableRegion[]) => void;
   readonly onCancel: () => void;
+  /** The image's text alternative (a photo's original by default). */
+  readonly imageAlt?: string;
+  /** The apply button's words for this many regions (re-rendering a photo by default). */
+  readonly applyLabel?: (count: number) => string;
 }
 
 const pct = (value: number, of: number) => `${(value / of) * 100}%`;
@@ -50,7 +54,16 @@ const pct = (value: number, of: number) => `${(value / of) * 100}%`;
  * entirely by keyboard (each region is a button: arrows move, Alt+arrows resize, Delete removes;
  * the selected region's numbers can also be typed). Applying re-renders with exactly these regions.
  */
-export function ReviewEditor({ original, name, image, initial, onApply, onCancel }: Props) {
+export function ReviewEditor({
+  original,
+  name,
+  image,
+  initial,
+  onApply,
+  onCancel,
+  imageAlt,
+  applyLabel,
+}: Props) {
   const t = useT('studio');
   const help = useId();
   const [regions, setRegions] = useState<EditableRegion[]>(() => [...initial]);
@@ -238,7 +251,7 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
           {/* biome-ignore lint/performance/noImgElement: a static export shows blob: URLs as they are */}
           <img
             src={original}
-            alt={t('originalAlt', { name })}
+            alt={imageAlt ?? t('originalAlt', { name })}
             draggable={false}
             className="pointer-events-none block h-auto w-full"
           />
@@ -351,7 +364,7 @@ export function ReviewEditor({ original, name, image, initial, onApply, onCancel
           onClick={() => onApply(regions)}
           className="min-h-11 rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800"
         >
-          {t('applyReview', { count: regions.length })}
+          {applyLabel ? applyLabel(regions.length) : t('applyReview', { count: regions.length })}
         </button>
         <button
           type="button"

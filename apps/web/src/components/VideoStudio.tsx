@@ -18,7 +18,9 @@ import {
   VIDEO_ACCEPT,
   videoDetectionsName,
 } from '../lib/video.ts';
+import type { VideoFix } from '../lib/video-fixes.ts';
 import { MethodSelect, Radios, Range, TargetsField } from './option-fields.tsx';
+import { VideoFixes } from './VideoFixes.tsx';
 
 const POLL_MS = 500;
 const primary =
@@ -70,6 +72,9 @@ export function VideoStudio() {
   const [file, setFile] = useState<File | undefined>();
   const [pickError, setPickError] = useState(false);
   const [phase, setPhase] = useState<Phase>({ step: 'idle' });
+  /** A person's corrections of the chosen video, sent with each run of it. */
+  const [fixes, setFixes] = useState<VideoFix[]>([]);
+  const preview = useRef<HTMLVideoElement>(null);
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const resultHeading = useRef<HTMLHeadingElement>(null);
@@ -118,6 +123,7 @@ export function VideoStudio() {
     const ok = isVideoFile(chosen.name, chosen.type);
     setPickError(!ok);
     setFile(ok ? chosen : undefined);
+    setFixes([]);
     if (phase.step !== 'idle') {
       releaseUrls();
       setPhase({ step: 'idle' });
@@ -137,7 +143,7 @@ export function VideoStudio() {
     const chosen = options;
     setPhase({ step: 'uploading', loaded: 0, total: file.size });
     try {
-      upload.current = uploadJob(file, chosen, (loaded, total) => {
+      upload.current = uploadJob(file, chosen, fixes, (loaded, total) => {
         if (live()) setPhase({ step: 'uploading', loaded, total });
       });
       const { id: job } = await upload.current.done;
@@ -403,6 +409,7 @@ export function VideoStudio() {
         {done.video ? (
           // biome-ignore lint/a11y/useMediaCaption: the anonymized copy of the user's own video; no captions exist to add
           <video
+            ref={preview}
             controls
             playsInline
             preload="metadata"
@@ -414,6 +421,16 @@ export function VideoStudio() {
         ) : (
           <p className="text-slate-800">{t('detectOnly')}</p>
         )}
+        {done.video ? (
+          <VideoFixes
+            detections={done.detections}
+            video={preview}
+            name={file?.name ?? done.video.name}
+            fixes={fixes}
+            onChange={setFixes}
+            onRerun={() => void start()}
+          />
+        ) : null}
         <section aria-labelledby={`${id}-summary`}>
           <h3 id={`${id}-summary`} className="font-semibold">
             {t('summaryTitle')}
@@ -458,6 +475,7 @@ export function VideoStudio() {
             onClick={() => {
               releaseUrls();
               setFile(undefined);
+              setFixes([]);
               setPhase({ step: 'idle' });
               input.current?.focus();
             }}

@@ -2,6 +2,7 @@ import type { Label, RedactionMethod } from '@nestor/core';
 import { NestorError } from '@nestor/core';
 import { csrfHeaders } from './api.ts';
 import { errorFromAnswer } from './video.ts';
+import { fixOptions, type VideoFix } from './video-fixes.ts';
 
 /** The video page's options; the same names as the API's. */
 export interface VideoOptions {
@@ -11,8 +12,8 @@ export interface VideoOptions {
   readonly strength: number;
 }
 
-/** The multipart fields `POST /v1/jobs` reads (apps/server/src/options.ts). */
-export function jobFields(options: VideoOptions): [string, string][] {
+/** The multipart fields `POST /v1/jobs` reads (apps/server/src/options.ts), with a person's corrections. */
+export function jobFields(options: VideoOptions, fixes: readonly VideoFix[] = []): [string, string][] {
   const fields: [string, string][] = [
     ['task', options.task],
     ['targets', options.targets.join(',')],
@@ -20,6 +21,9 @@ export function jobFields(options: VideoOptions): [string, string][] {
   if (options.task === 'anonymize') {
     fields.push(['method', options.method], ['strength', String(options.strength)]);
   }
+  const { addRegions, suppress } = fixOptions(fixes);
+  if (addRegions.length > 0) fields.push(['addRegions', JSON.stringify(addRegions)]);
+  if (suppress.length > 0) fields.push(['suppress', JSON.stringify(suppress)]);
   return fields;
 }
 
@@ -36,12 +40,13 @@ export interface Upload {
 export function uploadJob(
   file: File,
   options: VideoOptions,
+  fixes: readonly VideoFix[],
   onProgress: (loaded: number, total: number) => void,
 ): Upload {
   const request = new XMLHttpRequest();
   const done = new Promise<{ id: string }>((resolve, reject) => {
     const form = new FormData();
-    for (const [name, value] of jobFields(options)) form.append(name, value);
+    for (const [name, value] of jobFields(options, fixes)) form.append(name, value);
     const ext = /\.[a-z0-9]{1,5}$/i.exec(file.name)?.[0].toLowerCase() ?? '';
     form.append('file', file, `upload${ext}`);
 

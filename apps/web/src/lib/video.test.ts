@@ -1,4 +1,4 @@
-import type { JobStatus, VideoDetections } from '@nestor/sdk';
+import type { JobStatus } from '@nestor/sdk';
 import { describe, expect, it } from 'vitest';
 import { jobFields } from './jobs.ts';
 import {
@@ -10,6 +10,7 @@ import {
   summarizeVideo,
   videoDetectionsName,
 } from './video.ts';
+import { videoDetections } from './video-detections.fixture.ts';
 
 describe('video page helpers', () => {
   it.each([
@@ -46,19 +47,8 @@ describe('video page helpers', () => {
   });
 
   it('summarizes a video detections JSON', () => {
-    const detections = {
-      video: {
-        width: 320,
-        height: 240,
-        container: 'mp4',
-        frameRate: '25/1',
-        variableFrameRate: false,
-        timestamps: 'constant-rate',
-        rotation: 0,
-        frames: 50,
-        durationMs: 2000,
-        audioStreams: 1,
-      },
+    const detections = videoDetections({
+      video: { ...videoDetections().video, width: 320, height: 240, audioStreams: 1 },
       frames: [
         { index: 3, timeMs: 120, detections: [] },
         { index: 4, timeMs: 160, detections: [] },
@@ -70,8 +60,7 @@ describe('video page helpers', () => {
       counts: { face: 1, plate: 1 },
       stats: { detectEvery: 2, detectorRuns: 25, trackedFrames: 1, detectorMisses: 0, flickerFrames: 0 },
       timings: { totalMs: 4000, fps: 12.345 },
-      models: {},
-    } satisfies VideoDetections;
+    });
     expect(summarizeVideo(detections)).toEqual({
       frames: 50,
       durationSeconds: 2,
@@ -124,5 +113,20 @@ describe('video page helpers', () => {
       ['task', 'detect'],
       ['targets', 'face,plate'],
     ]);
+  });
+
+  it("sends a person's corrections as the JSON of addRegions and suppress, only when there are some", () => {
+    const options = { task: 'detect', targets: ['face'], method: 'pixelate', strength: 2 } as const;
+    const region = { label: 'face', x: 1, y: 2, width: 3, height: 4, shape: 'ellipse' } as const;
+    const area = { x: 5, y: 6, width: 7, height: 8, fromMs: 0, toMs: 40 };
+    const fields = jobFields(options, [
+      { id: 'a', kind: 'cover', region, fromMs: 100, toMs: 200 },
+      { id: 'b', kind: 'drop', label: 'face', areas: [area], fromMs: 0, toMs: 40 },
+    ]);
+    expect(fields.slice(2)).toEqual([
+      ['addRegions', JSON.stringify([{ ...region, fromMs: 100, toMs: 200 }])],
+      ['suppress', JSON.stringify([area])],
+    ]);
+    expect(jobFields(options, [])).toHaveLength(2);
   });
 });

@@ -1,0 +1,231 @@
+'use client';
+
+import type { Label } from '@nestor/core';
+import type { VideoDetections } from '@nestor/sdk';
+import { type RefObject, useEffect, useId, useRef, useState } from 'react';
+import { useLocale, useT } from '../lib/i18n.tsx';
+import type { EditableRegion } from '../lib/regions.ts';
+import { applyFrameEdit, editorRegions, fixesFit, regionsAt, type VideoFix } from '../lib/video-fixes.ts';
+import { ReviewEditor } from './ReviewEditor.tsx';
+
+interface Props {
+  /** The result being corrected. */
+  readonly detections: VideoDetections;
+  /** Its preview: the frame to fix is taken from where it is paused. */
+  readonly video: RefObject<HTMLVideoElement | null>;
+  readonly name: string;
+  readonly fixes: readonly VideoFix[];
+  readonly onChange: (fixes: VideoFix[]) => void;
+  readonly onRerun: () => void;
+}
+
+interface Editing {
+  readonly url: string;
+  readonly timeMs: number;
+  readonly initial: EditableRegion[];
+}
+
+const button =
+  'min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium text-slate-900 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-50';
+
+/** The preview's current frame as an image of the video's own size (an object URL the caller revokes). */
+async function captureFrame(video: HTMLVideoElement, width: number, height: number): Promise<string> {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext('2d')?.drawImage(video, 0, 0, width, height);
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+  if (!blob) throw new Error('The frame could not be captured');
+  return URL.createObjectURL(blob);
+}
+
+/**
+ * Corrections of a processed video: a paused frame opens in the region editor; what is drawn
+ * there is covered for a time span the person sets, what is removed is dropped wherever its
+ * track went. The corrections go with the next run of the same file.
+ */
+export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }: Props) {
+  const t = useT('video');
+  const locale = useLocale();
+  const id = useId();
+  const [ready, setReady] = useState(false);
+  const [editing, setEditing] = useState<Editing | undefined>();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const counter = useRef(0);
+  const durationMs = detections.video.durationMs;
+
+  useEffect(() => {
+    const element = video.current;
+    if (!element) return;
+    const update = () => setReady(element.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA);
+    update();
+    element.addEventListener('loadeddata', update);
+    element.addEventListener('emptied', update);
+    return () => {
+      element.removeEventListener('loadeddata', update);
+      element.removeEventListener('emptied', update);
+    };
+  }, [video]);
+
+  useEffect(() => () => (editing ? URL.revokeObjectURL(editing.url) : undefined), [editing]);
+
+  const seconds = (ms: number) => (ms / 1000).toLocaleString(locale, { maximumFractionDigits: 2 });
+  const labelOf = (label: Label) => t(label === 'face' ? 'fixFace' : 'fixPlate');
+  const nowMs = () => Math.round((video.current?.currentTime ?? 0) * 1000);
+
+  async function openFrame() {
+    const element = video.current;
+    if (!element) return;
+    element.pause();
+    const timeMs = nowMs();
+    const url = await captureFrame(element, detections.video.width, detections.video.height);
+    setEditing({ url, timeMs, initial: editorRegions(regionsAt(detections, timeMs), fixes, timeMs) });
+  }
+
+  function close() {
+    setEditing(undefined);
+    heading.current?.focus();
+  }
+
+  function apply(regions: EditableRegion[]) {
+    if (!editing) return;
+    onChange(
+      applyFrameEdit(fixes, editing.initial, regions, {
+        detections,
+        timeMs: editing.timeMs,
+        newId: () => `fix-${++counter.current}`,
+      }),
+    );
+    close();
+  }
+
+  /** A cover fix's span with one end moved; the other end follows so that the span runs forwards. */
+  function setSpan(fix: VideoFix, end: 'fromMs' | 'toMs', ms: number) {
+    const value = Math.min(Math.max(0, Math.round(ms)), durationMs);
+    const span =
+      end === 'fromMs'
+        ? { fromMs: value, toMs: Math.max(value, fix.toMs) }
+        : { fromMs: Math.min(value, fix.fromMs), toMs: value };
+    onChange(fixes.map((f) => (f.id === fix.id ? { ...f, ...span } : f)));
+  }
+
+  const fits = fixesFit(fixes);
+
+  return (
+    <section aria-labelledby={`${id}-title`} className="space-y-3" data-testid="video-fixes">
+      <h3 id={`${id}-title`} ref={heading} tabIndex={-1} className="font-semibold">
+        {t('fixTitle')}
+      </h3>
+      <p id={`${id}-help`} className="text-sm text-slate-700">
+        {t('fixHelp')}
+      </p>
+      {editing ? (
+        <ReviewEditor
+          original={editing.url}
+          name={name}
+          image={{ width: detections.video.width, height: detections.video.height }}
+          initial={editing.initial}
+          imageAlt={t('fixFrameAlt', { seconds: seconds(editing.timeMs), name })}
+          applyLabel={(count) => t('fixApply', { count })}
+          onApply={apply}
+          onCancel={close}
+        />
+      ) : (
+        <>
+          <button
+            type="button"
+            className={button}
+            disabled={!ready}
+            aria-describedby={`${id}-help`}
+            onClick={() => void openFrame()}
+            data-testid="fix-frame"
+          >
+            {t('fixFrame')}
+          </button>
+          {ready ? null : <p className="text-sm text-slate-700">{t('fixNotReady')}</p>}
+        </>
+      )}
+      {fixes.length === 0 ? (
+        <p className="text-sm text-slate-700">{t('fixNone')}</p>
+      ) : (
+        <ul className="space-y-2" data-testid="fix-list">
+          {fixes.map((fix) => (
+            <li
+              key={fix.id}
+              className="flex flex-wrap items-end gap-2 rounded-md border border-slate-200 p-2 text-sm"
+              data-testid="fix"
+              data-kind={fix.kind}
+            >
+              {fix.kind === 'cover' ? (
+                <>
+                  <span id={`${id}-${fix.id}`} className="min-w-32 self-center font-medium">
+                    {t('fixCover', { label: labelOf(fix.region.label) })}
+                  </span>
+                  {(['fromMs', 'toMs'] as const).map((end) => (
+                    <span key={end} className="flex flex-wrap items-end gap-1">
+                      <label className="flex flex-col">
+                        {t(end === 'fromMs' ? 'fixFrom' : 'fixTo')}
+                        <input
+                          type="number"
+                          min={0}
+                          max={durationMs / 1000}
+                          step={0.1}
+                          value={fix[end] / 1000}
+                          onChange={(event) => {
+                            const value = event.target.valueAsNumber;
+                            if (Number.isFinite(value)) setSpan(fix, end, value * 1000);
+                          }}
+                          className="min-h-11 w-24 rounded-md border border-slate-400 px-2 tabular-nums"
+                          data-testid={`fix-${end}`}
+                        />
+                      </label>
+                      <button
+                        type="button"
+                        className={button}
+                        aria-describedby={`${id}-${fix.id}`}
+                        onClick={() => setSpan(fix, end, nowMs())}
+                      >
+                        {t(end === 'fromMs' ? 'fixStartHere' : 'fixEndHere')}
+                      </button>
+                    </span>
+                  ))}
+                </>
+              ) : (
+                <span id={`${id}-${fix.id}`} className="min-w-32 self-center font-medium">
+                  {t('fixDrop', {
+                    label: labelOf(fix.label),
+                    from: seconds(fix.fromMs),
+                    to: seconds(fix.toMs),
+                  })}
+                </span>
+              )}
+              <button
+                type="button"
+                className={button}
+                aria-describedby={`${id}-${fix.id}`}
+                onClick={() => onChange(fixes.filter((f) => f.id !== fix.id))}
+                data-testid="fix-remove"
+              >
+                {t('fixRemove')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {fits ? null : (
+        <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+          {t('fixTooMany')}
+        </p>
+      )}
+      <button
+        type="button"
+        className="inline-flex min-h-11 items-center justify-center rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800 disabled:cursor-not-allowed disabled:bg-slate-400 disabled:text-slate-900"
+        disabled={fixes.length === 0 || !fits || editing !== undefined}
+        onClick={onRerun}
+        data-testid="fix-rerun"
+      >
+        {t('fixRerun', { count: fixes.length })}
+      </button>
+    </section>
+  );
+}
