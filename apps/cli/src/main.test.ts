@@ -146,6 +146,55 @@ describe('nestor CLI', () => {
       expect(ok).toHaveProperty(key);
   });
 
+  it('--regions covers what a person drew and drops what they named, from a JSON file', async () => {
+    const regions = {
+      addRegions: [{ x: 10, y: 20, width: 30, height: 40, label: 'plate' }],
+      suppress: [{ x: 0, y: 0, width: 160, height: 120 }],
+    };
+    writeFileSync(path.join(dir, 'regions.json'), JSON.stringify(regions));
+    const io = captureIo(dir);
+    expect(await main(['detect', 'in/a.jpg', '--json', '--regions', 'regions.json'], io)).toBe(EXIT.ok);
+    const doc = JSON.parse(io.out()) as { results: { detections: unknown[] }[] };
+    expect(doc.results[0]!.detections).toEqual([
+      {
+        label: 'plate',
+        score: 1,
+        box: { x: 10, y: 20, width: 30, height: 40 },
+        region: { x: 10, y: 20, width: 30, height: 40 },
+        shape: 'rect',
+        source: 'manual',
+      },
+    ]);
+  });
+
+  it.each([
+    {
+      file: 'missing.json',
+      content: undefined,
+      message: 'Expected a file that can be read for --regions but received "missing.json"',
+    },
+    {
+      file: 'broken.json',
+      content: '{"addRegions": [',
+      message: 'Expected a JSON file of {"addRegions": […], "suppress": […]} for --regions',
+    },
+    {
+      file: 'extra.json',
+      content: '{"regions": []}',
+      message: 'Expected only "addRegions" and "suppress" for --regions but received "regions"',
+    },
+    {
+      file: 'backwards.json',
+      content: '{"suppress": [{"x": 0, "y": 0, "width": 5, "height": 5, "fromMs": 900, "toMs": 100}]}',
+      message: 'Expected a time not before fromMs for suppress.0.toMs but received 100',
+    },
+  ])('--regions refuses $file with exit code 2 and says why', async ({ file, content, message }) => {
+    if (content !== undefined) writeFileSync(path.join(dir, file), content);
+    const io = captureIo(dir);
+    expect(await main(['detect', 'in/a.jpg', '--regions', file], io)).toBe(EXIT.usage);
+    expect(io.err()).toContain(`E_INVALID_OPTION: ${message}`);
+  });
+
   it.skipIf(!HAS_DEV_SET)('finds and covers the faces of a real photo', async () => {
     const d = tmp();
     copyFileSync(path.join(DEV_SET, 'images/face-0003.jpg'), path.join(d, 'street.jpg'));

@@ -100,6 +100,9 @@ const isTurn = (value: number): value is 0 | QuarterTurn =>
   value === 0 || (QUARTER_TURNS as readonly number[]).includes(value);
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
+const REGIONS_HELP =
+  'JSON {"addRegions": […], "suppress": […]}: regions to cover whatever the detectors say, areas whose finds are dropped (in a video each may carry fromMs/toMs)';
+
 /** Runs the CLI and resolves to its exit code (never calls process.exit, so it is testable). */
 export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -146,6 +149,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--quality <1-100>', 'output quality for lossy formats')
     .option('--keep-metadata', 'keep EXIF/XMP/ICC metadata (stripped by default)')
     .option('--overwrite', 'replace existing output files (inputs are never overwritten)')
+    .option('--regions <file>', REGIONS_HELP)
     .option('--json', 'print {"results":[…]} on stdout: each file\'s output and detections, or its error')
     .option('--server <url>', 'send the images to a Nestor server instead of processing them here')
     .action(async (inputs: string[], flags: Flags) => {
@@ -156,6 +160,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .description('report faces and plates without changing anything')
     .argument('<inputs...>', 'files, folders or globs')
     .option('--json', 'print {"results":[…]} on stdout (nothing else goes to stdout)')
+    .option('--regions <file>', REGIONS_HELP)
     .option('--server <url>', 'send the images to a Nestor server instead of processing them here')
     .action(async (inputs: string[], flags: Flags) => {
       exitCode = await detectCommand(inputs, flags, io);
@@ -372,8 +377,34 @@ function reportFatal(error: unknown, io: Io): number {
   return e.code === 'E_INVALID_OPTION' || e.code === 'E_INVALID_CONFIG' ? EXIT.usage : EXIT.fatal;
 }
 
+const REGIONS_FILE = 'a JSON file of {"addRegions": […], "suppress": […]}';
+
+/**
+ * `--regions FILE`: regions a person drew (`addRegions`) or dropped (`suppress`), as the API takes
+ * them; in a video each may hold only from `fromMs` to `toMs`.
+ */
+async function regionsFrom(file: string | undefined, cwd: string): Promise<Record<string, unknown>> {
+  if (file === undefined) return {};
+  const text = await readFile(path.resolve(cwd, file), 'utf8').catch(() => {
+    throw invalidOption('--regions', 'a file that can be read', file);
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalidOption('--regions', REGIONS_FILE, file);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidOption('--regions', REGIONS_FILE, file);
+  }
+  const { addRegions, suppress, ...other } = parsed as Record<string, unknown>;
+  const unknown = Object.keys(other)[0];
+  if (unknown !== undefined) throw invalidOption('--regions', 'only "addRegions" and "suppress"', unknown);
+  return { addRegions, suppress };
+}
+
 /** Parses flags into request options (validated with the one message format). */
-function optionsFrom(flags: Flags): ProcessOptions {
+async function optionsFrom(flags: Flags, cwd: string): Promise<ProcessOptions> {
   const num = (v: unknown) => (v === undefined ? undefined : Number(v));
   const raw: Record<string, unknown> = {
     preset: flags.preset,
@@ -384,6 +415,7 @@ function optionsFrom(flags: Flags): ProcessOptions {
     format: flags.format,
     quality: num(flags.quality),
     keepMetadata: flags.keepMetadata === true ? true : undefined,
+    ...(await regionsFrom(str(flags.regions), cwd)),
   };
   const minScore: Partial<Record<Label, number>> = {};
   if (flags.faceThreshold !== undefined) minScore.face = Number(flags.faceThreshold);
@@ -399,7 +431,7 @@ async function withNestor(
 ): Promise<number> {
   let nestor: Nestor | undefined;
   try {
-    const options = optionsFrom(flags);
+    const options = await optionsFrom(flags, io.cwd);
     nestor = localNestor(flags, io, undefined);
     return await body(nestor, options);
   } catch (error) {
@@ -428,7 +460,7 @@ async function withProcessor(
   const interruption = io.interruptible?.();
   const signal = interruption?.signal;
   try {
-    const options = optionsFrom(flags);
+    const options = await optionsFrom(flags, io.cwd);
     const server = str(flags.server);
     processor = server ? remoteProcessor(server, signal) : localProcessor(localNestor(flags, io, signal));
     return await body(processor, options, signal);
