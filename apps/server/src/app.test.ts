@@ -417,6 +417,13 @@ describe('progress (Accept: application/x-ndjson)', () => {
     });
     const metrics = await broken.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/nestor_errors_total\{code="E_INFERENCE"\} 1/);
+    // Counted as the failure it was, so error-rate alerts see it.
+    expect(metrics.body).toMatch(
+      /nestor_http_requests_total\{route="\/v1\/detect",method="POST",status="500"\} 1/,
+    );
+    expect(metrics.body).not.toMatch(
+      /nestor_http_requests_total\{route="\/v1\/detect",method="POST",status="200"\}/,
+    );
   });
 });
 

@@ -121,6 +121,8 @@ export function buildApp({
       clientGone(reply),
     );
   const started = new WeakMap<FastifyRequest, number>();
+  /** The status of a streamed answer's failure line: the request counts with it, not with the 200 it began with. */
+  const streamedStatus = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
     metrics.inFlight.inc();
@@ -132,7 +134,7 @@ export function buildApp({
     metrics.request(
       request.routeOptions.url ?? 'unmatched',
       request.method,
-      reply.statusCode,
+      streamedStatus.get(request) ?? reply.statusCode,
       (performance.now() - (started.get(request) ?? performance.now())) / 1000,
     );
   });
@@ -206,6 +208,12 @@ export function buildApp({
     metrics.error(error.code);
     if (status >= 500) request.log.error({ err: error }, error.code);
     else request.log.info({ code: error.code }, 'request refused');
+    return answer;
+  };
+  /** A failure after a streamed answer began: its line's status and body, and the status it counts with. */
+  const streamFailure = (thrown: unknown, request: FastifyRequest) => {
+    const answer = failure(thrown, request);
+    streamedStatus.set(request, answer.status);
     return answer;
   };
   app.setErrorHandler((thrown, request, reply) => {
@@ -344,7 +352,7 @@ export function buildApp({
           reply,
           run,
           (result) => recorded(request, result),
-          (thrown) => failure(thrown, request),
+          (thrown) => streamFailure(thrown, request),
         );
       }
       return recorded(request, await run());
@@ -401,7 +409,7 @@ export function buildApp({
             recorded(request, out.result);
             return anonymizeJson(out);
           },
-          (thrown) => failure(thrown, request),
+          (thrown) => streamFailure(thrown, request),
         );
       }
       const out = await run();

@@ -14,7 +14,7 @@ export function createMetrics() {
   const registers = [registry];
   const requests = new Counter({
     name: 'nestor_http_requests_total',
-    help: 'HTTP requests by route, method and status',
+    help: "HTTP requests by route, method and status (a streamed answer that failed: its failure line's status)",
     labelNames: ['route', 'method', 'status'] as const,
     registers,
   });
