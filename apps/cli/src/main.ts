@@ -101,7 +101,7 @@ const isTurn = (value: number): value is 0 | QuarterTurn =>
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 const REGIONS_HELP =
-  'JSON {"addRegions": […], "suppress": […]}: regions to cover whatever the detectors say, areas whose finds are dropped (in a video each may carry fromMs/toMs)';
+  'JSON {"addRegions": […], "suppress": […]}: regions to cover whatever the detectors say, areas whose finds are dropped (in a video or an animation each may carry fromMs/toMs)';
 
 /** Runs the CLI and resolves to its exit code (never calls process.exit, so it is testable). */
 export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
@@ -381,7 +381,7 @@ const REGIONS_FILE = 'a JSON file of {"addRegions": […], "suppress": […]}';
 
 /**
  * `--regions FILE`: regions a person drew (`addRegions`) or dropped (`suppress`), as the API takes
- * them; in a video each may hold only from `fromMs` to `toMs`.
+ * them; in a video or an animation each may hold only from `fromMs` to `toMs`.
  */
 async function regionsFrom(file: string | undefined, cwd: string): Promise<Record<string, unknown>> {
   if (file === undefined) return {};

@@ -356,7 +356,7 @@ export const jobDetectionsSchema = {
 const score = { type: 'number', minimum: 0, maximum: 1 } as const;
 const regionsJson = (what: string) => ({
   type: 'string',
-  description: `JSON array of ${what} ({"x","y","width","height"} in image pixels; in a video, optional "fromMs" and "toMs" bound when each holds, in ms from the first frame).`,
+  description: `JSON array of ${what} ({"x","y","width","height"} in image pixels; in a video or an animated image, optional "fromMs" and "toMs" bound when each holds, in ms from the first frame).`,
 });
 
 /** Request options: the names of `ProcessOptions`, flattened for query strings and form fields. */

@@ -18,9 +18,9 @@ const rect = z.object({
   y: z.number().finite(),
   width: z.number().positive(),
   height: z.number().positive(),
-  /** Video only: the region holds from this time on (ms from the first frame); a photo ignores it. */
+  /** Videos and animations: the region holds from this time on (ms from the first frame); a still ignores it. */
   fromMs: z.number().min(0).finite().optional(),
-  /** Video only: the region holds until this time (ms, inclusive); a photo ignores it. */
+  /** Videos and animations: the region holds until this time (ms, inclusive); a still ignores it. */
   toMs: z.number().min(0).finite().optional(),
 });
 
@@ -28,7 +28,7 @@ const rect = z.object({
 const spanInOrder = (r: TimeSpan) => r.fromMs === undefined || r.toMs === undefined || r.fromMs <= r.toMs;
 const SPAN_ORDER = { message: 'a time not before fromMs', path: ['toMs'] };
 
-/** When a region of a video holds: both ends optional (the start, the end of the video). */
+/** When a region of a video or an animation holds: both ends optional (its start, its end). */
 export interface TimeSpan {
   readonly fromMs?: number | undefined;
   readonly toMs?: number | undefined;

@@ -33,7 +33,14 @@ import {
 } from './geometry.ts';
 import { type ImageFormat, type InputFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
-import { type ClassSettings, type ProcessOptions, resolveSettings, type Settings } from './options.ts';
+import {
+  type ClassSettings,
+  holdsAt,
+  type ProcessOptions,
+  resolveSettings,
+  type Settings,
+  type TimeSpan,
+} from './options.ts';
 import { verifyPlates } from './plate-verify.ts';
 import { isVehicleFace, isWornText, SCENE_MIN_SCORE, VEHICLE_CONTEXT } from './plates.ts';
 import { type CallHooks, RunTally } from './progress.ts';
@@ -300,7 +307,8 @@ export class Nestor {
 
   /**
    * An animated image or a multi-page TIFF: every frame (page) is redacted and all are encoded
-   * together; manual regions cover each one. An animation is tracked: the detector runs on every
+   * together; manual regions cover each one (an animation's only within their `fromMs`/`toMs`,
+   * as suppressed areas drop finds). An animation is tracked: the detector runs on every
    * frame of a short one, and on every `video.detectEvery`-th frame (and the last) of a longer one;
    * the video tracker joins the runs and carries regions to every frame, so a face one run misses
    * stays covered. Pages are separate images: the detector runs on each page alone, no tracker joins
@@ -329,7 +337,16 @@ export class Nestor {
     const every = animation && frames.length > SHORT_ANIMATION_FRAMES ? video.detectEvery : 1;
     const tracker = animation && new Tracker(trackerOptions(video.tracking, every, width, height));
     let t = now();
-    const modelOnly = { ...settings, addRegions: [] };
+    const delays = animation?.delays ?? [];
+    const times: number[] = [];
+    let elapsed = 0;
+    for (const index of frames.keys()) {
+      times.push(elapsed);
+      elapsed += delays[index] ?? 0;
+    }
+    // An animation's frames have times, so a region may hold for a span of them; pages have none.
+    const at = <T extends TimeSpan>(items: readonly T[], index: number): T[] =>
+      animation ? items.filter((item) => holdsAt(item, times[index]!)) : [...items];
     const perPage: Detection[][] = [];
     const detected = frames.flatMap((frame, index) =>
       index % every === 0 || index === frames.length - 1 ? [{ frame, index }] : [],
@@ -338,6 +355,7 @@ export class Nestor {
     for (const [position, { frame, index }] of detected.entries()) {
       tally.frame(position, detected.length);
       const candidates = await this.detectAll(new MipChain(frame, [], lowLightCurve(frame)), settings, tally);
+      const modelOnly = { ...settings, addRegions: [], suppress: at(settings.suppress, index) };
       const detections = this.toDetections(candidates, modelOnly, width, height);
       if (tracker) tracker.observe(index, detections);
       else perPage.push(detections);
@@ -345,17 +363,16 @@ export class Nestor {
     const detectMs = ms(t);
     const found: FrameDetection[][] = tracker ? frames.map((_, index) => tracker.at(index)) : perPage;
     const tracks = tracker?.summaries() ?? [];
-    const manual = this.toDetections([], settings, width, height);
+    const manualAt = (index: number) =>
+      this.toDetections([], { ...settings, addRegions: at(settings.addRegions, index) }, width, height);
     const counts = { face: 0, plate: 0 } as Record<Label, number>;
-    // A tracked object counts once, however many frames show it; a page's finds each count.
-    for (const d of [...(tracker ? tracks : perPage.flat()), ...manual]) counts[d.label]++;
-    const delays = animation?.delays ?? [];
+    // A tracked object counts once, however many frames show it; a page's finds each count; so does each drawn region.
+    const drawn = this.toDetections([], settings, width, height);
+    for (const d of [...(tracker ? tracks : perPage.flat()), ...drawn]) counts[d.label]++;
     const perFrame: FrameDetections[] = [];
-    let timeMs = 0;
     for (const [index, detections] of found.entries()) {
-      const all = [...detections, ...manual];
-      if (all.length > 0) perFrame.push({ index, timeMs, detections: all });
-      timeMs += delays[index] ?? 0;
+      const all = [...detections, ...manualAt(index)];
+      if (all.length > 0) perFrame.push({ index, timeMs: animation ? times[index]! : 0, detections: all });
     }
     const result: DetectionResult = {
       image: {

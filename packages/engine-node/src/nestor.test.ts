@@ -570,6 +570,42 @@ describe('animated GIF and WebP (pipeline)', () => {
     },
   );
 
+  it('covers a timed region only on the frames of its span; a page of a TIFF has no time and takes it whole', async () => {
+    const input = await animate(await Promise.all([0, 1, 2, 3, 4].map(scene)), 'gif');
+    const out = await nestor.anonymize(input, {
+      targets: ['face'],
+      // Frames start at 0, 80, 160, 240 and 320 ms: this span holds on frames 1 and 2.
+      addRegions: [{ label: 'face', ...manual, shape: 'rect', fromMs: 50, toMs: 200 }],
+      feather: 0,
+      method: 'solid',
+    });
+    expect(out.result.frames?.map((f) => [f.index, f.timeMs])).toEqual([
+      [1, 80],
+      [2, 160],
+    ]);
+    expect(out.result.counts.face).toBe(1);
+    const before = await rgbFrames(input);
+    const after = await rgbFrames(out.bytes);
+    const covered = after.frames.map(
+      (frame, i) => meanDiff(before.frames[i]!, frame, 240, inside(manual, -2)) > 40,
+    );
+    expect(covered).toEqual([false, true, true, false, false]);
+
+    const pages = new Uint8Array(
+      await sharp([await scene(0), await scene(1)], { join: { animated: true } })
+        .tiff()
+        .toBuffer(),
+    );
+    const paged = await nestor.detect(pages, {
+      targets: ['face'],
+      addRegions: [{ label: 'face', ...manual, fromMs: 50, toMs: 200 }],
+    });
+    expect(paged.frames?.map((f) => [f.index, f.timeMs, f.detections.length])).toEqual([
+      [0, 0, 1],
+      [1, 0, 1],
+    ]);
+  });
+
   it('refuses a format that cannot animate, before any work, and detects whatever the format', async () => {
     const input = await animate(await Promise.all([0, 1].map(scene)), 'gif');
     await expect(nestor.anonymize(input, { format: 'jpeg' })).rejects.toThrow(
