@@ -103,7 +103,9 @@ describe('jobs against the real server', () => {
           ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip],
         ]);
         const video = new Blob([new Uint8Array(await readFile(clip))], { type: 'video/mp4' });
-        const { id } = await client.createJob(video, { addRegions: [FACE] });
+        // A second region holds only from 300 to 600 ms: frames 3 to 6 of this 10 fps clip.
+        const timed = { ...FACE, x: 100, width: 40, fromMs: 300, toMs: 600 };
+        const { id } = await client.createJob(video, { addRegions: [FACE, timed] });
         const seen: JobStatus[] = [];
         const { status, detections, file } = await client.downloadJob(id, {
           ...POLL,
@@ -117,7 +119,11 @@ describe('jobs against the real server', () => {
           width: 160,
           height: 120,
         });
-        expect((detections as VideoDetections).frames).toHaveLength(10);
+        const withRegions = (detections as VideoDetections).frames;
+        expect(withRegions).toHaveLength(10);
+        expect(withRegions.filter((f) => f.detections.length === 2).map((f) => f.timeMs)).toEqual([
+          300, 400, 500, 600,
+        ]);
         expect(file?.mimeType).toBe('video/mp4');
         const out = path.join(dir, 'out.mp4');
         await writeFile(out, new Uint8Array(await file!.blob.arrayBuffer()));
