@@ -25,6 +25,8 @@ import { useLocale, useT } from '../lib/i18n.tsx';
 import { preflight } from '../lib/preflight.ts';
 import { advance, percentOf } from '../lib/progress.ts';
 import { type EditableRegion, fromDetections, toReviewed } from '../lib/regions.ts';
+import type { VideoFix } from '../lib/video-fixes.ts';
+import { AnimationFixes } from './AnimationFixes.tsx';
 import { type CompareOutcome, ComparePanel } from './ComparePanel.tsx';
 import { BeforeAfter, ResultOverlay } from './ImageStage.tsx';
 import { OptionsPanel } from './OptionsPanel.tsx';
@@ -46,6 +48,8 @@ interface Item {
   readonly done?: Done | undefined;
   /** Regions a person reviewed: later runs cover exactly these. */
   readonly reviewed?: readonly EditableRegion[];
+  /** An animation's corrections: later runs add them to what the detectors find. */
+  readonly fixes?: readonly VideoFix[];
   readonly compare?:
     | { readonly state: 'running' }
     | { readonly state: 'done'; readonly outcome: CompareOutcome }
@@ -193,7 +197,8 @@ export function Studio() {
             ? { regions: toReviewed(item.reviewed), width: size.width, height: size.height }
             : undefined;
         preflight(item.file, appConfig.limits);
-        const output = await run(runEngine, item.file, opts.task, requestOptions(opts, reviewed), {
+        const request = requestOptions(opts, reviewed, item.fixes);
+        const output = await run(runEngine, item.file, opts.task, request, {
           signal: running.signal,
           onProgress,
         });
@@ -692,9 +697,19 @@ export function Studio() {
 
         {kind === 'still' ? null : (
           <p id={`${item.id}-review-still`} className="text-sm text-slate-700">
-            {t('reviewStillOnly')}
+            {t(kind === 'animation' ? 'reviewAnimation' : 'reviewStillOnly')}
           </p>
         )}
+        {kind === 'animation' ? (
+          <AnimationFixes
+            file={item.file}
+            name={item.file.name}
+            result={result}
+            fixes={item.fixes ?? []}
+            onChange={(fixes) => patch(item.id, (i) => ({ ...i, fixes }))}
+            onRerun={() => patch(item.id, (i) => ({ ...i, status: 'waiting' }))}
+          />
+        ) : null}
         {item.compare?.state === 'done' ? <ComparePanel outcome={item.compare.outcome} /> : null}
         {item.compare?.state === 'error' ? (
           <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">

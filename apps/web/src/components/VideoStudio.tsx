@@ -2,7 +2,7 @@
 
 import { LABELS } from '@nestor/core';
 import type { JobStatus, VideoDetections } from '@nestor/sdk';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ABORTED, api, errorCode, redirectIfUnauthenticated } from '../lib/api.ts';
 import { useAppConfig } from '../lib/app-config.tsx';
 import { errorMessage, formatBytes } from '../lib/errors.ts';
@@ -18,9 +18,9 @@ import {
   VIDEO_ACCEPT,
   videoDetectionsName,
 } from '../lib/video.ts';
-import type { VideoFix } from '../lib/video-fixes.ts';
+import { type VideoFix, videoTimeline } from '../lib/video-fixes.ts';
+import { FrameFixes, useVideoSource } from './FrameFixes.tsx';
 import { MethodSelect, Radios, Range, TargetsField } from './option-fields.tsx';
-import { VideoFixes } from './VideoFixes.tsx';
 
 const POLL_MS = 500;
 const primary =
@@ -422,7 +422,7 @@ export function VideoStudio() {
           <p className="text-slate-800">{t('detectOnly')}</p>
         )}
         {done.video ? (
-          <VideoFixes
+          <VideoFrameFixes
             detections={done.detections}
             video={preview}
             name={file?.name ?? done.video.name}
@@ -551,5 +551,27 @@ function VideoOptionsPanel({
         />
       </fieldset>
     </section>
+  );
+}
+
+/** The video's corrections, its frames taken from the paused preview. */
+function VideoFrameFixes(props: {
+  readonly detections: VideoDetections;
+  readonly video: RefObject<HTMLVideoElement | null>;
+  readonly name: string;
+  readonly fixes: readonly VideoFix[];
+  readonly onChange: (fixes: VideoFix[]) => void;
+  readonly onRerun: () => void;
+}) {
+  const t = useT('video');
+  const { detections, video, ...rest } = props;
+  return (
+    <FrameFixes
+      source={useVideoSource(video, detections)}
+      timeline={videoTimeline(detections)}
+      image={detections.video}
+      help={t('fixHelp')}
+      {...rest}
+    />
   );
 }

@@ -165,7 +165,7 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
   });
 
   it.skipIf(!hasDevSet)(
-    'an animated GIF: counts, a frame slider with that frame’s boxes, no still review, a clear format error',
+    'an animated GIF: counts, a frame slider with that frame’s boxes, a frame fixed by hand, a clear format error',
     async () => {
       const { default: sharp } = await import('sharp');
       const face = await readFile(`${DEV_IMAGES}/face-0007.jpg`);
@@ -195,6 +195,22 @@ describe.skipIf(!hasChromium)('web app end to end (chromium + the real server)',
       await page.getByTestId('frame-picker').fill('2');
       expect(await page.getByTestId('frame-label').textContent()).toBe('Boxes of frame 2 of 3');
       await expectAccessible(page, 'animated detect');
+
+      // Fixing a frame: a face drawn on frame 2 (300 ms) is covered around it, and counted.
+      const faces = await count(page, 'face');
+      await page.getByTestId('fix-pick').fill('2');
+      expect(await page.getByText(/^Frame to fix: 2 of 3/).count()).toBe(1);
+      await page.getByTestId('fix-frame').click();
+      await page.getByTestId('review-stage').waitFor();
+      await page.getByRole('button', { name: 'Add a face' }).click();
+      await page.getByRole('button', { name: /^Keep these regions/ }).click();
+      const cover = page.getByTestId('fix').and(page.locator('[data-kind=cover]'));
+      expect(await cover.getByTestId('fix-fromMs').inputValue()).toBe('0');
+      expect(await cover.getByTestId('fix-toMs').inputValue()).toBe('0.9');
+      await expectAccessible(page, 'animated fixes');
+      await page.getByTestId('fix-rerun').click();
+      await expect.poll(() => count(page, 'face'), { timeout: 60_000 }).toBe(faces + 1);
+      await screenshot(page, 'animation-fixes-desktop');
 
       await page.getByText('Anonymize', { exact: true }).click();
       await page.getByLabel('Output format').selectOption('jpeg');

@@ -28,6 +28,21 @@ describe('request options', () => {
     expect(task).toBe('anonymize');
     expect(requestOptions(form)).toEqual(sent);
   });
+
+  it("a reviewed still replaces the detectors; an animation's fixes add their timed regions and areas", () => {
+    const region = { label: 'face', x: 1, y: 2, width: 30, height: 40, shape: 'ellipse' } as const;
+    const reviewed = requestOptions(form, { regions: [region], width: 200, height: 100 });
+    expect([reviewed.addRegions, reviewed.suppress]).toEqual([
+      [region],
+      [{ x: 0, y: 0, width: 200, height: 100 }],
+    ]);
+    const area = { x: 5, y: 5, width: 10, height: 10, fromMs: 0, toMs: 80 };
+    const fixed = requestOptions(form, undefined, [
+      { id: 'a', kind: 'cover', region, fromMs: 100, toMs: 300 },
+      { id: 'b', kind: 'drop', label: 'face', areas: [area], fromMs: 0, toMs: 80 },
+    ]);
+    expect([fixed.addRegions, fixed.suppress]).toEqual([[{ ...region, fromMs: 100, toMs: 300 }], [area]]);
+  });
 });
 
 describe('on-device output format', () => {

@@ -13,6 +13,7 @@ import {
 import type { WorkerNestor } from '@nestor/engine-web/worker-client';
 import type { RequestOptions } from '@nestor/sdk';
 import { api, appConfig } from './api.ts';
+import { fixOptions, type VideoFix } from './video-fixes.ts';
 
 /** Where the detectors run: the Nestor server (API) or this browser (onnxruntime-web). */
 export type EngineKind = 'server' | 'device';
@@ -55,12 +56,14 @@ export interface RunOutput {
 }
 
 /**
- * The request options for a run. Reviewed regions replace the detector's: they are added as
- * manual regions, and a suppress rectangle over the whole image drops every model detection.
+ * The request options for a run. Reviewed regions (a still) replace the detector's: they are
+ * added as manual regions, and a suppress rectangle over the whole image drops every model
+ * detection. Fixes (an animation) add their timed regions and areas to the detector's.
  */
 export function requestOptions(
   options: StudioOptions,
   reviewed?: { readonly regions: readonly ReviewedRegion[]; readonly width: number; readonly height: number },
+  fixes: readonly VideoFix[] = [],
 ): RequestOptions {
   const out: RequestOptions = {
     preset: options.preset,
@@ -73,11 +76,16 @@ export function requestOptions(
     quality: options.quality,
     keepMetadata: options.keepMetadata,
   };
-  if (!reviewed) return out;
+  const fixed = fixOptions(fixes);
+  const addRegions = [...(reviewed?.regions ?? []).map((r) => ({ ...r })), ...fixed.addRegions];
+  const suppress = [
+    ...(reviewed ? [{ x: 0, y: 0, width: reviewed.width, height: reviewed.height }] : []),
+    ...fixed.suppress,
+  ];
   return {
     ...out,
-    addRegions: reviewed.regions.map((r) => ({ ...r })),
-    suppress: [{ x: 0, y: 0, width: reviewed.width, height: reviewed.height }],
+    ...(addRegions.length > 0 ? { addRegions } : {}),
+    ...(suppress.length > 0 ? { suppress } : {}),
   };
 }
 

@@ -3,14 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { EditableRegion } from './regions.ts';
 import { videoDetections } from './video-detections.fixture.ts';
 import {
+  animationTimeline,
   applyFrameEdit,
   editorRegions,
   fixesFit,
   fixOptions,
   frameDurationMs,
+  frameStarts,
   regionsAt,
   trackDropAreas,
   type VideoFix,
+  videoTimeline,
 } from './video-fixes.ts';
 
 const box = (x: number, y = 10, side = 20) => ({ x, y, width: side, height: side });
@@ -72,11 +75,11 @@ describe('regionsAt: the regions of the frame a player shows', () => {
 
 describe('trackDropAreas: where a dropped region went', () => {
   it('a region that stands still is one area over its whole span', () => {
-    expect(trackDropAreas(clip(), 2)).toEqual([{ ...box(300), fromMs: 0, toMs: 360 }]);
+    expect(trackDropAreas(videoTimeline(clip()), 2)).toEqual([{ ...box(300), fromMs: 0, toMs: 360 }]);
   });
 
   it('a moving region is split so that no area grows past twice its box', () => {
-    const areas = trackDropAreas(clip(), 1);
+    const areas = trackDropAreas(videoTimeline(clip()), 1);
     expect(areas.length).toBeGreaterThan(1);
     for (const a of areas) expect(a.width * a.height).toBeLessThanOrEqual(2 * 20 * 20);
     // Together the areas hold every box of the track, each in the area of its time.
@@ -91,7 +94,7 @@ describe('trackDropAreas: where a dropped region went', () => {
   });
 
   it('a track that is not there has no area', () => {
-    expect(trackDropAreas(clip(), 9)).toEqual([]);
+    expect(trackDropAreas(videoTimeline(clip()), 9)).toEqual([]);
   });
 });
 
@@ -118,7 +121,11 @@ describe('applyFrameEdit', () => {
   const detections = clip();
   const before = editorRegions(regionsAt(detections, 120), [cover], 120);
   const edit = (after: EditableRegion[]) =>
-    applyFrameEdit([cover], before, after, { detections, timeMs: 120, newId: ids() });
+    applyFrameEdit([cover], before, after, {
+      timeline: videoTimeline(detections),
+      timeMs: 120,
+      newId: ids(),
+    });
   const [walker, stander, covered] = before as [EditableRegion, EditableRegion, EditableRegion];
 
   it('nothing changed: the same fixes', () => {
@@ -129,7 +136,14 @@ describe('applyFrameEdit', () => {
     const fixes = edit([walker, covered]);
     expect(fixes).toEqual([
       cover,
-      { id: 'fix1', kind: 'drop', label: 'face', areas: trackDropAreas(detections, 2), fromMs: 0, toMs: 360 },
+      {
+        id: 'fix1',
+        kind: 'drop',
+        label: 'face',
+        areas: trackDropAreas(videoTimeline(detections), 2),
+        fromMs: 0,
+        toMs: 360,
+      },
     ]);
   });
 
@@ -143,7 +157,11 @@ describe('applyFrameEdit', () => {
 
   it('a new region is covered for a second each side, within the video', () => {
     const drawn: EditableRegion = { ...walker, id: 'm1', x: 500, source: 'manual' };
-    const fixes = applyFrameEdit([], before, [...before, drawn], { detections, timeMs: 1500, newId: ids() });
+    const fixes = applyFrameEdit([], before, [...before, drawn], {
+      timeline: videoTimeline(detections),
+      timeMs: 1500,
+      newId: ids(),
+    });
     expect(fixes).toEqual([{ id: 'fix1', kind: 'cover', region: plainOf(drawn), fromMs: 500, toMs: 2000 }]);
   });
 
@@ -178,3 +196,11 @@ describe('fixOptions and fixesFit', () => {
 function plainOf({ label, x, y, width, height, shape }: EditableRegion) {
   return { label, x, y, width, height, shape };
 }
+
+describe('animations: frame starts and timeline', () => {
+  it('starts each frame where the delays before it end; lasts as long as all of them', () => {
+    expect(frameStarts([80, 80, 400])).toEqual([0, 80, 160]);
+    expect(frameStarts([])).toEqual([]);
+    expect(animationTimeline([], [80, 80, 400])).toEqual({ frames: [], durationMs: 560 });
+  });
+});

@@ -13,7 +13,39 @@ export interface DropArea {
   readonly toMs: number;
 }
 
-/** A person's correction of a processed video, sent with the next run. */
+/** What corrections are made against: the frames with regions, and how long the whole lasts. */
+export interface Timeline {
+  readonly frames: readonly FrameDetections[];
+  readonly durationMs: number;
+}
+
+/** A video result's timeline. */
+export const videoTimeline = (detections: VideoDetections): Timeline => ({
+  frames: detections.frames,
+  durationMs: detections.video.durationMs,
+});
+
+/** Each frame's start (ms from the first frame) of an animation with these delays. */
+export function frameStarts(delaysMs: readonly number[]): number[] {
+  const starts: number[] = [];
+  let elapsed = 0;
+  for (const delay of delaysMs) {
+    starts.push(elapsed);
+    elapsed += delay;
+  }
+  return starts;
+}
+
+/** An animation result's timeline: its frames last as long as their delays together. */
+export const animationTimeline = (
+  frames: readonly FrameDetections[],
+  delaysMs: readonly number[],
+): Timeline => ({
+  frames,
+  durationMs: delaysMs.reduce((sum, delay) => sum + delay, 0),
+});
+
+/** A person's correction of a processed video or animation, sent with the next run. */
 export type VideoFix =
   | {
       readonly id: string;
@@ -63,8 +95,8 @@ export function regionsAt(detections: VideoDetections, timeMs: number): readonly
  * union kept within twice its largest box (a moving object gets several areas), so the drop
  * does not sweep over a real face that passes near it.
  */
-export function trackDropAreas(detections: VideoDetections, track: number): DropArea[] {
-  const sightings = detections.frames.flatMap((frame) =>
+export function trackDropAreas(timeline: Timeline, track: number): DropArea[] {
+  const sightings = timeline.frames.flatMap((frame) =>
     frame.detections.filter((d) => d.track === track).map((d) => ({ timeMs: frame.timeMs, box: d.box })),
   );
   const areas: DropArea[] = [];
@@ -184,12 +216,12 @@ export function applyFrameEdit(
   fixes: readonly VideoFix[],
   before: readonly EditableRegion[],
   after: readonly EditableRegion[],
-  context: { detections: VideoDetections; timeMs: number; newId: () => string },
+  context: { timeline: Timeline; timeMs: number; newId: () => string },
 ): VideoFix[] {
-  const { detections, timeMs, newId } = context;
+  const { timeline, timeMs, newId } = context;
   const kept = new Map(after.map((r) => [r.id, r]));
   const fromMs = Math.max(0, Math.round(timeMs - COVER_AROUND_MS));
-  const toMs = Math.min(detections.video.durationMs, Math.round(timeMs + COVER_AROUND_MS));
+  const toMs = Math.min(timeline.durationMs, Math.round(timeMs + COVER_AROUND_MS));
   const next: VideoFix[] = fixes.flatMap((fix): VideoFix[] => {
     if (fix.kind !== 'cover' || !before.some((r) => r.id === fix.id)) return [fix];
     const edited = kept.get(fix.id);
@@ -203,7 +235,7 @@ export function applyFrameEdit(
       next.push({ id: newId(), kind: 'cover', region: plain(edited), fromMs, toMs });
       continue;
     }
-    const areas = trackDropAreas(detections, Number(region.id.slice('track-'.length)));
+    const areas = trackDropAreas(timeline, Number(region.id.slice('track-'.length)));
     if (areas.length === 0) continue;
     next.push({
       id: newId(),

@@ -127,6 +127,8 @@ export const studio = defineMessages({
       'Animated image: {count} frames, regions on {withRegions}. Counts are objects followed across frames.',
     pagesSummary: '{count} pages, regions on {withRegions}. Counts add up all pages.',
     reviewStillOnly: 'Review works on still images only: an animation’s regions move from frame to frame.',
+    reviewAnimation:
+      'Review works on still images; an animation’s regions move from frame to frame, so fix its frames by hand below.',
     download: 'Download',
     downloadJson: 'Download detections (JSON)',
     deviceSingleThread:
@@ -262,6 +264,8 @@ export const studio = defineMessages({
     pagesSummary: '{count} pages, des zones sur {withRegions}. Les nombres additionnent toutes les pages.',
     reviewStillOnly:
       'La vérification ne fonctionne que sur les images fixes : les zones d’une animation bougent d’une image à l’autre.',
+    reviewAnimation:
+      'La vérification fonctionne sur les images fixes ; les zones d’une animation bougent d’une image à l’autre : corrigez ses images à la main ci-dessous.',
     download: 'Télécharger',
     downloadJson: 'Télécharger les détections (JSON)',
     deviceSingleThread:
@@ -396,6 +400,8 @@ export const studio = defineMessages({
     pagesSummary: '{count} Seiten, Bereiche auf {withRegions}. Die Zahlen summieren alle Seiten.',
     reviewStillOnly:
       'Die Prüfung funktioniert nur bei Standbildern: Die Bereiche einer Animation wandern von Bild zu Bild.',
+    reviewAnimation:
+      'Die Prüfung funktioniert bei Standbildern; die Bereiche einer Animation wandern von Bild zu Bild: Korrigieren Sie ihre Bilder unten von Hand.',
     download: 'Herunterladen',
     downloadJson: 'Erkennungen herunterladen (JSON)',
     deviceSingleThread:
@@ -531,6 +537,8 @@ export const studio = defineMessages({
     pagesSummary: '{count} pagine, aree su {withRegions}. I conteggi sommano tutte le pagine.',
     reviewStillOnly:
       'Il controllo funziona solo sulle immagini fisse: le aree di un’animazione si spostano da un fotogramma all’altro.',
+    reviewAnimation:
+      'Il controllo funziona sulle immagini fisse; le aree di un’animazione si spostano da un fotogramma all’altro: correggi i suoi fotogrammi a mano qui sotto.',
     download: 'Scarica',
     downloadJson: 'Scarica i rilevamenti (JSON)',
     deviceSingleThread:

@@ -57,6 +57,10 @@ export const video = defineMessages({
     fixHelp:
       'Pause where a face or a plate is missed or wrongly covered, then fix that frame. A region you draw is covered for the time you set; a region you remove is no longer covered anywhere it was followed.',
     fixFrame: 'Fix this frame',
+    fixHelpAnimation:
+      'Pick the frame where a face or a plate is missed or wrongly covered, then fix it. A region you draw is covered for the time you set; a region you remove is no longer covered anywhere it was followed.',
+    fixPickFrame: 'Frame to fix: {n} of {count} ({seconds} s)',
+    fixNoDecoder: 'This browser cannot show one frame of an animation; Chrome and Edge can.',
     fixNotReady: 'The preview must be loaded to fix a frame.',
     fixFrameAlt: 'Frame at {seconds} s of {name}',
     fixApply: 'Keep these regions (regions: {count})',
@@ -132,6 +136,11 @@ export const video = defineMessages({
     fixHelp:
       'Mettez en pause là où un visage ou une plaque est oublié ou masqué à tort, puis corrigez cette image. Une zone que vous dessinez est masquée pendant la durée choisie ; une zone que vous retirez n’est plus masquée partout où elle était suivie.',
     fixFrame: 'Corriger cette image',
+    fixHelpAnimation:
+      'Choisissez l’image où un visage ou une plaque est oublié ou masqué à tort, puis corrigez-la. Une zone que vous dessinez est masquée pendant la durée choisie ; une zone que vous retirez n’est plus masquée partout où elle était suivie.',
+    fixPickFrame: 'Image à corriger : {n} sur {count} ({seconds} s)',
+    fixNoDecoder:
+      'Ce navigateur ne sait pas afficher une seule image d’une animation ; Chrome et Edge le savent.',
     fixNotReady: 'L’aperçu doit être chargé pour corriger une image.',
     fixFrameAlt: 'Image à {seconds} s de {name}',
     fixApply: 'Garder ces zones (zones : {count})',
@@ -207,6 +216,11 @@ export const video = defineMessages({
     fixHelp:
       'Halten Sie dort an, wo ein Gesicht oder Kennzeichen übersehen oder zu Unrecht verdeckt ist, und korrigieren Sie dieses Bild. Ein gezeichneter Bereich wird für die gewählte Zeit verdeckt; ein entfernter Bereich wird nirgends mehr verdeckt, wo er verfolgt wurde.',
     fixFrame: 'Dieses Bild korrigieren',
+    fixHelpAnimation:
+      'Wählen Sie das Bild, in dem ein Gesicht oder Kennzeichen übersehen oder zu Unrecht verdeckt ist, und korrigieren Sie es. Ein gezeichneter Bereich wird für die gewählte Zeit verdeckt; ein entfernter Bereich wird nirgends mehr verdeckt, wo er verfolgt wurde.',
+    fixPickFrame: 'Zu korrigierendes Bild: {n} von {count} ({seconds} s)',
+    fixNoDecoder:
+      'Dieser Browser kann kein einzelnes Bild einer Animation zeigen; Chrome und Edge können es.',
     fixNotReady: 'Die Vorschau muss geladen sein, um ein Bild zu korrigieren.',
     fixFrameAlt: 'Bild bei {seconds} s von {name}',
     fixApply: 'Diese Bereiche übernehmen (Bereiche: {count})',
@@ -282,6 +296,10 @@ export const video = defineMessages({
     fixHelp:
       'Metti in pausa dove un volto o una targa è sfuggito o coperto per errore, poi correggi quel fotogramma. Una zona che disegni è coperta per il tempo scelto; una zona che rimuovi non è più coperta ovunque fosse seguita.',
     fixFrame: 'Correggi questo fotogramma',
+    fixHelpAnimation:
+      'Scegli il fotogramma dove un volto o una targa è sfuggito o coperto per errore, poi correggilo. Una zona che disegni è coperta per il tempo scelto; una zona che rimuovi non è più coperta ovunque fosse seguita.',
+    fixPickFrame: 'Fotogramma da correggere: {n} di {count} ({seconds} s)',
+    fixNoDecoder: 'Questo browser non sa mostrare un singolo fotogramma di un’animazione; Chrome ed Edge sì.',
     fixNotReady: 'L’anteprima deve essere caricata per correggere un fotogramma.',
     fixFrameAlt: 'Fotogramma a {seconds} s di {name}',
     fixApply: 'Tieni queste zone (zone: {count})',

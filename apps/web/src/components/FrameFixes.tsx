@@ -1,22 +1,46 @@
 'use client';
 
-import type { Label } from '@nestor/core';
+import type { FrameDetection, Label } from '@nestor/core';
 import type { VideoDetections } from '@nestor/sdk';
-import { type RefObject, useEffect, useId, useRef, useState } from 'react';
+import { type ReactNode, type RefObject, useEffect, useId, useRef, useState } from 'react';
 import { useLocale, useT } from '../lib/i18n.tsx';
-import type { EditableRegion } from '../lib/regions.ts';
-import { applyFrameEdit, editorRegions, fixesFit, regionsAt, type VideoFix } from '../lib/video-fixes.ts';
+import type { EditableRegion, Size } from '../lib/regions.ts';
+import {
+  applyFrameEdit,
+  editorRegions,
+  fixesFit,
+  regionsAt,
+  type Timeline,
+  type VideoFix,
+} from '../lib/video-fixes.ts';
 import { ReviewEditor } from './ReviewEditor.tsx';
 
+/** Where the frame to fix comes from: a paused video, or a frame picked in an animation. */
+export interface FrameSource {
+  /** Whether a frame can be taken now; `notReady` says why not. */
+  readonly ready: boolean;
+  readonly notReady: string;
+  /** The frame being looked at: its time, and its picture as an object URL (the panel revokes it). */
+  take(): Promise<{ readonly timeMs: number; readonly url: string }>;
+  /** The time "Start here" and "End here" set. */
+  nowMs(): number;
+  /** The regions the result has on the frame at this time. */
+  regionsAt(timeMs: number): readonly FrameDetection[];
+}
+
 interface Props {
-  /** The result being corrected. */
-  readonly detections: VideoDetections;
-  /** Its preview: the frame to fix is taken from where it is paused. */
-  readonly video: RefObject<HTMLVideoElement | null>;
+  readonly source: FrameSource;
+  readonly timeline: Timeline;
+  /** The frames' size, in the pixels regions are given in. */
+  readonly image: Size;
   readonly name: string;
+  /** How to pick the frame to fix, in a sentence. */
+  readonly help: string;
   readonly fixes: readonly VideoFix[];
   readonly onChange: (fixes: VideoFix[]) => void;
   readonly onRerun: () => void;
+  /** Shown above "Fix this frame" (a frame picker). */
+  readonly children?: ReactNode;
 }
 
 interface Editing {
@@ -28,32 +52,29 @@ interface Editing {
 const button =
   'min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium text-slate-900 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-50';
 
-/** The preview's current frame as an image of the video's own size (an object URL the caller revokes). */
-async function captureFrame(video: HTMLVideoElement, width: number, height: number): Promise<string> {
+/** A drawn picture as a PNG object URL (the caller revokes it). */
+export async function canvasUrl(
+  width: number,
+  height: number,
+  draw: (context: CanvasRenderingContext2D) => void,
+): Promise<string> {
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
-  canvas.getContext('2d')?.drawImage(video, 0, 0, width, height);
+  const context = canvas.getContext('2d');
+  if (context) draw(context);
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
   if (!blob) throw new Error('The frame could not be captured');
   return URL.createObjectURL(blob);
 }
 
-/**
- * Corrections of a processed video: a paused frame opens in the region editor; what is drawn
- * there is covered for a time span the person sets, what is removed is dropped wherever its
- * track went. The corrections go with the next run of the same file.
- */
-export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }: Props) {
+/** A video preview as the source of frames to fix: where it is paused, at the video's own size. */
+export function useVideoSource(
+  video: RefObject<HTMLVideoElement | null>,
+  detections: VideoDetections,
+): FrameSource {
   const t = useT('video');
-  const locale = useLocale();
-  const id = useId();
   const [ready, setReady] = useState(false);
-  const [editing, setEditing] = useState<Editing | undefined>();
-  const heading = useRef<HTMLHeadingElement>(null);
-  const counter = useRef(0);
-  const durationMs = detections.video.durationMs;
-
   useEffect(() => {
     const element = video.current;
     if (!element) return;
@@ -66,20 +87,57 @@ export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }
       element.removeEventListener('emptied', update);
     };
   }, [video]);
+  const nowMs = () => Math.round((video.current?.currentTime ?? 0) * 1000);
+  return {
+    ready,
+    notReady: t('fixNotReady'),
+    nowMs,
+    regionsAt: (timeMs) => regionsAt(detections, timeMs),
+    async take() {
+      const element = video.current;
+      if (!element) throw new Error('The preview is gone');
+      element.pause();
+      const { width, height } = detections.video;
+      const url = await canvasUrl(width, height, (context) =>
+        context.drawImage(element, 0, 0, width, height),
+      );
+      return { timeMs: nowMs(), url };
+    },
+  };
+}
+
+/**
+ * Corrections of a processed video or animation: a frame opens in the region editor; what is
+ * drawn there is covered for a time span the person sets, what is removed is dropped wherever its
+ * track went. The corrections go with the next run of the same file.
+ */
+export function FrameFixes({
+  source,
+  timeline,
+  image,
+  name,
+  help,
+  fixes,
+  onChange,
+  onRerun,
+  children,
+}: Props) {
+  const t = useT('video');
+  const locale = useLocale();
+  const id = useId();
+  const [editing, setEditing] = useState<Editing | undefined>();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const counter = useRef(0);
+  const durationMs = timeline.durationMs;
 
   useEffect(() => () => (editing ? URL.revokeObjectURL(editing.url) : undefined), [editing]);
 
   const seconds = (ms: number) => (ms / 1000).toLocaleString(locale, { maximumFractionDigits: 2 });
   const labelOf = (label: Label) => t(label === 'face' ? 'fixFace' : 'fixPlate');
-  const nowMs = () => Math.round((video.current?.currentTime ?? 0) * 1000);
 
   async function openFrame() {
-    const element = video.current;
-    if (!element) return;
-    element.pause();
-    const timeMs = nowMs();
-    const url = await captureFrame(element, detections.video.width, detections.video.height);
-    setEditing({ url, timeMs, initial: editorRegions(regionsAt(detections, timeMs), fixes, timeMs) });
+    const { timeMs, url } = await source.take();
+    setEditing({ url, timeMs, initial: editorRegions(source.regionsAt(timeMs), fixes, timeMs) });
   }
 
   function close() {
@@ -91,7 +149,7 @@ export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }
     if (!editing) return;
     onChange(
       applyFrameEdit(fixes, editing.initial, regions, {
-        detections,
+        timeline,
         timeMs: editing.timeMs,
         newId: () => `fix-${++counter.current}`,
       }),
@@ -117,13 +175,13 @@ export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }
         {t('fixTitle')}
       </h3>
       <p id={`${id}-help`} className="text-sm text-slate-700">
-        {t('fixHelp')}
+        {help}
       </p>
       {editing ? (
         <ReviewEditor
           original={editing.url}
           name={name}
-          image={{ width: detections.video.width, height: detections.video.height }}
+          image={image}
           initial={editing.initial}
           imageAlt={t('fixFrameAlt', { seconds: seconds(editing.timeMs), name })}
           applyLabel={(count) => t('fixApply', { count })}
@@ -132,17 +190,18 @@ export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }
         />
       ) : (
         <>
+          {children}
           <button
             type="button"
             className={button}
-            disabled={!ready}
+            disabled={!source.ready}
             aria-describedby={`${id}-help`}
             onClick={() => void openFrame()}
             data-testid="fix-frame"
           >
             {t('fixFrame')}
           </button>
-          {ready ? null : <p className="text-sm text-slate-700">{t('fixNotReady')}</p>}
+          {source.ready ? null : <p className="text-sm text-slate-700">{source.notReady}</p>}
         </>
       )}
       {fixes.length === 0 ? (
@@ -183,7 +242,7 @@ export function VideoFixes({ detections, video, name, fixes, onChange, onRerun }
                         type="button"
                         className={button}
                         aria-describedby={`${id}-${fix.id}`}
-                        onClick={() => setSpan(fix, end, nowMs())}
+                        onClick={() => setSpan(fix, end, source.nowMs())}
                       >
                         {t(end === 'fromMs' ? 'fixStartHere' : 'fixEndHere')}
                       </button>
