@@ -3,12 +3,15 @@
 import type { FrameDetection, Label } from '@nestor/core';
 import type { VideoDetections } from '@nestor/sdk';
 import { type ReactNode, type RefObject, useEffect, useId, useRef, useState } from 'react';
+import { saveBlob } from '../lib/download.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
 import type { EditableRegion, Size } from '../lib/regions.ts';
+import { correctionsName } from '../lib/video.ts';
 import {
   applyFrameEdit,
   editorRegions,
   fixesFit,
+  fixOptions,
   regionsAt,
   type Timeline,
   type VideoFix,
@@ -48,6 +51,9 @@ interface Editing {
   readonly timeMs: number;
   readonly initial: EditableRegion[];
 }
+
+/** Fix ids are unique on the page: a panel mounted again after a run keeps the fixes of the last one. */
+let fixCount = 0;
 
 const button =
   'min-h-11 rounded-md border border-slate-400 bg-white px-3 text-sm font-medium text-slate-900 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-50';
@@ -126,8 +132,8 @@ export function FrameFixes({
   const locale = useLocale();
   const id = useId();
   const [editing, setEditing] = useState<Editing | undefined>();
+  const [failed, setFailed] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
-  const counter = useRef(0);
   const durationMs = timeline.durationMs;
 
   useEffect(() => () => (editing ? URL.revokeObjectURL(editing.url) : undefined), [editing]);
@@ -136,8 +142,14 @@ export function FrameFixes({
   const labelOf = (label: Label) => t(label === 'face' ? 'fixFace' : 'fixPlate');
 
   async function openFrame() {
-    const { timeMs, url } = await source.take();
-    setEditing({ url, timeMs, initial: editorRegions(source.regionsAt(timeMs), fixes, timeMs) });
+    setFailed(false);
+    try {
+      const { timeMs, url } = await source.take();
+      setEditing({ url, timeMs, initial: editorRegions(source.regionsAt(timeMs), fixes, timeMs) });
+    } catch (error) {
+      console.warn('the frame could not be taken', error);
+      setFailed(true);
+    }
   }
 
   function close() {
@@ -151,7 +163,7 @@ export function FrameFixes({
       applyFrameEdit(fixes, editing.initial, regions, {
         timeline,
         timeMs: editing.timeMs,
-        newId: () => `fix-${++counter.current}`,
+        newId: () => `fix-${++fixCount}`,
       }),
     );
     close();
@@ -202,6 +214,14 @@ export function FrameFixes({
             {t('fixFrame')}
           </button>
           {source.ready ? null : <p className="text-sm text-slate-700">{source.notReady}</p>}
+          {failed ? (
+            <p
+              role="alert"
+              className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900"
+            >
+              {source.notReady}
+            </p>
+          ) : null}
         </>
       )}
       {fixes.length === 0 ? (
@@ -276,15 +296,31 @@ export function FrameFixes({
           {t('fixTooMany')}
         </p>
       )}
-      <button
-        type="button"
-        className="inline-flex min-h-11 items-center justify-center rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800 disabled:cursor-not-allowed disabled:bg-slate-400 disabled:text-slate-900"
-        disabled={fixes.length === 0 || !fits || editing !== undefined}
-        onClick={onRerun}
-        data-testid="fix-rerun"
-      >
-        {t('fixRerun', { count: fixes.length })}
-      </button>
+      <div className="flex flex-wrap gap-2">
+        <button
+          type="button"
+          className="inline-flex min-h-11 items-center justify-center rounded-md bg-indigo-700 px-4 font-medium text-white hover:bg-indigo-800 disabled:cursor-not-allowed disabled:bg-slate-400 disabled:text-slate-900"
+          disabled={fixes.length === 0 || !fits || editing !== undefined}
+          onClick={onRerun}
+          data-testid="fix-rerun"
+        >
+          {t('fixRerun', { count: fixes.length })}
+        </button>
+        {/* The CLI's --regions file: corrections made here can go with a batch run. */}
+        <button
+          type="button"
+          className={button}
+          disabled={fixes.length === 0}
+          onClick={() =>
+            saveBlob(
+              new Blob([JSON.stringify(fixOptions(fixes), null, 2)], { type: 'application/json' }),
+              correctionsName(name),
+            )
+          }
+        >
+          {t('fixDownload')}
+        </button>
+      </div>
     </section>
   );
 }

@@ -565,9 +565,10 @@ function VideoFrameFixes(props: {
 }) {
   const t = useT('video');
   const { detections, video, ...rest } = props;
+  const source = useVideoSource(video, detections);
   return (
     <FrameFixes
-      source={useVideoSource(video, detections)}
+      source={source}
       timeline={videoTimeline(detections)}
       image={detections.video}
       help={t('fixHelp')}

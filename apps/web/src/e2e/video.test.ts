@@ -192,6 +192,20 @@ describe.skipIf(!hasChromium || !HAS_FFMPEG)('video page end to end (chromium + 
     await cover.getByTestId('fix-toMs').fill('1');
     await expectAccessible(page, 'video fixes');
     await screenshot(page, 'video-fixes-desktop');
+    // The same corrections as the CLI's --regions file.
+    const [saved] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /^Download the corrections/ }).click(),
+    ]);
+    expect(saved.suggestedFilename()).toBe('street.corrections.json');
+    const corrections = JSON.parse(await readFile(await saved.path(), 'utf8')) as {
+      addRegions: unknown[];
+      suppress: unknown[];
+    };
+    expect(corrections.addRegions).toEqual([
+      expect.objectContaining({ label: 'face', fromMs: 0, toMs: 1000 }),
+    ]);
+    expect(corrections.suppress.length > 0).toBe(detected > 0);
 
     // The fields the page puts in the next upload (a multipart body with a file is not readable from here).
     await page.evaluate(() => {
@@ -236,8 +250,14 @@ describe.skipIf(!hasChromium || !HAS_FFMPEG)('video page end to end (chromium + 
     expect(manual.length).toBeGreaterThan(0);
     expect(Math.max(...manual.map((f) => f.timeMs))).toBeLessThanOrEqual(1000);
     expect(result.tracks).toHaveLength(detected > 0 ? tracksBefore - 1 : tracksBefore);
-    // The corrections stay for the next run of the same video.
+    // The corrections stay for the next run of the same video, and a later one joins them.
     expect(await rows.count()).toBe(detected > 0 ? 2 : 1);
+    await page.getByTestId('fix-frame').and(page.locator(':enabled')).waitFor();
+    await page.getByTestId('fix-frame').click();
+    await page.getByTestId('review-stage').waitFor();
+    await page.getByRole('button', { name: 'Add a face' }).click();
+    await page.getByRole('button', { name: /^Keep these regions/ }).click();
+    await expect.poll(() => rows.count()).toBe(detected > 0 ? 3 : 2);
     await context.close();
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { jobFields } from './jobs.ts';
 import {
   anonymizedVideoName,
+  correctionsName,
   errorFromAnswer,
   isVideoFile,
   jobFailure,
@@ -33,8 +34,9 @@ describe('video page helpers', () => {
     expect(anonymizedVideoName(original, result)).toBe(expected);
   });
 
-  it('names the detections file after the video', () => {
+  it('names the detections and corrections files after the video', () => {
     expect(videoDetectionsName('clip.webm')).toBe('clip.detections.json');
+    expect(correctionsName('walk.gif')).toBe('walk.corrections.json');
   });
 
   it.each([

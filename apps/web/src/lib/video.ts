@@ -17,16 +17,20 @@ export function isVideoFile(name: string, type: string): boolean {
   return VIDEO_EXTENSIONS.some((ext) => lower.endsWith(ext)) || type.startsWith('video/');
 }
 
+/** A file's name without its extension (`video` when nothing is left). */
+const stemOf = (name: string): string => name.replace(/\.[^./\\]*$/, '') || 'video';
+
 /** `clip.mov` with a result named `anonymized.mov` → `clip.anonymized.mov`. */
 export function anonymizedVideoName(original: string, resultFileName: string): string {
-  const stem = original.replace(/\.[^./\\]*$/, '') || 'video';
   const ext = /\.[a-z0-9]+$/i.exec(resultFileName)?.[0] ?? '';
-  return `${stem}.anonymized${ext}`;
+  return `${stemOf(original)}.anonymized${ext}`;
 }
 
 /** `clip.mp4` → `clip.detections.json`. */
-export const videoDetectionsName = (original: string): string =>
-  `${original.replace(/\.[^./\\]*$/, '') || 'video'}.detections.json`;
+export const videoDetectionsName = (original: string): string => `${stemOf(original)}.detections.json`;
+
+/** `clip.mp4` → `clip.corrections.json`: the file `nestor --regions` reads. */
+export const correctionsName = (original: string): string => `${stemOf(original)}.corrections.json`;
 
 export interface VideoSummary {
   readonly frames: number;
