@@ -1,4 +1,10 @@
-import type { FrameDetection, FrameDetections, Label, ProcessOptions } from '@nestor/core';
+import {
+  type FrameDetection,
+  type FrameDetections,
+  holdsAt,
+  type Label,
+  type ProcessOptions,
+} from '@nestor/core';
 import type { VideoDetections } from '@nestor/sdk';
 import type { ReviewedRegion } from './engines.ts';
 import type { EditableRegion } from './regions.ts';
@@ -180,9 +186,7 @@ export function editorRegions(
         ],
   );
   const covers = fixes.flatMap((f): EditableRegion[] =>
-    f.kind === 'cover' && f.fromMs <= timeMs && timeMs <= f.toMs
-      ? [{ id: f.id, ...f.region, source: 'manual', score: 1 }]
-      : [],
+    f.kind === 'cover' && holdsAt(f, timeMs) ? [{ id: f.id, ...f.region, source: 'manual', score: 1 }] : [],
   );
   return [...found, ...covers];
 }
