@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFrames, isImageSequence, sniffImageFormat } from './image.ts';
+import { countFrames, frameStarts, isImageSequence, sniffImageFormat } from './image.ts';
 
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
@@ -135,5 +135,17 @@ describe('isImageSequence', () => {
     { name: 'mp4 video naming hevc is no image', input: ftyp('isom', ['iso2', 'mp41']), want: false },
   ])('$name: $want', ({ input, want }) => {
     expect(isImageSequence(input)).toBe(want);
+  });
+});
+
+describe('frameStarts', () => {
+  it.each([
+    { delays: [80, 80, 400], frames: undefined, starts: [0, 80, 160] },
+    { delays: [], frames: undefined, starts: [] },
+    // A frame past the delays given starts where the last one did.
+    { delays: [100], frames: 3, starts: [0, 100, 100] },
+    { delays: [], frames: 2, starts: [0, 0] },
+  ])('$delays over $frames frames: $starts', ({ delays, frames, starts }) => {
+    expect(frameStarts(delays, frames)).toEqual(starts);
   });
 });

@@ -176,3 +176,18 @@ export function meanLuma(
   }
   return count > 0 ? sum / count : 0;
 }
+
+/**
+ * Each frame's start, in ms from the first frame, of an animation with these delays (a frame
+ * past the delays given starts where the last one did).
+ * @example frameStarts([80, 80, 400]) // [0, 80, 160]
+ */
+export function frameStarts(delaysMs: readonly number[], frames = delaysMs.length): number[] {
+  const starts: number[] = [];
+  let elapsed = 0;
+  for (let index = 0; index < frames; index++) {
+    starts.push(elapsed);
+    elapsed += delaysMs[index] ?? 0;
+  }
+  return starts;
+}

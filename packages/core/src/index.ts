@@ -96,6 +96,7 @@ export {
 export {
   countFrames,
   FILE_EXTENSIONS,
+  frameStarts,
   IMAGE_FORMATS,
   type ImageFormat,
   INPUT_FORMATS,

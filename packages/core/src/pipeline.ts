@@ -31,7 +31,7 @@ import {
   roundOut,
   scaleAboutCentre,
 } from './geometry.ts';
-import { type ImageFormat, type InputFormat, MIME_TYPES, type RawImage } from './image.ts';
+import { frameStarts, type ImageFormat, type InputFormat, MIME_TYPES, type RawImage } from './image.ts';
 import { fuseEnsemble } from './nms.ts';
 import {
   type ClassSettings,
@@ -338,12 +338,7 @@ export class Nestor {
     const tracker = animation && new Tracker(trackerOptions(video.tracking, every, width, height));
     let t = now();
     const delays = animation?.delays ?? [];
-    const times: number[] = [];
-    let elapsed = 0;
-    for (const index of frames.keys()) {
-      times.push(elapsed);
-      elapsed += delays[index] ?? 0;
-    }
+    const times = frameStarts(delays, frames.length);
     // An animation's frames have times, so a region may hold for a span of them; pages have none.
     const at = <T extends TimeSpan>(items: readonly T[], index: number): T[] =>
       animation ? items.filter((item) => holdsAt(item, times[index]!)) : [...items];

@@ -1,10 +1,10 @@
 'use client';
 
-import type { DetectionResult } from '@nestor/core';
+import { type DetectionResult, frameStarts } from '@nestor/core';
 import { useId, useMemo, useState } from 'react';
 import { firstFrameWithRegions } from '../lib/frames.ts';
 import { useLocale, useT } from '../lib/i18n.tsx';
-import { animationTimeline, frameStarts, type VideoFix } from '../lib/video-fixes.ts';
+import { animationTimeline, type VideoFix } from '../lib/video-fixes.ts';
 import { canvasUrl, FrameFixes, type FrameSource } from './FrameFixes.tsx';
 
 interface Props {

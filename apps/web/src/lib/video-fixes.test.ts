@@ -9,7 +9,6 @@ import {
   fixesFit,
   fixOptions,
   frameDurationMs,
-  frameStarts,
   regionsAt,
   trackDropAreas,
   type VideoFix,
@@ -197,10 +196,8 @@ function plainOf({ label, x, y, width, height, shape }: EditableRegion) {
   return { label, x, y, width, height, shape };
 }
 
-describe('animations: frame starts and timeline', () => {
-  it('starts each frame where the delays before it end; lasts as long as all of them', () => {
-    expect(frameStarts([80, 80, 400])).toEqual([0, 80, 160]);
-    expect(frameStarts([])).toEqual([]);
+describe('animationTimeline', () => {
+  it('lasts as long as all the delays', () => {
     expect(animationTimeline([], [80, 80, 400])).toEqual({ frames: [], durationMs: 560 });
   });
 });

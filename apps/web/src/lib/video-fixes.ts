@@ -31,17 +31,6 @@ export const videoTimeline = (detections: VideoDetections): Timeline => ({
   durationMs: detections.video.durationMs,
 });
 
-/** Each frame's start (ms from the first frame) of an animation with these delays. */
-export function frameStarts(delaysMs: readonly number[]): number[] {
-  const starts: number[] = [];
-  let elapsed = 0;
-  for (const delay of delaysMs) {
-    starts.push(elapsed);
-    elapsed += delay;
-  }
-  return starts;
-}
-
 /** An animation result's timeline: its frames last as long as their delays together. */
 export const animationTimeline = (
   frames: readonly FrameDetections[],
