@@ -141,6 +141,15 @@ export function applyKeyEdit<R extends ReviewedRegion>(region: R, edit: KeyEdit,
   }
 }
 
+/** The plain region the API takes (an id, source and score dropped). */
+export const reviewedOf = ({ label, x, y, width, height, shape }: ReviewedRegion): ReviewedRegion => ({
+  label,
+  x,
+  y,
+  width,
+  height,
+  shape,
+});
+
 /** The plain regions the API takes (ids, sources and scores dropped). */
-export const toReviewed = (regions: readonly EditableRegion[]): ReviewedRegion[] =>
-  regions.map(({ label, x, y, width, height, shape }) => ({ label, x, y, width, height, shape }));
+export const toReviewed = (regions: readonly EditableRegion[]): ReviewedRegion[] => regions.map(reviewedOf);

@@ -7,7 +7,7 @@ import {
 } from '@nestor/core';
 import type { VideoDetections } from '@nestor/sdk';
 import type { ReviewedRegion } from './engines.ts';
-import type { EditableRegion } from './regions.ts';
+import { type EditableRegion, reviewedOf } from './regions.ts';
 
 /** An area whose detections are dropped, and when: an item of the API's `suppress`. */
 export interface DropArea {
@@ -188,15 +188,6 @@ const sameRect = (a: ReviewedRegion, b: ReviewedRegion) =>
   a.width === b.width &&
   a.height === b.height;
 
-const plain = ({ label, x, y, width, height, shape }: ReviewedRegion): ReviewedRegion => ({
-  label,
-  x,
-  y,
-  width,
-  height,
-  shape,
-});
-
 /**
  * The fixes after a frame was edited at `timeMs`:
  * - a followed region removed: its track is dropped wherever it went;
@@ -218,14 +209,14 @@ export function applyFrameEdit(
   const next: VideoFix[] = fixes.flatMap((fix): VideoFix[] => {
     if (fix.kind !== 'cover' || !before.some((r) => r.id === fix.id)) return [fix];
     const edited = kept.get(fix.id);
-    return edited ? [{ ...fix, region: plain(edited) }] : [];
+    return edited ? [{ ...fix, region: reviewedOf(edited) }] : [];
   });
   for (const region of before) {
     if (!region.id.startsWith('track-')) continue;
     const edited = kept.get(region.id);
     if (edited && sameRect(edited, region)) continue;
     if (edited) {
-      next.push({ id: newId(), kind: 'cover', region: plain(edited), fromMs, toMs });
+      next.push({ id: newId(), kind: 'cover', region: reviewedOf(edited), fromMs, toMs });
       continue;
     }
     const areas = trackDropAreas(timeline, Number(region.id.slice('track-'.length)));
@@ -241,7 +232,8 @@ export function applyFrameEdit(
   }
   const known = new Set(before.map((r) => r.id));
   for (const region of after) {
-    if (!known.has(region.id)) next.push({ id: newId(), kind: 'cover', region: plain(region), fromMs, toMs });
+    if (!known.has(region.id))
+      next.push({ id: newId(), kind: 'cover', region: reviewedOf(region), fromMs, toMs });
   }
   return next;
 }
