@@ -358,11 +358,14 @@ export class Nestor {
     const detectMs = ms(t);
     const found: FrameDetection[][] = tracker ? frames.map((_, index) => tracker.at(index)) : perPage;
     const tracks = tracker?.summaries() ?? [];
+    const drawn = this.toDetections([], settings, width, height);
+    // Pages take every drawn region; an animation's frames, those whose span holds there.
     const manualAt = (index: number) =>
-      this.toDetections([], { ...settings, addRegions: at(settings.addRegions, index) }, width, height);
+      animation
+        ? this.toDetections([], { ...settings, addRegions: at(settings.addRegions, index) }, width, height)
+        : drawn;
     const counts = { face: 0, plate: 0 } as Record<Label, number>;
     // A tracked object counts once, however many frames show it; a page's finds each count; so does each drawn region.
-    const drawn = this.toDetections([], settings, width, height);
     for (const d of [...(tracker ? tracks : perPage.flat()), ...drawn]) counts[d.label]++;
     const perFrame: FrameDetections[] = [];
     for (const [index, detections] of found.entries()) {
